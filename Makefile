@@ -1,0 +1,97 @@
+# vmm: `make` builds ./vmm; `make run` is the main job; `make check` runs
+# every test (unit tests twice: plain and under ASan/UBSan).
+# Sources are in src/: the name vmm belongs to the binary users run.
+
+CC := gcc
+BUILD := build
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Werror
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g $(WARN) -Isrc -MMD -MP
+CFLAGS := $(CFLAGS_BASE) -O2
+SAN_CFLAGS := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+LIBS := -lelf -ljson-c -lpfm
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
+
+SRCS := $(wildcard src/*.c)
+LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+OBJS := $(SRCS:%.c=$(BUILD)/%.o)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+SAN_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+SAN_UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/tests/unit/%)
+E2E_SRCS := $(wildcard tests/e2e/test_*.c)
+E2E_BINS := $(E2E_SRCS:tests/e2e/%.c=$(BUILD)/tests/e2e/%)
+
+# Small programs the end-to-end tests run, each built with glibc and musl.
+TPAY_SRCS := $(wildcard tests/payloads/*.c)
+TPAY_NAMES := $(TPAY_SRCS:tests/payloads/%.c=%)
+TPAY_BINS := $(TPAY_NAMES:%=$(BUILD)/tests/payloads/%-glibc-static.elf) \
+	$(TPAY_NAMES:%=$(BUILD)/tests/payloads/%-musl-static.elf)
+PAYLOAD_CFLAGS := -O2 -g -Wall -Wextra -Werror -static
+
+.PHONY: all deps run check unit unit-asan e2e test-payloads payloads clean
+all: vmm
+
+deps:
+	@scripts/deps.sh
+
+vmm: $(OBJS)
+	$(CC) -o $@ $^ $(LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LIBS) $(CHECK_LIBS)
+
+$(BUILD)/asan/tests/unit/%: tests/unit/%.c $(SAN_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -Itests/unit -o $@ $< $(SAN_LIB_OBJS) $(LIBS) $(CHECK_LIBS)
+
+$(BUILD)/tests/e2e/%: tests/e2e/%.c tests/e2e/e2e.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(CHECK_LIBS)
+
+$(BUILD)/tests/payloads/%-glibc-static.elf: tests/payloads/%.c
+	@mkdir -p $(dir $@)
+	gcc $(PAYLOAD_CFLAGS) -o $@ $<
+
+$(BUILD)/tests/payloads/%-musl-static.elf: tests/payloads/%.c
+	@mkdir -p $(dir $@)
+	musl-gcc $(PAYLOAD_CFLAGS) -o $@ $<
+
+test-payloads: $(TPAY_BINS)
+
+# The stress payloads and the benchmarks bring their own rules.
+-include guest-payloads/payloads.mk
+-include bench/bench.mk
+
+unit: $(UNIT_BINS)
+	@scripts/run-tests.sh $(UNIT_BINS)
+
+unit-asan: $(SAN_UNIT_BINS)
+	@ASAN_OPTIONS=detect_leaks=0 scripts/run-tests.sh $(SAN_UNIT_BINS)
+
+e2e: vmm test-payloads payloads $(E2E_BINS)
+	@scripts/run-tests.sh $(E2E_BINS)
+
+check: deps
+	@$(MAKE) --no-print-directory all test-payloads payloads $(UNIT_BINS) $(SAN_UNIT_BINS) $(E2E_BINS)
+	@scripts/run-tests.sh $(UNIT_BINS) $(SAN_UNIT_BINS) $(E2E_BINS)
+
+run: deps
+	@$(MAKE) --no-print-directory all payloads
+	@scripts/main-job.sh
+
+clean:
+	rm -rf $(BUILD) vmm
+
+-include $(OBJS:.o=.d) $(SAN_LIB_OBJS:.o=.d)

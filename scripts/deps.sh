@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages vmm needs, only those that are missing, so
+# `make run` and `make check` work on a fresh machine. Safe to run again.
+set -euo pipefail
+
+pkgs=(
+	gcc make pkg-config
+	libelf-dev      # ELF loading (elfutils libelf)
+	libjson-c-dev   # --json reports
+	libpfm4-dev     # named raw PMU events
+	check           # unit and end-to-end tests
+	musl-tools      # musl-gcc: payloads are built against musl as well as glibc
+	linux-perf      # perf stat recipes and tests
+	hyperfine       # bench/ timing of whole runs
+	gnuplot-nox     # bench/ plots
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || { echo "deps: need root to install: ${missing[*]}" >&2; exit 1; }
+	sudo=(sudo)
+fi
+echo "deps: installing ${missing[*]}"
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

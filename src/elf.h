@@ -1,0 +1,44 @@
+/* ELF64 x86-64 static executables: parse and distrust every field before the
+ * loader (loader.c) copies anything into the guest. Uses libelf. */
+#ifndef VMM_ELF_H
+#define VMM_ELF_H
+
+#include "types.h"
+
+#define ELF_MAX_SEGMENTS 16
+
+/* Return values of elf_open besides 0: they decide the exit status. */
+#define ELF_ERR_INVALID (-1) /* malformed or unsupported: exit 126 */
+#define ELF_ERR_NOENT (-2)   /* the file does not exist: exit 127 */
+
+struct elf_segment {
+	gva_t vaddr;      /* p_vaddr, before any load bias */
+	uint64_t memsz;
+	uint64_t filesz;
+	uint64_t offset;  /* p_offset in the file */
+	uint64_t align;   /* p_align (1 when 0 in the file) */
+	int prot;         /* PROT_READ/PROT_WRITE/PROT_EXEC from p_flags */
+};
+
+struct elf_image {
+	const char *path;
+	const uint8_t *file;  /* whole file, read-only mapping */
+	size_t file_size;
+	bool pie;             /* ET_DYN (static-pie): needs a load bias */
+	gva_t entry;          /* e_entry, before bias */
+	gva_t phdr_vaddr;     /* vaddr of the program headers (for AT_PHDR), 0 if not loaded */
+	uint16_t phnum, phentsize;
+	uint64_t max_align;   /* largest p_align of the PT_LOAD segments */
+	size_t nsegs;         /* PT_LOAD segments, sorted by vaddr */
+	struct elf_segment segs[ELF_MAX_SEGMENTS];
+};
+
+/* Opens and validates path. 0 on success; ELF_ERR_NOENT when it does not
+ * exist; ELF_ERR_INVALID otherwise. Every rejection sets its own message
+ * "elf: PATH: ...", e.g.
+ *   "elf: p.elf: phdr[2]: p_filesz 0x3000 > p_memsz 0x2000",
+ *   "elf: p.elf: dynamically linked (PT_INTERP /lib64/ld-linux-x86-64.so.2): build it with -static". */
+int elf_open(struct elf_image *img, const char *path);
+void elf_close(struct elf_image *img);
+
+#endif

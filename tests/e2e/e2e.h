@@ -1,0 +1,116 @@
+/* Shared by the end-to-end tests: run a command (usually ./vmm) from the
+ * repository root, capture its stdout, stderr and exit status. Tests that
+ * need /dev/kvm call e2e_require_kvm() first, which prints SKIP and the
+ * reason and exits 0 when it is not usable. */
+#ifndef VMM_TESTS_E2E_H
+#define VMM_TESTS_E2E_H
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define VMM_BIN "./vmm"
+#define TPAY_DIR "build/tests/payloads/"
+#define PAYLOAD_DIR "build/payloads/"
+
+struct run_result {
+	int status; /* exit status, or 128 + signal like a shell */
+	char *out, *err;
+	size_t out_len, err_len;
+};
+
+static inline char *e2e_slurp(int fd, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap + 1);
+	ssize_t r;
+
+	lseek(fd, 0, SEEK_SET);
+	while (buf && (r = read(fd, buf + n, cap - n)) > 0) {
+		n += (size_t)r;
+		if (n == cap)
+			buf = realloc(buf, (cap *= 2) + 1);
+	}
+	if (buf)
+		buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static inline int e2e_tmpfile(void)
+{
+	char name[] = "/tmp/vmm-e2e-XXXXXX";
+	int fd = mkstemp(name);
+
+	if (fd >= 0)
+		unlink(name);
+	return fd;
+}
+
+/* Runs argv (NULL terminated) with stdin from `input` (may be NULL: empty). */
+static inline void e2e_runv(struct run_result *r, const char *input, char *const argv[])
+{
+	int in = e2e_tmpfile(), out = e2e_tmpfile(), err = e2e_tmpfile(), st;
+	pid_t pid;
+
+	ck_assert(in >= 0 && out >= 0 && err >= 0);
+	if (input)
+		ck_assert(write(in, input, strlen(input)) == (ssize_t)strlen(input));
+	lseek(in, 0, SEEK_SET);
+	pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		dup2(in, 0);
+		dup2(out, 1);
+		dup2(err, 2);
+		execv(argv[0], argv);
+		fprintf(stderr, "e2e: exec %s: %s\n", argv[0], strerror(errno));
+		_exit(255);
+	}
+	ck_assert(waitpid(pid, &st, 0) == pid);
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	r->out = e2e_slurp(out, &r->out_len);
+	r->err = e2e_slurp(err, &r->err_len);
+	close(in);
+	close(out);
+	close(err);
+}
+
+/* e2e_run(&r, input, "./vmm", "run", path, NULL) */
+static inline void e2e_run(struct run_result *r, const char *input, ...)
+{
+	char *argv[64];
+	int n = 0;
+	va_list ap;
+
+	va_start(ap, input);
+	while (n < 63 && (argv[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	e2e_runv(r, input, argv);
+}
+
+static inline void e2e_free(struct run_result *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+static inline void e2e_require_kvm(const char *test)
+{
+	if (access("/dev/kvm", R_OK | W_OK) != 0) {
+		printf("SKIP: %s: /dev/kvm not usable: %s\n", test, strerror(errno));
+		exit(0);
+	}
+}
+
+
+#endif
