@@ -5,18 +5,19 @@
 CC := gcc
 BUILD := build
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Werror
-CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g $(WARN) -Isrc -MMD -MP
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g $(WARN) -iquote src -MMD -MP
 CFLAGS := $(CFLAGS_BASE) -O2
 SAN_CFLAGS := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
 LIBS := -lelf -ljson-c -lpfm
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
-SRCS := $(wildcard src/*.c)
+SRCS := $(wildcard src/*.c) $(wildcard src/*.S)
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
-OBJS := $(SRCS:%.c=$(BUILD)/%.o)
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-SAN_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
+objs_of = $(patsubst %.S,$(1)/%.o,$(patsubst %.c,$(1)/%.o,$(2)))
+OBJS := $(call objs_of,$(BUILD),$(SRCS))
+LIB_OBJS := $(call objs_of,$(BUILD),$(LIB_SRCS))
+SAN_LIB_OBJS := $(call objs_of,$(BUILD)/asan,$(LIB_SRCS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
@@ -48,6 +49,14 @@ $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_CFLAGS) -c -o $@ $<
 
+$(BUILD)/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) -iquote src -MMD -MP -c -o $@ $<
+
+$(BUILD)/asan/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) -iquote src -MMD -MP -c -o $@ $<
+
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LIBS) $(CHECK_LIBS)
@@ -58,7 +67,7 @@ $(BUILD)/asan/tests/unit/%: tests/unit/%.c $(SAN_LIB_OBJS)
 
 $(BUILD)/tests/e2e/%: tests/e2e/%.c tests/e2e/e2e.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(CHECK_LIBS)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< -ljson-c $(CHECK_LIBS)
 
 $(BUILD)/tests/payloads/%-glibc-static.elf: tests/payloads/%.c
 	@mkdir -p $(dir $@)

@@ -1,5 +1,18 @@
 /* ELF64 x86-64 static executables: parse and distrust every field before the
  * loader (loader.c) copies anything into the guest. Uses libelf. */
+
+/* With -Isrc this file also answers `#include <elf.h>` as <libelf.h> writes
+ * it, shadowing the system header: pass that on first (its own guard makes the
+ * repeat harmless). So every includer gets the system Elf64_* definitions. */
+#ifdef __clang__
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Winclude-next-absolute-path"
+#endif
+#include_next <elf.h>
+#ifdef __clang__
+#pragma clang diagnostic pop
+#endif
+
 #ifndef VMM_ELF_H
 #define VMM_ELF_H
 
@@ -22,7 +35,7 @@ struct elf_segment {
 
 struct elf_image {
 	const char *path;
-	const uint8_t *file;  /* whole file, read-only mapping */
+	const uint8_t *file;  /* whole file: a private read-only copy, mmap()ed */
 	size_t file_size;
 	bool pie;             /* ET_DYN (static-pie): needs a load bias */
 	gva_t entry;          /* e_entry, before bias */
@@ -37,8 +50,12 @@ struct elf_image {
  * exist; ELF_ERR_INVALID otherwise. Every rejection sets its own message
  * "elf: PATH: ...", e.g.
  *   "elf: p.elf: phdr[2]: p_filesz 0x3000 > p_memsz 0x2000",
- *   "elf: p.elf: dynamically linked (PT_INTERP /lib64/ld-linux-x86-64.so.2): build it with -static". */
+ *   "elf: p.elf: dynamically linked (PT_INTERP /lib64/ld-linux-x86-64.so.2):
+ *    link it statically (gcc -static or musl-gcc -static)".
+ * img->path keeps the pointer: path must outlive the image. On failure img is
+ * left zeroed (elf_close on it is a no-op). */
 int elf_open(struct elf_image *img, const char *path);
+/* Unmaps the file and zeroes img; safe on a zeroed, failed or closed image. */
 void elf_close(struct elf_image *img);
 
 #endif

@@ -19,14 +19,23 @@ int err_set(const char *fmt, ...)
 
 int err_wrap(const char *fmt, ...)
 {
-	char inner[sizeof(err_buf)], outer[sizeof(err_buf)];
+	char inner[sizeof(err_buf)], outer[sizeof(err_buf) / 2];
 	va_list ap;
 
 	memcpy(inner, err_buf, sizeof(inner));
 	va_start(ap, fmt);
 	vsnprintf(outer, sizeof(outer), fmt, ap);
 	va_end(ap);
-	snprintf(err_buf, sizeof(err_buf), "%s: %s", outer, inner);
+	/* outer, then ": ", then as much of inner as fits. */
+	size_t n = strlen(outer);
+	memcpy(err_buf, outer, n);
+	if (n + 2 < sizeof(err_buf)) {
+		memcpy(err_buf + n, ": ", 2);
+		n += 2;
+	}
+	size_t m = strnlen(inner, sizeof(err_buf) - n - 1);
+	memcpy(err_buf + n, inner, m);
+	err_buf[n + m] = '\0';
 	return -1;
 }
 

@@ -43,6 +43,9 @@ struct mm {
 	int (*apply)(void *ctx, const struct pt_update *u);
 	void *apply_ctx;
 	struct mm_stats stats;
+	/* A change could not reach the guest (err set): its view of memory is
+	 * no longer what the VMM recorded, so the caller must stop the VM. */
+	bool failed;
 };
 
 void mm_init(struct mm *mm, struct page_tables *pt, enum guest_page_policy policy);

@@ -31,6 +31,9 @@
 /* Software bit (ignored by hardware, SDM 4.5): a PROT_NONE leaf whose frame
  * is kept; P is clear so any access faults, the address bits stay valid. */
 #define PTE_SW_PROTNONE (1ull << 9)
+/* Software bit (ignored by hardware, SDM 4.5): a leaf of the VMM's own
+ * (pt_map_fixed) that owns no frame and that pt_unmap/pt_protect refuse. */
+#define PTE_SW_FIXED (1ull << 10)
 #define PTE_NX (1ull << 63) /* execute disable, needs EFER.NXE */
 #define PTE_ADDR_MASK 0x000ffffffffff000ull
 /* Permission bits a caller may ask for in a leaf. */
@@ -59,7 +62,8 @@ struct pt_update {
 	size_t nstores, cap_stores;
 	gva_t *invlpg;     /* one address per leaf page changed or removed */
 	size_t ninvlpg, cap_invlpg;
-	bool flush_all;    /* set when ninvlpg would exceed PT_INVLPG_CEILING */
+	bool flush_all;    /* set when ninvlpg would exceed PT_INVLPG_CEILING;
+			    * invlpg is then emptied: a CR3 reload covers it */
 	struct pt_freed *freed; /* frames to zero and free after the guest applied */
 	size_t nfreed, cap_freed;
 };
@@ -70,6 +74,10 @@ struct pt_summary {
 	uint64_t leaves[PS_COUNT]; /* payload (user) leaf pages, per page size */
 	uint64_t kernel_leaves;    /* 4 KiB leaves of the VMM's own mappings */
 	uint64_t bytes_tables;     /* guest memory used by table pages */
+	/* Places where pt_populate could use a large page (alignment and
+	 * length allowed it) but found no free frame of that size and used
+	 * smaller pages instead: one per such place. */
+	uint64_t fallback_small;
 };
 
 /* TLB invalidations performed by committed updates. */
@@ -86,6 +94,8 @@ struct page_tables {
 	gpa_t root;          /* PML4 */
 	bool live;           /* the guest has run: tables may be shadowed */
 	uint64_t *fresh;     /* bitmap per frame: table allocated this update */
+	gpa_t *fresh_list;   /* the frames set in `fresh`, so commit clears only those */
+	size_t nfresh, cap_fresh;
 	struct pt_update upd;
 	struct pt_summary sum;
 	struct pt_tlb_stats tlb;

@@ -27,6 +27,11 @@ struct vma_list {
 
 void vma_list_init(struct vma_list *l);
 void vma_list_free(struct vma_list *l);
+/* Makes room for `extra` more regions, so that the next operations that
+ * split at most that many times cannot fail (insert: 1, remove, protect,
+ * set_flags: 2). Lets mm.c change page tables knowing the bookkeeping
+ * afterwards will succeed. */
+int vma_reserve(struct vma_list *l, size_t extra);
 
 /* Adds [start, end); -1 (err) if it overlaps an existing region. Adjacent
  * regions with equal prot and flags are not merged (keeps splits visible). */
@@ -39,6 +44,9 @@ int vma_protect(struct vma_list *l, gva_t start, gva_t end, int prot);
 /* Sets/clears flags on the covered parts of [start, end), splitting. */
 int vma_set_flags(struct vma_list *l, gva_t start, gva_t end, unsigned set, unsigned clear);
 
+/* Index in l->v of the region containing addr, else of the first region
+ * above it; l->n when there is none: where a scan of [addr, ...) starts. */
+size_t vma_index(const struct vma_list *l, gva_t addr);
 /* The region containing addr, or NULL. */
 const struct vma *vma_find(const struct vma_list *l, gva_t addr);
 /* True if no region overlaps [start, end). */

@@ -1,0 +1,74 @@
+/* One guest running one payload: everything `vmm run` builds, in the order
+ * data flows (config -> kvm, memory, tables, ELF -> run loop -> report). */
+#ifndef VMM_VM_H
+#define VMM_VM_H
+
+#include "config.h"
+#include "counters.h"
+#include "elf.h"
+#include "frames.h"
+#include "kvm.h"
+#include "loader.h"
+#include "mem.h"
+#include "mm.h"
+#include "paging.h"
+#include "proc.h"
+
+/* How a run ended; decides the exit status (env(1)/timeout(1) style). */
+enum run_end {
+	RUN_EXITED,    /* the payload called exit: its status */
+	RUN_SIGNALED,  /* it faulted the way Linux would signal it: 128 + signal */
+	RUN_TIMEOUT,   /* --timeout expired: 124 */
+	RUN_VMM_ERROR, /* triple fault, unexpected exit, VMM failure: 125 */
+};
+
+#define EXIT_TIMEOUT 124
+#define EXIT_VMM 125
+#define EXIT_NOEXEC 126
+#define EXIT_NOENT 127
+
+struct run_stats {
+	uint64_t exits;          /* KVM_RUN returns */
+	uint64_t syscall_exits;
+	uint64_t exception_exits;
+	uint64_t pt_updates;     /* guest batch runs for page-table stores */
+	uint64_t setup_ns, run_ns;
+};
+
+struct vm {
+	const struct config *cfg;
+	struct kvm kvm;
+	struct guest_mem mem;
+	struct frames frames;
+	struct page_tables pt;
+	struct mm mm;
+	struct elf_image elf;
+	struct load_info load;
+	struct proc proc;
+	struct counters *counters;
+	struct kvm_paging_info paging;
+	bool regions_marked;     /* the payload used prctl region markers */
+
+	struct kvm_regs regs;    /* the vCPU state at the last exit */
+	struct kvm_sregs sregs;
+
+	enum run_end end;
+	int status;              /* exit status or signal number */
+	struct run_stats stats;
+};
+
+/* Builds the guest. On failure returns the exit status to use (125, 126 or
+ * 127) with err set; 0 on success. */
+int vm_setup(struct vm *vm, const struct config *cfg);
+/* Runs the payload to its end; fills vm->end and vm->status. */
+void vm_run(struct vm *vm);
+int vm_exit_status(const struct vm *vm);
+void vm_destroy(struct vm *vm);
+
+/* In trap.c: a guest exception, already identified by its stub. Fills
+ * vm->end/status and prints the report. */
+void trap_exception(struct vm *vm, int vector);
+/* Register dump and the walk of rip, for exits vmm cannot explain. */
+void trap_dump(struct vm *vm, const char *what);
+
+#endif

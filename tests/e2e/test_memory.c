@@ -1,0 +1,180 @@
+/* End to end, issue "both translation dimensions": unmodified glibc- and
+ * musl-static programs give the same output in the guest as natively, and
+ * the JSON report proves which page sizes each dimension really got. */
+#include <json-c/json.h>
+
+#include "e2e.h"
+
+#define HUGE_NR "/proc/sys/vm/nr_hugepages"
+
+/* Output and status of the native run and of the guest run must match. */
+static void check_same_as_native(const char *payload, const char *input, const char *arg)
+{
+	struct run_result n, g;
+
+	e2e_run(&n, input, payload, arg, NULL);
+	e2e_run(&g, input, VMM_BIN, "run", "--mem", "256M", payload, arg, NULL);
+	ck_assert_msg(g.status == n.status, "%s: guest status %d, native %d\n%s", payload, g.status,
+		      n.status, g.err);
+	ck_assert_msg(strcmp(g.out, n.out) == 0, "%s: guest output differs:\n--- native\n%s--- guest\n%s",
+		      payload, n.out, g.out);
+	e2e_free(&n);
+	e2e_free(&g);
+}
+
+START_TEST(memtest_like_native)
+{
+	check_same_as_native(TPAY_DIR "memtest-glibc-static.elf", NULL, NULL);
+	check_same_as_native(TPAY_DIR "memtest-musl-static.elf", NULL, NULL);
+}
+END_TEST
+
+START_TEST(args_env_stdin_like_native)
+{
+	setenv("VMM_TEST_VAR", "value with spaces", 1);
+	check_same_as_native(TPAY_DIR "echo-glibc-static.elf", "line one\nline two\n", "--an-option");
+	check_same_as_native(TPAY_DIR "echo-musl-static.elf", "", "x");
+}
+END_TEST
+
+START_TEST(bad_syscall_arguments_like_native)
+{
+	check_same_as_native(TPAY_DIR "badsys-glibc-static.elf", NULL, NULL);
+	check_same_as_native(TPAY_DIR "badsys-musl-static.elf", NULL, NULL);
+}
+END_TEST
+
+static json_object *json_path(json_object *o, const char *a, const char *b)
+{
+	json_object *x = NULL, *y = NULL;
+
+	ck_assert_msg(json_object_object_get_ex(o, a, &x), "no %s in report", a);
+	if (!b)
+		return x;
+	ck_assert_msg(json_object_object_get_ex(x, b, &y), "no %s.%s in report", a, b);
+	return y;
+}
+
+/* Runs touch256 with 64 MiB and returns the parsed report. */
+static json_object *run_touch(const char *backing, const char *pages, int *status)
+{
+	char json[] = "/tmp/vmm-e2e-json-XXXXXX";
+	struct run_result r;
+	json_object *root;
+	int fd = mkstemp(json);
+
+	ck_assert(fd >= 0);
+	close(fd);
+	e2e_run(&r, NULL, VMM_BIN, "run", "--mem", "128M", "--backing", backing, "--guest-pages",
+		pages, "--json", json, TPAY_DIR "touch256-glibc-static.elf", "64", NULL);
+	*status = r.status;
+	ck_assert_msg(r.status == 0, "%s/%s: status %d\n%s", backing, pages, r.status, r.err);
+	ck_assert_msg(strstr(r.out, "touched 64 MiB"), "%s", r.out);
+	root = json_object_from_file(json);
+	ck_assert_msg(root != NULL, "%s/%s: no JSON report", backing, pages);
+	unlink(json);
+	e2e_free(&r);
+	return root;
+}
+
+START_TEST(anon_4k_maps_no_2m_pages)
+{
+	int st;
+	json_object *root = run_touch("anon", "4k", &st);
+
+	ck_assert_int_eq(json_object_get_int64(json_path(json_path(root, "kvm_pages", NULL), "pages_2m", NULL)), 0);
+	ck_assert_int_gt(json_object_get_int64(json_path(json_path(root, "kvm_pages", NULL), "pages_4k", NULL)), 16384);
+	ck_assert_int_eq(json_object_get_int64(json_path(json_path(root, "guest_tables", "payload_leaves"), "2m", NULL)), 0);
+	ck_assert_str_eq(json_object_get_string(json_path(root, "config", "backing")), "anon");
+	json_object_put(root);
+}
+END_TEST
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static int write_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fprintf(f, "%ld\n", v) > 0;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+START_TEST(hugetlb_2m_guest_2m_maps_2m_pages)
+{
+	long old = read_long(HUGE_NR), want = 64 + (old > 0 ? old : 0);
+	json_object *root;
+	int st;
+
+	if (old < 0 || write_long(HUGE_NR, want) < 0 || read_long(HUGE_NR) < want) {
+		printf("SKIP: hugetlb_2m: cannot reserve 64 huge pages in %s\n", HUGE_NR);
+		if (old >= 0)
+			write_long(HUGE_NR, old);
+		return;
+	}
+	root = run_touch("hugetlb-2m", "2m", &st);
+	write_long(HUGE_NR, old);
+	ck_assert_int_gt(json_object_get_int64(json_path(json_path(root, "kvm_pages", NULL), "pages_2m", NULL)), 0);
+	ck_assert_int_gt(json_object_get_int64(json_path(json_path(root, "guest_tables", "payload_leaves"), "2m", NULL)), 16);
+	json_object_put(root);
+}
+END_TEST
+
+START_TEST(guest_pages_1g_without_pdpe1gb_is_an_error)
+{
+	struct run_result r;
+
+	e2e_run(&r, NULL, VMM_BIN, "run", "--guest-pages", "1g", TPAY_DIR "hello-musl-static.elf", NULL);
+	/* Either the host offers 1 GiB pages and it runs, or it says why not. */
+	if (r.status != 0) {
+		ck_assert_int_eq(r.status, 125);
+		ck_assert_msg(strstr(r.err, "1 GiB"), "%s", r.err);
+	} else {
+		ck_assert_str_eq(r.out, "hello, world\n");
+	}
+	e2e_free(&r);
+}
+END_TEST
+
+static Suite *memory_suite(void)
+{
+	Suite *s = suite_create("e2e_memory");
+	TCase *tc = tcase_create("memory");
+
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, memtest_like_native);
+	tcase_add_test(tc, args_env_stdin_like_native);
+	tcase_add_test(tc, bad_syscall_arguments_like_native);
+	tcase_add_test(tc, anon_4k_maps_no_2m_pages);
+	tcase_add_test(tc, hugetlb_2m_guest_2m_maps_2m_pages);
+	tcase_add_test(tc, guest_pages_1g_without_pdpe1gb_is_an_error);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	e2e_require_kvm("e2e_memory");
+	sr = srunner_create(memory_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

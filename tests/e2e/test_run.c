@@ -1,0 +1,194 @@
+/* End to end, issue "vmm run": real payloads under /dev/kvm. Exit statuses,
+ * output passed through unchanged, fault reports, timeouts, and every
+ * malformed ELF of the unit tests refused with 126 and its own message. */
+#include "bad_elves.h"
+#include "e2e.h"
+
+#define HELLO_MUSL TPAY_DIR "hello-musl-static.elf"
+#define HELLO_GLIBC TPAY_DIR "hello-glibc-static.elf"
+
+static void run_vmm(struct run_result *r, const char *payload)
+{
+	e2e_run(r, NULL, VMM_BIN, "run", "--mem", "64M", payload, NULL);
+}
+
+static void check_signal(const char *payload, int status, const char *what)
+{
+	struct run_result r;
+
+	run_vmm(&r, payload);
+	ck_assert_msg(r.status == status, "%s: status %d, want %d; stderr:\n%s", payload, r.status,
+		      status, r.err);
+	ck_assert_msg(strstr(r.err, what), "%s: stderr lacks '%s':\n%s", payload, what, r.err);
+	ck_assert_msg(strstr(r.err, "rip "), "no registers in report:\n%s", r.err);
+	e2e_free(&r);
+}
+
+START_TEST(hello_musl_and_glibc)
+{
+	const char *p[] = {HELLO_MUSL, HELLO_GLIBC};
+	struct run_result r;
+
+	for (int i = 0; i < 2; i++) {
+		run_vmm(&r, p[i]);
+		ck_assert_msg(r.status == 0, "%s: status %d\n%s", p[i], r.status, r.err);
+		ck_assert_str_eq(r.out, "hello, world\n");
+		ck_assert_msg(r.err_len == 0, "%s: unexpected stderr:\n%s", p[i], r.err);
+		e2e_free(&r);
+	}
+}
+END_TEST
+
+START_TEST(exit_status_42)
+{
+	struct run_result r;
+
+	run_vmm(&r, TPAY_DIR "exit42-musl-static.elf");
+	ck_assert_int_eq(r.status, 42);
+	e2e_free(&r);
+	run_vmm(&r, TPAY_DIR "exit42-glibc-static.elf");
+	ck_assert_int_eq(r.status, 42);
+	e2e_free(&r);
+}
+END_TEST
+
+START_TEST(null_write_is_sigsegv_with_walk)
+{
+	check_signal(TPAY_DIR "nullwrite-musl-static.elf", 139, "SIGSEGV");
+	check_signal(TPAY_DIR "nullwrite-glibc-static.elf", 139, "page walk of 0x0");
+	check_signal(TPAY_DIR "nullwrite-glibc-static.elf", 139, "write of 0x0: page not present");
+}
+END_TEST
+
+START_TEST(other_signals)
+{
+	check_signal(TPAY_DIR "ud2-musl-static.elf", 132, "invalid opcode");
+	check_signal(TPAY_DIR "div0-musl-static.elf", 136, "divide error");
+	check_signal(TPAY_DIR "int3-musl-static.elf", 133, "breakpoint");
+}
+END_TEST
+
+START_TEST(memory_faults_like_linux)
+{
+	struct run_result r;
+
+	check_signal(TPAY_DIR "rowrite-glibc-static.elf", 139, "protection violation");
+	check_signal(TPAY_DIR "nxexec-glibc-static.elf", 139, "instruction fetch");
+	run_vmm(&r, TPAY_DIR "protnone-musl-static.elf");
+	ck_assert_int_eq(r.status, 139);
+	ck_assert_str_eq(r.out, "reserved\n");
+	e2e_free(&r);
+}
+END_TEST
+
+START_TEST(timeout_is_124)
+{
+	struct run_result r;
+
+	e2e_run(&r, NULL, VMM_BIN, "run", "--mem", "64M", "--timeout", "0.5",
+		TPAY_DIR "spin-musl-static.elf", NULL);
+	ck_assert_int_eq(r.status, 124);
+	ck_assert_msg(strstr(r.err, "timeout"), "%s", r.err);
+	e2e_free(&r);
+}
+END_TEST
+
+START_TEST(missing_payload_is_127)
+{
+	struct run_result r;
+
+	run_vmm(&r, "/nonexistent/payload.elf");
+	ck_assert_int_eq(r.status, 127);
+	ck_assert_msg(strstr(r.err, "No such file"), "%s", r.err);
+	e2e_free(&r);
+}
+END_TEST
+
+START_TEST(dynamic_payload_is_126)
+{
+	struct run_result r;
+
+	run_vmm(&r, "/bin/true");
+	ck_assert_int_eq(r.status, 126);
+	ck_assert_msg(strstr(r.err, "dynamically linked") && strstr(r.err, "-static"), "%s", r.err);
+	e2e_free(&r);
+}
+END_TEST
+
+START_TEST(bad_options_are_125)
+{
+	struct run_result r;
+
+	e2e_run(&r, NULL, VMM_BIN, "run", "--mem", "12X", HELLO_MUSL, NULL);
+	ck_assert_int_eq(r.status, 125);
+	ck_assert_msg(strstr(r.err, "unknown suffix"), "%s", r.err);
+	e2e_free(&r);
+	e2e_run(&r, NULL, VMM_BIN, "run", "--frobnicate", HELLO_MUSL, NULL);
+	ck_assert_int_eq(r.status, 125);
+	ck_assert_msg(strstr(r.err, "unknown option '--frobnicate'"), "%s", r.err);
+	e2e_free(&r);
+	e2e_run(&r, NULL, VMM_BIN, "run", NULL);
+	ck_assert_int_eq(r.status, 125);
+	e2e_free(&r);
+	e2e_run(&r, NULL, VMM_BIN, "run", "--help", NULL);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(strstr(r.out, "usage: vmm run"), "%s", r.out);
+	e2e_free(&r);
+}
+END_TEST
+
+START_TEST(every_bad_elf_is_126_with_its_message)
+{
+	char path[] = "/tmp/vmm-bad-elf-XXXXXX";
+	int fd = mkstemp(path);
+	struct bad_elf f;
+
+	ck_assert(fd >= 0);
+	close(fd);
+	for (size_t i = 0; i < bad_elf_count(); i++) {
+		struct run_result r;
+
+		bad_elf_build(i, &f);
+		ck_assert(bad_elf_write(&f, path) == 0);
+		run_vmm(&r, path);
+		ck_assert_msg(r.status == 126, "%s: status %d\n%s", bad_elf_name(i), r.status, r.err);
+		ck_assert_msg(strstr(r.err, bad_elf_expect(i)), "%s: want '%s' in:\n%s",
+			      bad_elf_name(i), bad_elf_expect(i), r.err);
+		e2e_free(&r);
+	}
+	unlink(path);
+}
+END_TEST
+
+static Suite *run_suite(void)
+{
+	Suite *s = suite_create("e2e_run");
+	TCase *tc = tcase_create("run");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, hello_musl_and_glibc);
+	tcase_add_test(tc, exit_status_42);
+	tcase_add_test(tc, null_write_is_sigsegv_with_walk);
+	tcase_add_test(tc, other_signals);
+	tcase_add_test(tc, memory_faults_like_linux);
+	tcase_add_test(tc, timeout_is_124);
+	tcase_add_test(tc, missing_payload_is_127);
+	tcase_add_test(tc, dynamic_payload_is_126);
+	tcase_add_test(tc, bad_options_are_125);
+	tcase_add_test(tc, every_bad_elf_is_126_with_its_message);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	e2e_require_kvm("e2e_run");
+	sr = srunner_create(run_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,6 @@
+/* A breakpoint instruction: SIGTRAP (133). */
+int main(void)
+{
+	__asm__ volatile("int3");
+	return 0;
+}

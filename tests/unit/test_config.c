@@ -1,0 +1,127 @@
+/* `vmm run` option parsing: sizes, policies, cross-option checks, and the
+ * point where the payload's own arguments begin. */
+#include <string.h>
+
+#include "config.h"
+#include "err.h"
+#include "unit.h"
+
+static int parse(struct config *c, char **argv)
+{
+	int argc = 0;
+
+	while (argv[argc])
+		argc++;
+	err_clear();
+	return config_parse(c, argc, argv);
+}
+
+START_TEST(sizes)
+{
+	uint64_t v;
+
+	ck_assert_int_eq(config_parse_size("1G", &v), 0);
+	ck_assert_uint_eq(v, 1ull << 30);
+	ck_assert_int_eq(config_parse_size("512m", &v), 0);
+	ck_assert_uint_eq(v, 512ull << 20);
+	ck_assert_int_eq(config_parse_size("64KiB", &v), 0);
+	ck_assert_uint_eq(v, 64ull << 10);
+	ck_assert_int_eq(config_parse_size("4096", &v), 0);
+	ck_assert_uint_eq(v, 4096);
+	ck_assert_int_eq(config_parse_size("12X", &v), -1);
+	ck_assert_str_eq(err_msg(), "config: size '12X': unknown suffix (use K, M or G)");
+	ck_assert_int_eq(config_parse_size("-1G", &v), -1);
+	ck_assert_int_eq(config_parse_size("", &v), -1);
+	ck_assert_int_eq(config_parse_size("99999999999999G", &v), -1);
+	ck_assert_str_eq(err_msg(), "config: size '99999999999999G': too large");
+	ck_assert_int_eq(config_parse_size("1GG", &v), -1);
+}
+END_TEST
+
+START_TEST(defaults_and_payload_args)
+{
+	char *argv[] = {"run", "--stats", "p.elf", "--mem", "2G", "x", NULL};
+	struct config c;
+
+	ck_assert_int_eq(parse(&c, argv), 0);
+	ck_assert_uint_eq(c.mem_bytes, 1ull << 30);
+	ck_assert_int_eq(c.backing, MEM_BACKING_ANON);
+	ck_assert_int_eq(c.guest_pages, GUEST_PAGES_4K);
+	ck_assert(c.stats);
+	ck_assert_str_eq(c.payload, "p.elf");
+	/* Options after the payload are the payload's. */
+	ck_assert_int_eq(c.payload_argc, 4);
+	ck_assert_str_eq(c.payload_argv[1], "--mem");
+}
+END_TEST
+
+START_TEST(all_options)
+{
+	char *argv[] = {"run", "--mem", "256M", "--backing", "hugetlb-2m", "--guest-pages", "madvise",
+			"--prealloc", "--timeout", "2.5", "--json", "r.json", "-e", "cycles", "-x", ";",
+			"p.elf", NULL};
+	struct config c;
+
+	ck_assert_int_eq(parse(&c, argv), 0);
+	ck_assert_uint_eq(c.mem_bytes, 256ull << 20);
+	ck_assert_int_eq(c.backing, MEM_BACKING_HUGETLB_2M);
+	ck_assert_int_eq(c.guest_pages, GUEST_PAGES_MADVISE);
+	ck_assert(c.prealloc);
+	ck_assert(c.timeout_s > 2.4 && c.timeout_s < 2.6);
+	ck_assert_str_eq(c.json_path, "r.json");
+	ck_assert_str_eq(c.events, "cycles");
+	ck_assert_str_eq(c.csv_sep, ";");
+}
+END_TEST
+
+START_TEST(errors)
+{
+	struct config c;
+	char *no_payload[] = {"run", "--stats", NULL};
+	char *unknown[] = {"run", "--bogus", "p.elf", NULL};
+	char *missing_arg[] = {"run", "p.elf", NULL};
+	char *small[] = {"run", "--mem", "1M", "p.elf", NULL};
+	char *timeout[] = {"run", "--timeout", "-3", "p.elf", NULL};
+	char *both[] = {"run", "--no-counters", "-e", "cycles", "p.elf", NULL};
+	char *noarg[] = {"run", "--mem", NULL};
+
+	ck_assert_int_eq(parse(&c, no_payload), -1);
+	ck_assert(strstr(err_msg(), "no payload given"));
+	ck_assert_int_eq(parse(&c, unknown), -1);
+	ck_assert_str_eq(err_msg(), "config: unknown option '--bogus' (see vmm run --help)");
+	ck_assert_int_eq(parse(&c, missing_arg), 0);
+	ck_assert_int_eq(parse(&c, small), -1);
+	ck_assert_str_eq(err_msg(), "config: --mem 1024K is too small: need at least 16M");
+	ck_assert_int_eq(parse(&c, timeout), -1);
+	ck_assert(strstr(err_msg(), "--timeout '-3'"));
+	ck_assert_int_eq(parse(&c, both), -1);
+	ck_assert_int_eq(parse(&c, noarg), -1);
+	ck_assert(strstr(err_msg(), "needs an argument"));
+}
+END_TEST
+
+START_TEST(help)
+{
+	char *argv[] = {"run", "--help", NULL};
+	struct config c;
+
+	ck_assert_int_eq(parse(&c, argv), 0);
+	ck_assert(c.help);
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_test(tc, sizes);
+	tcase_add_test(tc, defaults_and_payload_args);
+	tcase_add_test(tc, all_options);
+	tcase_add_test(tc, errors);
+	tcase_add_test(tc, help);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(config_suite)

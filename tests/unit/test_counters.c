@@ -1,0 +1,443 @@
+/* counters and perf_events: multiplexing scale and group reads against
+ * fake read buffers, then the default set on this thread against a real VM
+ * and vCPU: every counter is either counted or unsupported with a reason,
+ * page faults land in the region that made them, and the table, CSV and
+ * JSON are well formed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <linux/kvm.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "counters.h"
+#include "err.h"
+#include "perf_events.h"
+#include "types.h"
+#include "unit.h"
+
+#define TOUCH_PAGES 2048
+
+/* The layout PERF_FORMAT_GROUP | TOTAL_TIME_ENABLED | TOTAL_TIME_RUNNING |
+ * ID gives a read(), spelled out as the kernel documents it. */
+struct fake_group_read {
+	uint64_t nr, time_enabled, time_running;
+	struct {
+		uint64_t value, id;
+	} cnt[3];
+};
+
+START_TEST(scale_pure)
+{
+	double pct;
+
+	ck_assert_uint_eq(perf_scale(1000, 500, 500, &pct), 1000);
+	ck_assert(pct == 100.0);
+	ck_assert_uint_eq(perf_scale(1000, 400, 100, &pct), 4000);
+	ck_assert(pct == 25.0);
+	ck_assert_uint_eq(perf_scale(999, 3, 2, &pct), 1498); /* rounds down */
+	ck_assert_uint_eq(perf_scale(77, 100, 0, &pct), 0);   /* never counted */
+	ck_assert(pct == 0.0);
+	ck_assert_uint_eq(perf_scale(0, 0, 0, &pct), 0); /* never enabled */
+	ck_assert(pct == 100.0);
+	/* value * enabled overflows 64 bits but the quotient does not. */
+	ck_assert_uint_eq(perf_scale(1ull << 62, 1ull << 40, 1ull << 39, &pct), 1ull << 63);
+	ck_assert_uint_eq(perf_scale(1ull << 63, 4, 1, &pct), UINT64_MAX);
+}
+END_TEST
+
+START_TEST(group_read_parse)
+{
+	struct fake_group_read r = {
+	    .nr = 3,
+	    .time_enabled = 2000,
+	    .time_running = 500,
+	    .cnt = {{111, 7}, {222, 9}, {333, 8}},
+	};
+	uint64_t ids[3] = {9, 8, 7};
+	struct perf_reading out[3];
+	double pct;
+
+	ck_assert_int_eq(perf_group_parse((const uint64_t *)&r, sizeof(r) / 8, ids, 3, out), 0);
+	ck_assert_uint_eq(out[0].value, 222);
+	ck_assert_uint_eq(out[1].value, 333);
+	ck_assert_uint_eq(out[2].value, 111);
+	ck_assert_uint_eq(out[2].enabled, 2000);
+	ck_assert_uint_eq(out[2].running, 500);
+	/* Multiplexed a quarter of the time: perf stat shows 4x and 25.00%. */
+	ck_assert_uint_eq(perf_scale(out[0].value, out[0].enabled, out[0].running, &pct), 888);
+	ck_assert(pct == 25.0);
+
+	ids[1] = 5;
+	ck_assert_int_eq(perf_group_parse((const uint64_t *)&r, sizeof(r) / 8, ids, 3, out), -1);
+	ck_assert_str_eq(err_msg(), "perf: group read: id 5 not in the group");
+	ck_assert_int_eq(perf_group_parse((const uint64_t *)&r, 7, ids, 3, out), -1);
+	ck_assert_str_eq(err_msg(), "perf: group read: 7 words, need 9 for 3 events");
+	r.nr = UINT64_MAX; /* a corrupt count must not overflow the bound */
+	ck_assert_int_eq(perf_group_parse((const uint64_t *)&r, sizeof(r) / 8, ids, 3, out), -1);
+	ck_assert_int_eq(perf_group_parse((const uint64_t *)&r, 2, ids, 0, out), -1);
+	ck_assert_str_eq(err_msg(), "perf: group read: 2 words, need at least 3");
+}
+END_TEST
+
+START_TEST(unknown_event_is_an_error)
+{
+	struct counters *c = (struct counters *)&c;
+
+	ck_assert_int_eq(counters_open(&c, "page-faults,cyclez", -1, -1), -1);
+	ck_assert_ptr_null(c);
+	ck_assert_ptr_nonnull(strstr(err_msg(), "events: cyclez: unknown event (generic names: "));
+}
+END_TEST
+
+/* Touches n fresh pages: n page faults (no THP: one fault per 4 KiB). */
+static void touch_pages(size_t n)
+{
+	size_t len = n * 4096;
+	volatile char *p =
+	    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ck_assert(p != MAP_FAILED);
+	madvise((void *)p, len, MADV_NOHUGEPAGE);
+	for (size_t i = 0; i < n; i++)
+		p[i * 4096] = 1;
+	munmap((void *)p, len);
+}
+
+/* The hardware grouping path with software events standing in for PMU
+ * events (the kind decides the grouping, the type what the kernel counts):
+ * six events make two groups of PERF_GROUP_MAX and 2, each enabled, read
+ * and parsed by id. */
+START_TEST(grouping_with_stand_ins)
+{
+	static const uint64_t configs[] = {
+	    PERF_COUNT_SW_PAGE_FAULTS,	    PERF_COUNT_SW_TASK_CLOCK,
+	    PERF_COUNT_SW_CONTEXT_SWITCHES, PERF_COUNT_SW_CPU_CLOCK,
+	    PERF_COUNT_SW_PAGE_FAULTS_MIN,  PERF_COUNT_SW_CPU_MIGRATIONS,
+	};
+	struct event_spec specs[ARRAY_SIZE(configs)];
+	struct perf_reading before[ARRAY_SIZE(configs)], after[ARRAY_SIZE(configs)];
+	struct perf_set ps;
+
+	memset(specs, 0, sizeof(specs));
+	for (size_t i = 0; i < ARRAY_SIZE(configs); i++) {
+		snprintf(specs[i].name, sizeof(specs[i].name), "stand-in-%zu", i);
+		specs[i].kind = EVENT_HARDWARE;
+		specs[i].type = PERF_TYPE_SOFTWARE;
+		specs[i].config = configs[i];
+	}
+	ck_assert_int_eq(perf_set_open(&ps, specs, ARRAY_SIZE(configs)), 0);
+	ck_assert_uint_eq(ps.ngroups, 2);
+	ck_assert_uint_eq(ps.groups[0].n, PERF_GROUP_MAX);
+	ck_assert_uint_eq(ps.groups[1].n, ARRAY_SIZE(configs) - PERF_GROUP_MAX);
+	for (size_t i = 0; i < ARRAY_SIZE(configs); i++)
+		ck_assert_msg(ps.slot[i].fd >= 0, "%s: %s", specs[i].name, ps.slot[i].reason);
+	ck_assert_int_eq(perf_set_read(&ps, before), 0);
+	ck_assert_uint_eq(before[0].value, 0); /* opened disabled */
+	ck_assert_int_eq(perf_set_enable(&ps), 0);
+	touch_pages(TOUCH_PAGES);
+	ck_assert_int_eq(perf_set_disable(&ps), 0);
+	ck_assert_int_eq(perf_set_read(&ps, after), 0);
+	ck_assert_uint_ge(after[0].value, TOUCH_PAGES / 2); /* group 0 leader */
+	ck_assert_uint_ge(after[4].value, TOUCH_PAGES / 2); /* group 1 leader */
+	ck_assert_uint_gt(after[1].value, 0);		    /* task-clock, a member */
+	ck_assert_uint_gt(after[0].enabled, 0);
+	ck_assert_uint_eq(after[0].enabled, after[0].running); /* software: never multiplexed */
+	perf_set_close(&ps);
+}
+END_TEST
+
+static json_object *get(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	ck_assert_msg(json_object_object_get_ex(o, key, &v), "no key %s", key);
+	return v;
+}
+
+/* Every counter either has a value or says why it has none. */
+static void check_counter_json(const char *name, json_object *o)
+{
+	json_object *v;
+
+	if (json_object_get_boolean(get(o, "supported"))) {
+		v = get(o, "value");
+		if (json_object_object_get_ex(o, "counted", NULL))
+			ck_assert(json_object_is_type(v, json_type_null));
+		else
+			ck_assert_msg(json_object_is_type(v, json_type_int), "%s: value", name);
+	} else {
+		ck_assert_msg(strlen(json_object_get_string(get(o, "reason"))) > 0, "%s: no reason",
+			      name);
+		ck_assert(!json_object_object_get_ex(o, "value", NULL));
+	}
+}
+
+static int64_t region_value(json_object *root, size_t region, const char *name)
+{
+	json_object *r = json_object_array_get_idx(get(root, "regions"), region);
+
+	return json_object_get_int64(get(get(get(r, "counters"), name), "value"));
+}
+
+static int open_vm(int *kvm, int *vm, int *vcpu)
+{
+	*kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	*vm = *vcpu = -1;
+	if (*kvm < 0) {
+		printf("SKIP (KVM part) default_set_real_host: /dev/kvm: %s\n", strerror(errno));
+		return -1;
+	}
+	*vm = ioctl(*kvm, KVM_CREATE_VM, 0);
+	if (*vm >= 0)
+		*vcpu = ioctl(*vm, KVM_CREATE_VCPU, 0);
+	if (*vm < 0 || *vcpu < 0) {
+		printf("SKIP (KVM part) default_set_real_host: KVM_CREATE_VM/VCPU: %s\n",
+		       strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void check_table(struct counters *c, json_object *root)
+{
+	char *buf = NULL, want[32];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int64_t pf = region_value(root, 0, "page-faults");
+	json_object *total = get(get(root, "total"), "counters");
+
+	counters_print_table(c, f);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(buf, " Counters for region 0 ("));
+	ck_assert_ptr_nonnull(strstr(buf, " Counters for region 1 ("));
+	ck_assert_ptr_nonnull(strstr(buf, " Counters for all 2 regions ("));
+	/* TOUCH_PAGES/2 >= 1000: the count has a thousands separator. */
+	ck_assert_int_ge(pf, 1000);
+	snprintf(want, sizeof(want), "%lld,%03lld", (long long)pf / 1000, (long long)pf % 1000);
+	ck_assert_msg(strstr(buf, want), "no %s in\n%s", want, buf);
+	json_object_object_foreach(total, name, o)
+	{
+		if (json_object_get_boolean(get(o, "supported")))
+			continue;
+		ck_assert_msg(strstr(buf, name) &&
+				  strstr(buf, json_object_get_string(get(o, "reason"))),
+			      "%s", name);
+	}
+	free(buf);
+}
+
+static void check_csv(struct counters *c, size_t ncounters)
+{
+	char *buf = NULL;
+	size_t len = 0, lines = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	counters_print_csv(c, f, ";");
+	fclose(f);
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+		size_t seps = 0;
+
+		for (char *p = line; *p; p++)
+			seps += *p == ';';
+		ck_assert_msg(seps == 6, "%zu separators in %s", seps, line);
+		ck_assert(!strncmp(line, "0;", 2) || !strncmp(line, "1;", 2) ||
+			  !strncmp(line, "total;", 6));
+		if (strstr(line, "<not supported>"))
+			ck_assert_msg(line[strlen(line) - 1] != ';', "no reason: %s", line);
+	}
+	ck_assert_uint_eq(lines, 3 * ncounters);
+	free(buf);
+}
+
+START_TEST(default_set_real_host)
+{
+	int kvm, vm, vcpu, have_vm = 0;
+	struct counters *c;
+	json_object *root = json_object_new_object(), *parsed, *total;
+	size_t ncounters = 0;
+	uint64_t v;
+
+	have_vm = open_vm(&kvm, &vm, &vcpu) == 0;
+	ck_assert_int_eq(counters_open(&c, NULL, vm, vcpu), 0);
+	ck_assert(!counters_in_region(c));
+	ck_assert_int_eq(counters_region_end(c), 0); /* outside a region: nothing */
+	ck_assert_uint_eq(counters_region_count(c), 0);
+	ck_assert_int_eq(counters_total_value(c, "page-faults", &v), -1);
+	ck_assert_str_eq(err_msg(), "counters: page-faults: no region ended yet");
+
+	ck_assert_int_eq(counters_region_begin(c), 0);
+	ck_assert_int_eq(counters_region_begin(c), 0); /* inside: nothing */
+	ck_assert(counters_in_region(c));
+	touch_pages(TOUCH_PAGES);
+	ck_assert_int_eq(counters_region_end(c), 0);
+	ck_assert_int_eq(counters_region_begin(c), 0);
+	ck_assert_int_eq(counters_region_end(c), 0);
+	ck_assert_uint_eq(counters_region_count(c), 2);
+
+	counters_add_json(c, root);
+	/* Round trip through text: the JSON the report writes is valid. */
+	parsed = json_tokener_parse(json_object_to_json_string(root));
+	ck_assert_ptr_nonnull(parsed);
+	ck_assert_uint_eq(json_object_array_length(get(parsed, "regions")), 2);
+	total = get(parsed, "total");
+	ck_assert_int_eq(json_object_get_int(get(total, "regions")), 2);
+	ck_assert_int_eq(json_object_get_int(get(total, "regions_folded")), 0);
+	json_object_object_foreach(get(total, "counters"), name, o)
+	{
+		check_counter_json(name, o);
+		for (size_t r = 0; r < 2; r++) {
+			json_object *reg = json_object_array_get_idx(get(parsed, "regions"), r);
+
+			check_counter_json(name, get(get(reg, "counters"), name));
+		}
+		ncounters++;
+	}
+	ck_assert_int_ge(region_value(parsed, 0, "page-faults"), TOUCH_PAGES / 2);
+	ck_assert_int_lt(region_value(parsed, 1, "page-faults"), TOUCH_PAGES / 2);
+	ck_assert_int_eq(counters_total_value(c, "page-faults", &v), 0);
+	ck_assert_uint_ge(v, TOUCH_PAGES / 2);
+	ck_assert_int_eq(counters_total_value(c, "no-such", &v), -1);
+	ck_assert_str_eq(err_msg(), "counters: no-such: no such counter");
+	if (have_vm) {
+		/* A VM that never ran has mapped nothing. */
+		ck_assert_int_eq(counters_total_value(c, "kvm-stat:pages_4k", &v), 0);
+		ck_assert_uint_eq(v, 0);
+		ck_assert_int_eq(counters_total_value(c, "kvm-vcpu-stat:exits", &v), 0);
+	} else {
+		ck_assert_int_eq(counters_total_value(c, "kvm-stat:pages_4k", &v), -1);
+		ck_assert_str_eq(err_msg(), "counters: kvm-stat:pages_4k: not supported: no vm fd "
+					    "(not a VM run)");
+	}
+	check_table(c, parsed);
+	check_csv(c, ncounters);
+	json_object_put(parsed);
+	json_object_put(root);
+	counters_close(c);
+	if (have_vm) {
+		close(vcpu);
+		close(vm);
+	}
+	if (kvm >= 0)
+		close(kvm);
+}
+END_TEST
+
+/* Names the host lacks are rows with a reason, not errors. */
+START_TEST(missing_things_have_reasons)
+{
+	struct counters *c;
+	json_object *root = json_object_new_object(), *ctrs;
+	uint64_t v;
+
+	ck_assert_int_eq(counters_open(&c,
+				       "kvm:no_such_tracepoint,kvm-stat:pages_3m,"
+				       "kvm-vcpu-stat:exits,task-clock",
+				       -1, -1),
+			 0);
+	ck_assert_int_eq(counters_region_begin(c), 0);
+	ck_assert_int_eq(counters_region_end(c), 0);
+	counters_add_json(c, root);
+	ctrs = get(get(root, "total"), "counters");
+	ck_assert(!json_object_get_boolean(get(get(ctrs, "kvm:no_such_tracepoint"), "supported")));
+	ck_assert_ptr_nonnull(
+	    strstr(json_object_get_string(get(get(ctrs, "kvm:no_such_tracepoint"), "reason")),
+		   "tracepoint"));
+	ck_assert_str_eq(json_object_get_string(get(get(ctrs, "kvm-vcpu-stat:exits"), "reason")),
+			 "no vcpu fd (not a VM run)");
+	ck_assert_int_eq(counters_total_value(c, "kvm-stat:pages_3m", &v), -1);
+	ck_assert_str_eq(err_msg(),
+			 "counters: kvm-stat:pages_3m: not supported: no vm fd (not a VM run)");
+	ck_assert_str_eq(json_object_get_string(get(get(ctrs, "task-clock"), "unit")), "ns");
+	json_object_put(root);
+	counters_close(c);
+}
+END_TEST
+
+/* The implicit whole-run region goes once the payload marks its own. */
+START_TEST(discard_regions)
+{
+	struct counters *c;
+	json_object *root = json_object_new_object();
+	uint64_t v;
+
+	ck_assert_int_eq(counters_open(&c, "page-faults,task-clock", -1, -1), 0);
+	ck_assert_int_eq(counters_region_begin(c), 0);
+	touch_pages(TOUCH_PAGES);
+	ck_assert_int_eq(counters_region_end(c), 0);
+	ck_assert_int_eq(counters_region_begin(c), 0);
+	ck_assert_int_eq(counters_region_end(c), 0);
+	counters_discard_regions(c);
+	ck_assert_uint_eq(counters_region_count(c), 0);
+	ck_assert_int_eq(counters_total_value(c, "page-faults", &v), -1);
+	ck_assert_str_eq(err_msg(), "counters: page-faults: no region ended yet");
+
+	ck_assert_int_eq(counters_region_begin(c), 0);
+	ck_assert_int_eq(counters_region_end(c), 0);
+	ck_assert_uint_eq(counters_region_count(c), 1);
+	ck_assert_int_eq(counters_total_value(c, "page-faults", &v), 0);
+	ck_assert_uint_lt(v, TOUCH_PAGES / 2); /* the touched pages were discarded */
+	counters_add_json(c, root);
+	ck_assert_uint_eq(json_object_array_length(get(root, "regions")), 1);
+	ck_assert_int_eq(json_object_get_int(get(get(root, "total"), "regions")), 1);
+	json_object_put(root);
+	counters_close(c);
+}
+END_TEST
+
+START_TEST(missing_kvm_stat_on_real_vm)
+{
+	int kvm, vm, vcpu;
+	struct counters *c;
+	uint64_t v;
+
+	if (open_vm(&kvm, &vm, &vcpu)) {
+		if (kvm >= 0)
+			close(kvm);
+		return;
+	}
+	ck_assert_int_eq(counters_open(&c,
+				       "kvm-stat:pages_3m,kvm-vcpu-stat:halt_wait_hist,"
+				       "kvm-vcpu-stat:pf_taken",
+				       vm, vcpu),
+			 0);
+	ck_assert_int_eq(counters_region_begin(c), 0);
+	ck_assert_int_eq(counters_region_end(c), 0);
+	ck_assert_int_eq(counters_total_value(c, "kvm-stat:pages_3m", &v), -1);
+	ck_assert_str_eq(err_msg(), "counters: kvm-stat:pages_3m: not supported: no KVM VM "
+				    "statistic pages_3m on this kernel (`vmm info` lists them)");
+	/* A histogram is not a count (where this kernel has it at all). */
+	ck_assert_int_eq(counters_total_value(c, "kvm-vcpu-stat:halt_wait_hist", &v), -1);
+	if (!strstr(err_msg(), "no KVM vCPU statistic"))
+		ck_assert_str_eq(err_msg(), "counters: kvm-vcpu-stat:halt_wait_hist: not "
+					    "supported: log-hist statistic: not a single count");
+	ck_assert_int_eq(counters_total_value(c, "kvm-vcpu-stat:pf_taken", &v), 0);
+	counters_close(c);
+	close(vcpu);
+	close(vm);
+	close(kvm);
+}
+END_TEST
+
+static Suite *counters_suite(void)
+{
+	Suite *s = suite_create("counters");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, scale_pure);
+	tcase_add_test(tc, group_read_parse);
+	tcase_add_test(tc, grouping_with_stand_ins);
+	tcase_add_test(tc, unknown_event_is_an_error);
+	tcase_add_test(tc, default_set_real_host);
+	tcase_add_test(tc, missing_things_have_reasons);
+	tcase_add_test(tc, missing_kvm_stat_on_real_vm);
+	tcase_add_test(tc, discard_regions);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(counters_suite)

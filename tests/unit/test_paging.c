@@ -1,0 +1,934 @@
+/* Unit tests of the guest page-table builder over real guest RAM (anonymous
+ * memory, no KVM): walks, large pages, populate with fallbacks, splits,
+ * unmap and protect, the recording of live-table updates, and a randomized
+ * run against a per-page model. */
+#include "err.h"
+#include "paging.h"
+#include "unit.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MB (1ull << 20)
+#define BAD_GPA (~0ull)
+#define RWU (PTE_RW | PTE_US)
+
+/* For hot loops: ck_assert records every passing check, which costs
+ * seconds over a million iterations under ASan. */
+#define REQUIRE(c)                                                             \
+	do {                                                                   \
+		if (!(c))                                                      \
+			ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #c);     \
+	} while (0)
+
+static struct guest_mem M;
+static struct frames F;
+static struct page_tables PT;
+
+static void vm_up(uint64_t size)
+{
+	err_clear();
+	ck_assert_msg(mem_create(&M, size, MEM_BACKING_ANON, false) == 0, "%s", err_msg());
+	ck_assert_int_eq(frames_init(&F, size), 0);
+	ck_assert_msg(pt_init(&PT, &M, &F) == 0, "%s", err_msg());
+}
+
+static void teardown(void)
+{
+	pt_destroy(&PT);
+	frames_destroy(&F);
+	mem_destroy(&M);
+}
+
+static gpa_t tr(gva_t va, enum pt_access acc)
+{
+	gpa_t g;
+
+	return pt_translate(&PT, va, acc, &g) ? BAD_GPA : g;
+}
+
+static uint64_t total_tables(void)
+{
+	return PT.sum.tables[0] + PT.sum.tables[1] + PT.sum.tables[2] + PT.sum.tables[3];
+}
+
+static void commit(void) { ck_assert_msg(pt_commit(&PT, NULL, NULL) == 0, "%s", err_msg()); }
+
+/* The guest side of a commit, as the tests see it. */
+struct apply_log {
+	int calls;
+	bool fail;
+	size_t nstores, ninvlpg;
+	bool flush_all;
+	struct pt_store stores[64];
+	gva_t invlpg[PT_INVLPG_CEILING];
+};
+
+static int apply_cb(void *ctx, const struct pt_update *u)
+{
+	struct apply_log *l = ctx;
+
+	l->calls++;
+	l->nstores = u->nstores;
+	l->ninvlpg = u->ninvlpg;
+	l->flush_all = u->flush_all;
+	memcpy(l->stores, u->stores, (u->nstores < 64 ? u->nstores : 64) * sizeof(*u->stores));
+	memcpy(l->invlpg, u->invlpg, u->ninvlpg * sizeof(*u->invlpg));
+	return l->fail ? err_set("test: guest refused") : 0;
+}
+
+START_TEST(test_pte_bits)
+{
+	static const struct {
+		uint64_t v;
+		int bit;
+	} bits[] = {
+		{PTE_P, 0},  {PTE_RW, 1}, {PTE_US, 2}, {PTE_PWT, 3}, {PTE_PCD, 4},
+		{PTE_A, 5},  {PTE_D, 6},  {PTE_PS, 7}, {PTE_G, 8},   {PTE_NX, 63},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bits); i++)
+		ck_assert_uint_eq(bits[i].v, 1ull << bits[i].bit);
+	/* Software bits must be among those the SDM leaves ignored: 9..11. */
+	ck_assert_uint_eq(PTE_SW_PROTNONE, 1ull << 9);
+	ck_assert_uint_eq(PTE_SW_FIXED, 1ull << 10);
+	/* Address bits 12..51 (MAXPHYADDR 52 at most). */
+	ck_assert_uint_eq(PTE_ADDR_MASK, ((1ull << 52) - 1) & ~0xfffull);
+	ck_assert_uint_eq(PTE_PERM_MASK, (1ull << 1) | (1ull << 2) | (1ull << 63));
+	ck_assert_int_eq(PT_LEVEL_PT, 0);
+	ck_assert_int_eq(PT_LEVEL_PML4, 3);
+}
+END_TEST
+
+START_TEST(test_init_summary)
+{
+	vm_up(64 * MB);
+	ck_assert_uint_eq(PT.sum.tables[PT_LEVEL_PML4], 1);
+	ck_assert_uint_eq(PT.sum.bytes_tables, SZ_4K);
+	ck_assert(frames_in_use(&F, PT.root));
+	ck_assert_uint_eq(F.nfree, F.nframes - 1);
+}
+END_TEST
+
+START_TEST(test_map_walk_4k_2m_1g)
+{
+	struct pt_walk w;
+	gva_t v4 = 0x400000, v2 = 0x40000000, v1 = 0x8000000000;
+
+	vm_up(2ull << 30); /* anonymous and untouched: costs only tables */
+	ck_assert_int_eq(pt_map(&PT, v4, 0x10000, PS_4K, RWU), 0);
+	ck_assert_int_eq(pt_map(&PT, v2, 3 * SZ_2M, PS_2M, PTE_US), 0);
+	ck_assert_int_eq(pt_map(&PT, v1, SZ_1G, PS_1G, RWU | PTE_NX), 0);
+	ck_assert_uint_eq(PT.sum.leaves[PS_4K], 1);
+	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 1);
+	ck_assert_uint_eq(PT.sum.leaves[PS_1G], 1);
+	/* v4 and v2 share the PDPT; v1 has its own PML4 slot. */
+	ck_assert_uint_eq(PT.sum.tables[PT_LEVEL_PDPT], 2);
+	ck_assert_uint_eq(PT.sum.tables[PT_LEVEL_PD], 1);
+	ck_assert_uint_eq(PT.sum.tables[PT_LEVEL_PT], 1);
+	ck_assert_uint_eq(PT.sum.bytes_tables, 5 * SZ_4K);
+
+	pt_walk(&PT, v4 + 0x123, &w);
+	ck_assert_int_eq(w.levels, 4);
+	ck_assert(w.mapped);
+	ck_assert_int_eq(w.size, PS_4K);
+	ck_assert_uint_eq(w.gpa, 0x10123);
+	ck_assert_uint_eq(w.entry_gpa[0], PT.root); /* PML4E[0] */
+	ck_assert_uint_eq(w.leaf & PTE_ADDR_MASK, 0x10000);
+	ck_assert_uint_eq(w.leaf & (PTE_P | PTE_RW | PTE_US | PTE_PS), PTE_P | RWU);
+	for (int i = 0; i < 3; i++)
+		ck_assert_uint_eq(w.entry[i] & (PTE_P | PTE_RW | PTE_US), PTE_P | RWU);
+
+	pt_walk(&PT, v2 + 0x1ff123, &w);
+	ck_assert_int_eq(w.levels, 3);
+	ck_assert(w.mapped);
+	ck_assert_int_eq(w.size, PS_2M);
+	ck_assert_uint_eq(w.gpa, 3 * SZ_2M + 0x1ff123);
+	ck_assert(w.leaf & PTE_PS);
+
+	pt_walk(&PT, v1 + 0x3fffffff, &w);
+	ck_assert_int_eq(w.levels, 2);
+	ck_assert_int_eq(w.size, PS_1G);
+	ck_assert_uint_eq(w.gpa, SZ_1G + 0x3fffffff);
+	ck_assert_uint_eq(w.entry_gpa[0], PT.root + 1 * 8);
+
+	ck_assert_uint_eq(tr(v2 + 5, PT_READ), 3 * SZ_2M + 5);
+	ck_assert_uint_eq(tr(v2 + 5, PT_WRITE), BAD_GPA); /* read-only */
+	ck_assert_uint_eq(tr(v1, PT_EXEC), BAD_GPA);      /* NX */
+	ck_assert_uint_eq(tr(v1, PT_WRITE), SZ_1G);
+	ck_assert_uint_eq(tr(v4 + SZ_4K, PT_READ), BAD_GPA); /* next page: hole */
+
+	pt_walk(&PT, v4 + SZ_4K, &w);
+	ck_assert(!w.mapped);
+	ck_assert_int_eq(w.levels, 4);
+	ck_assert_uint_eq(w.entry[3], 0);
+	pt_walk(&PT, 0x0000800000000000ull, &w);
+	ck_assert_int_eq(w.levels, 0);
+}
+END_TEST
+
+START_TEST(test_walk_print)
+{
+	struct pt_walk w;
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+
+	vm_up(64 * MB);
+	ck_assert_int_eq(pt_map(&PT, 0x7f0000201000, 0x5000, PS_4K, RWU), 0);
+	pt_walk(&PT, 0x7f0000201008, &w);
+	pt_walk_print(&w, 0x7f0000201008, f);
+	pt_walk(&PT, 0x7f0000202000, &w);
+	pt_walk_print(&w, 0x7f0000202000, f);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(buf, "  PML4E[254] @gpa 0x"));
+	ck_assert_ptr_nonnull(strstr(buf, "  PDPTE[0] @gpa 0x"));
+	ck_assert_ptr_nonnull(strstr(buf, "  PDE[1] @gpa 0x"));
+	ck_assert_ptr_nonnull(strstr(buf, "  PTE[1] @gpa 0x"));
+	ck_assert_ptr_nonnull(strstr(buf, "= 0x0000000000005067 (P RW US A D)\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "  -> gpa 0x5008 (4K page)\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "  PTE[2] @gpa 0x"));
+	ck_assert_ptr_nonnull(strstr(buf, "= 0x0000000000000000 (empty)\n  -> not mapped\n"));
+	free(buf);
+}
+END_TEST
+
+START_TEST(test_map_errors)
+{
+	struct pt_summary before;
+
+	vm_up(64 * MB);
+	before = PT.sum;
+	ck_assert_int_eq(pt_map(&PT, 0x201000, 0x400000, PS_2M, RWU), -1);
+	ck_assert_str_eq(err_msg(), "paging: map 0x201000 -> 0x400000: va not aligned to 2M");
+	ck_assert_int_eq(pt_map(&PT, 0x200000, 0x401000, PS_2M, RWU), -1);
+	ck_assert_str_eq(err_msg(), "paging: map 0x200000 -> 0x401000: pa not aligned to 2M");
+	ck_assert_int_eq(pt_map(&PT, 0x1000, 0x800, PS_4K, RWU), -1);
+	ck_assert_str_eq(err_msg(), "paging: map 0x1000 -> 0x800: pa not aligned to 4K");
+	ck_assert_int_eq(pt_map(&PT, 0x200000, 64 * MB, PS_2M, RWU), -1);
+	ck_assert_str_eq(err_msg(),
+			 "paging: map 0x200000 -> 0x4000000: pa outside guest RAM (0x4000000 bytes)");
+	ck_assert_int_eq(pt_map(&PT, 0x40000000, 0, PS_1G, RWU), -1); /* 64M RAM */
+	ck_assert_int_eq(pt_map(&PT, 0x1000, ~0xfffull, PS_4K, RWU), -1);
+	ck_assert_int_eq(pt_map(&PT, 0x0000800000000000ull, 0, PS_4K, RWU), -1);
+	ck_assert_str_eq(err_msg(), "paging: map 0x800000000000 (+0x1000): not canonical");
+	ck_assert_int_eq(pt_map(&PT, 0x00007fffffe00000ull, 0, PS_1G, RWU), -1);
+	ck_assert_int_eq(pt_map(&PT, 0xfffffffffffff000ull, 0, PS_4K, RWU), 0); /* top page */
+	ck_assert_int_eq(pt_map(&PT, 0x1000, 0, PS_4K, PTE_P | PTE_RW), -1);
+	ck_assert_str_eq(err_msg(), "paging: map: permission 0x3 has bits outside "
+				    "0x8000000000000206");
+	ck_assert_int_eq(pt_map(&PT, 0x1000, 0, (enum page_size)3, RWU), -1);
+	ck_assert_str_eq(err_msg(), "paging: map 0x1000: page size 3 unknown");
+	ck_assert_uint_eq(PT.sum.leaves[PS_4K], 1);
+	ck_assert_uint_eq(PT.sum.leaves[PS_2M], before.leaves[PS_2M]);
+}
+END_TEST
+
+START_TEST(test_refuse_overlaps)
+{
+	struct pt_summary before;
+	uint64_t nfree;
+
+	vm_up(2ull << 30);
+	ck_assert_int_eq(pt_map(&PT, 0x400000, 0x10000, PS_4K, RWU), 0);
+	ck_assert_int_eq(pt_map(&PT, 0x800000, SZ_2M, PS_2M, RWU), 0);
+	ck_assert_int_eq(pt_map(&PT, 0x80000000, SZ_1G, PS_1G, RWU), 0);
+	before = PT.sum;
+	nfree = F.nfree;
+
+	ck_assert_int_eq(pt_map(&PT, 0x400000, 0x20000, PS_4K, RWU), -1);
+	ck_assert_str_eq(err_msg(), "paging: map 0x400000: already mapped (4K page at 0x400000)");
+	ck_assert_int_eq(pt_map(&PT, 0x400000, SZ_2M, PS_2M, RWU), -1);
+	ck_assert_str_eq(err_msg(),
+			 "paging: map 0x400000: a page table is already there for the 2M page");
+	ck_assert_int_eq(pt_map(&PT, 0x0, 0, PS_1G, RWU), -1);
+	ck_assert_str_eq(err_msg(),
+			 "paging: map 0x0: a page table is already there for the 1G page");
+	ck_assert_int_eq(pt_map(&PT, 0x9ff000, 0x20000, PS_4K, RWU), -1);
+	ck_assert_str_eq(err_msg(), "paging: map 0x9ff000: already mapped (2M page at 0x800000)");
+	ck_assert_int_eq(pt_map(&PT, 0x80200000, 0, PS_2M, RWU), -1);
+	ck_assert_str_eq(err_msg(),
+			 "paging: map 0x80200000: already mapped (1G page at 0x80000000)");
+	ck_assert_int_eq(pt_populate(&PT, 0x3ff000, 3 * SZ_4K, RWU, PS_2M), -1);
+	ck_assert_str_eq(err_msg(), "paging: populate 0x3ff000 (+0x3000): 0x400000 already mapped");
+	ck_assert_int_eq(pt_map_fixed(&PT, 0x9fe000, 0, 3 * SZ_4K, PTE_RW), -1);
+	ck_assert_str_eq(err_msg(), "paging: map_fixed 0x9fe000 (+0x3000): 0xa00000 already "
+				    "mapped");
+	ck_assert_mem_eq(&PT.sum, &before, sizeof(before));
+	ck_assert_uint_eq(F.nfree, nfree);
+}
+END_TEST
+
+static void check_populated(gva_t va, uint64_t len)
+{
+	for (gva_t p = va; p < va + len; p += SZ_4K) {
+		gpa_t g = tr(p, PT_WRITE);
+
+		REQUIRE(g != BAD_GPA);
+		REQUIRE(frames_in_use(&F, g));
+		REQUIRE(*(uint64_t *)mem_ptr(&M, g, 8) == 0);
+	}
+}
+
+START_TEST(test_populate_edges)
+{
+	struct pt_walk w;
+
+	vm_up(64 * MB);
+	/* 4K up to the 2M boundary, one 2M page, a 4K tail. */
+	ck_assert_int_eq(pt_populate(&PT, 0x401000, 5 * MB, RWU, PS_2M), 0);
+	ck_assert_uint_eq(PT.sum.leaves[PS_4K], 511 + 257);
+	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 1);
+	ck_assert_uint_eq(PT.sum.fallback_small, 0);
+	pt_walk(&PT, 0x600000, &w);
+	ck_assert_int_eq(w.size, PS_2M);
+	ck_assert(is_aligned(w.gpa, SZ_2M));
+	pt_walk(&PT, 0x5ff000, &w);
+	ck_assert_int_eq(w.size, PS_4K);
+	pt_walk(&PT, 0x800000, &w);
+	ck_assert_int_eq(w.size, PS_4K);
+	check_populated(0x401000, 5 * MB);
+	ck_assert_uint_eq(tr(0x400000, PT_READ), BAD_GPA);
+	ck_assert_uint_eq(tr(0x901000, PT_READ), BAD_GPA);
+	/* Each page has its own frame. */
+	ck_assert_uint_eq(F.nframes - F.nfree, total_tables() + 5 * MB / SZ_4K);
+
+	/* max 4K: only small pages even where 2M would fit. */
+	ck_assert_int_eq(pt_populate(&PT, 0x1000000, 4 * MB, RWU, PS_4K), 0);
+	ck_assert_uint_eq(PT.sum.leaves[PS_4K], 768 + 1024);
+	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 1);
+	/* Exactly 2M, aligned. */
+	ck_assert_int_eq(pt_populate(&PT, 0x2000000, SZ_2M, RWU, PS_2M), 0);
+	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 2);
+	/* Shorter than 2M at a 2M boundary. */
+	ck_assert_int_eq(pt_populate(&PT, 0x2400000, SZ_2M - SZ_4K, RWU, PS_2M), 0);
+	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 2);
+	ck_assert_uint_eq(PT.sum.leaves[PS_4K], 768 + 1024 + 511);
+	ck_assert_int_eq(pt_populate(&PT, 0x3000000, 0, RWU, PS_2M), 0);
+	ck_assert_int_eq(pt_populate(&PT, 0x3000800, SZ_4K, RWU, PS_2M), -1);
+	ck_assert_str_eq(err_msg(), "paging: populate 0x3000800 (+0x1000): not 4K aligned");
+}
+END_TEST
+
+START_TEST(test_populate_1g)
+{
+	struct pt_walk w;
+
+	vm_up(2ull << 30);
+	ck_assert_int_eq(pt_populate(&PT, SZ_1G - SZ_2M, SZ_1G + 2 * SZ_2M, RWU, PS_1G), 0);
+	ck_assert_uint_eq(PT.sum.leaves[PS_1G], 1);
+	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 2);
+	ck_assert_uint_eq(PT.sum.leaves[PS_4K], 0);
+	pt_walk(&PT, SZ_1G + 12345, &w);
+	ck_assert_int_eq(w.size, PS_1G);
+	ck_assert_uint_eq(w.gpa, SZ_1G + 12345); /* the only free 1G block */
+	pt_walk(&PT, 2 * SZ_1G, &w);
+	ck_assert_int_eq(w.size, PS_2M);
+	/* No second 1G block: 2M pages instead, counted once. */
+	ck_assert_int_eq(pt_populate(&PT, 4 * SZ_1G, SZ_1G / 2, RWU, PS_1G), 0);
+	ck_assert_uint_eq(PT.sum.fallback_small, 0); /* 512M: 1G never lined up */
+	ck_assert_int_eq(pt_populate(&PT, 8 * SZ_1G, SZ_1G - 8 * SZ_2M, RWU, PS_1G), 0);
+	ck_assert_uint_eq(PT.sum.fallback_small, 0);
+	pt_unmap(&PT, 4 * SZ_1G, SZ_1G / 2);
+	pt_unmap(&PT, 8 * SZ_1G, SZ_1G - 8 * SZ_2M);
+	commit();
+	ck_assert_int_eq(pt_populate(&PT, 16 * SZ_1G, SZ_1G, RWU, PS_1G), 0);
+	ck_assert_uint_eq(PT.sum.fallback_small, 1);
+	ck_assert_uint_eq(PT.sum.leaves[PS_1G], 1);
+	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 2 + 512);
+}
+END_TEST
+
+START_TEST(test_populate_fallback_and_failure)
+{
+	struct pt_summary before;
+	gpa_t g;
+	uint64_t nfree, nstores;
+
+	vm_up(64 * MB);
+	/* Break every 2M block with one used frame. */
+	while (frames_alloc(&F, PS_2M, &g) == 0)
+		frames_free(&F, g + SZ_4K, SZ_2M - SZ_4K);
+	ck_assert_int_eq(pt_populate(&PT, 0x40000000, 4 * MB, RWU, PS_2M), 0);
+	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 0);
+	ck_assert_uint_eq(PT.sum.leaves[PS_4K], 1024);
+	ck_assert_uint_eq(PT.sum.fallback_small, 2);
+	check_populated(0x40000000, 4 * MB);
+
+	/* More than is left: all or nothing. */
+	before = PT.sum;
+	nfree = F.nfree;
+	nstores = PT.upd.nstores;
+	ck_assert_int_eq(pt_populate(&PT, 0x7f0000000000, 64 * MB, RWU, PS_2M), -1);
+	ck_assert_str_eq(err_msg(), "paging: out of guest memory mapping 0x7f0000000000 "
+				    "(+67108864 bytes): frames: out of guest memory: need 4K, "
+				    "0 4K frames free");
+	ck_assert_mem_eq(&PT.sum, &before, sizeof(before));
+	ck_assert_uint_eq(F.nfree, nfree); /* given back at once, not at commit */
+	ck_assert_uint_eq(PT.upd.nstores, nstores);
+	ck_assert_uint_eq(tr(0x7f0000000000, PT_READ), BAD_GPA);
+	ck_assert_uint_eq(tr(0x7f0000000000 + 8 * MB, PT_READ), BAD_GPA);
+	/* What was there is untouched, and memory is usable again. */
+	check_populated(0x40000000, 4 * MB);
+	ck_assert_int_eq(pt_populate(&PT, 0x7f0000000000, 8 * MB, RWU, PS_2M), 0);
+}
+END_TEST
+
+START_TEST(test_unmap_middle_of_2m)
+{
+	struct pt_summary before;
+	gpa_t frame, hole = 0x200000 + 0x10000;
+
+	vm_up(64 * MB);
+	ck_assert_int_eq(pt_populate(&PT, 0x200000, SZ_2M, RWU, PS_2M), 0);
+	frame = tr(0x200000, PT_READ);
+	before = PT.sum;
+	ck_assert_int_eq(pt_unmap(&PT, hole, 3 * SZ_4K), 0);
+	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 0);
+	ck_assert_uint_eq(PT.sum.leaves[PS_4K], 512 - 3);
+	ck_assert_uint_eq(PT.sum.tables[PT_LEVEL_PT], before.tables[PT_LEVEL_PT] + 1);
+	ck_assert_uint_eq(PT.sum.bytes_tables, before.bytes_tables + SZ_4K);
+	for (gva_t va = 0x200000; va < 0x400000; va += SZ_4K) {
+		gpa_t want = va >= hole && va < hole + 3 * SZ_4K ? BAD_GPA : frame + (va - 0x200000);
+
+		REQUIRE(tr(va, PT_WRITE) == want);
+	}
+	/* The frames of the hole are free only after the commit. */
+	ck_assert(frames_in_use(&F, frame + 0x10000));
+	commit();
+	ck_assert(!frames_in_use(&F, frame + 0x10000));
+	ck_assert(!frames_in_use(&F, frame + 0x12000));
+	ck_assert(frames_in_use(&F, frame + 0x13000));
+	ck_assert(frames_in_use(&F, frame + 0xf000));
+}
+END_TEST
+
+START_TEST(test_unmap_frees_tables)
+{
+	struct pt_summary before;
+	struct pt_walk w;
+	uint64_t nfree;
+	gpa_t pt_page, data;
+
+	vm_up(64 * MB);
+	ck_assert_int_eq(pt_populate(&PT, 0x400000, 4 * SZ_4K, RWU, PS_2M), 0);
+	commit();
+	before = PT.sum;
+	nfree = F.nfree;
+	ck_assert_int_eq(pt_populate(&PT, 0x7f0000001000, 2 * SZ_4K, RWU, PS_2M), 0);
+	ck_assert_uint_eq(total_tables(), 1 + 3 + 3);
+	pt_walk(&PT, 0x7f0000001000, &w);
+	pt_page = w.entry_gpa[3] & ~0xfffull;
+	data = w.gpa;
+	*(uint64_t *)mem_ptr(&M, data, 8) = 0xdead;
+	/* A range with holes around the mapping. */
+	ck_assert_int_eq(pt_unmap(&PT, 0x7f0000000000, 64 * MB), 0);
+	ck_assert_mem_eq(&PT.sum, &before, sizeof(before));
+	ck_assert(frames_in_use(&F, pt_page) && frames_in_use(&F, data));
+	ck_assert_uint_eq(F.nfree, nfree - 3 - 2);
+	commit();
+	ck_assert(!frames_in_use(&F, pt_page) && !frames_in_use(&F, data));
+	ck_assert_uint_eq(F.nfree, nfree);
+	ck_assert_uint_eq(*(uint64_t *)mem_ptr(&M, data, 8), 0); /* freed frames are zero */
+	pt_walk(&PT, 0x7f0000001000, &w);
+	ck_assert_int_eq(w.levels, 1);
+	ck_assert_uint_eq(w.entry[0], 0);
+	/* Unmapping nothing, and an unaligned range. */
+	ck_assert_int_eq(pt_unmap(&PT, 0x10000000, 8 * SZ_4K), 0);
+	ck_assert_int_eq(pt_unmap(&PT, 0x10000000, 0), 0);
+	ck_assert_int_eq(pt_unmap(&PT, 0x10000010, SZ_4K), -1);
+	ck_assert_str_eq(err_msg(), "paging: unmap 0x10000010 (+0x1000): not 4K aligned");
+	ck_assert_int_eq(pt_unmap(&PT, 0x00007ffffffff000ull, 2 * SZ_4K), -1);
+	ck_assert_str_eq(err_msg(), "paging: unmap 0x7ffffffff000 (+0x2000): not canonical");
+	ck_assert_mem_eq(&PT.sum, &before, sizeof(before));
+}
+END_TEST
+
+START_TEST(test_unmap_1g_edges)
+{
+	gpa_t base;
+
+	vm_up(2ull << 30);
+	ck_assert_int_eq(pt_populate(&PT, SZ_1G, SZ_1G, RWU, PS_1G), 0);
+	base = tr(SZ_1G, PT_READ);
+	/* Cuts at 4K inside a 1G page: 1G -> 2M -> 4K at both ends. */
+	ck_assert_int_eq(pt_unmap(&PT, SZ_1G + 3 * SZ_2M + SZ_4K, 4 * SZ_2M), 0);
+	ck_assert_uint_eq(PT.sum.leaves[PS_1G], 0);
+	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 512 - 5);
+	ck_assert_uint_eq(PT.sum.leaves[PS_4K], 2 * 512 - 4 * 512);
+}
+END_TEST
+
+START_TEST(test_split)
+{
+	gpa_t base;
+
+	vm_up(2ull << 30);
+	ck_assert_int_eq(pt_populate(&PT, SZ_1G, SZ_1G, RWU, PS_1G), 0);
+	base = tr(SZ_1G, PT_READ);
+	ck_assert_int_eq(pt_split(&PT, SZ_1G + SZ_2M + SZ_4K, SZ_4K), 0);
+	ck_assert_uint_eq(PT.sum.leaves[PS_1G], 0);
+	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 511);
+	ck_assert_uint_eq(PT.sum.leaves[PS_4K], 512);
+	ck_assert_uint_eq(PT.sum.tables[PT_LEVEL_PD], 1);
+	ck_assert_uint_eq(PT.sum.tables[PT_LEVEL_PT], 1);
+	for (uint64_t off = 0; off < SZ_1G; off += SZ_2M / 2)
+		REQUIRE(tr(SZ_1G + off, PT_WRITE) == base + off);
+	ck_assert_int_eq(pt_split(&PT, SZ_1G, SZ_1G), 0);
+	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 0);
+	ck_assert_uint_eq(PT.sum.leaves[PS_4K], 512 * 512);
+	ck_assert_uint_eq(PT.sum.tables[PT_LEVEL_PT], 512);
+	for (uint64_t off = 0; off < SZ_1G; off += 7 * SZ_4K)
+		REQUIRE(tr(SZ_1G + off, PT_WRITE) == base + off);
+	/* Frames are the same: no frame became free or was taken. */
+	ck_assert_uint_eq(F.nframes - F.nfree, total_tables() + SZ_1G / SZ_4K);
+}
+END_TEST
+
+START_TEST(test_protect)
+{
+	struct pt_walk w;
+	gpa_t frame;
+	uint64_t nfree;
+
+	vm_up(64 * MB);
+	ck_assert_int_eq(pt_populate(&PT, 0x200000, SZ_2M, RWU, PS_2M), 0);
+	frame = tr(0x200000, PT_READ);
+	/* Same permission on part of a large page: nothing to split. */
+	ck_assert_int_eq(pt_protect(&PT, 0x201000, SZ_4K, RWU), 0);
+	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 1);
+	/* The whole large page: changed in place. */
+	ck_assert_int_eq(pt_protect(&PT, 0x200000, SZ_2M, PTE_US), 0);
+	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 1);
+	ck_assert_uint_eq(tr(0x200000, PT_WRITE), BAD_GPA);
+	ck_assert_uint_eq(tr(0x3ff000, PT_READ), frame + 0x1ff000);
+	/* Part of it, with holes around: split. */
+	ck_assert_int_eq(pt_protect(&PT, 0x1f0000, 0x12000, RWU | PTE_NX), 0);
+	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 0);
+	ck_assert_uint_eq(PT.sum.leaves[PS_4K], 512);
+	ck_assert_uint_eq(tr(0x201000, PT_WRITE), frame + 0x1000);
+	ck_assert_uint_eq(tr(0x201000, PT_EXEC), BAD_GPA);
+	ck_assert_uint_eq(tr(0x202000, PT_WRITE), BAD_GPA);
+	ck_assert_uint_eq(tr(0x202000, PT_EXEC), frame + 0x2000);
+	/* PROT_NONE keeps the frame; back to accessible finds it again. */
+	ck_assert_int_eq(pt_protect(&PT, 0x300000, 2 * SZ_4K, PTE_SW_PROTNONE), 0);
+	ck_assert_uint_eq(tr(0x300000, PT_READ), BAD_GPA);
+	pt_walk(&PT, 0x300000, &w);
+	ck_assert(!w.mapped);
+	ck_assert_uint_eq(w.leaf & (PTE_P | PTE_SW_PROTNONE), PTE_SW_PROTNONE);
+	ck_assert_uint_eq(w.gpa, frame + 0x100000);
+	ck_assert_uint_eq(PT.sum.leaves[PS_4K], 512);
+	ck_assert_int_eq(pt_protect(&PT, 0x300000, SZ_4K, RWU), 0);
+	ck_assert_uint_eq(tr(0x300000, PT_WRITE), frame + 0x100000);
+	ck_assert_int_eq(pt_protect(&PT, 0x300000, SZ_4K, PTE_P), -1);
+	ck_assert_str_eq(err_msg(), "paging: protect: permission 0x1 has bits outside "
+				    "0x8000000000000206");
+	/* A PROT_NONE leaf owns its frame: unmap frees it. */
+	nfree = F.nfree;
+	ck_assert_int_eq(pt_unmap(&PT, 0x301000, SZ_4K), 0);
+	commit();
+	ck_assert_uint_eq(F.nfree, nfree + 1);
+	ck_assert(!frames_in_use(&F, frame + 0x101000));
+	/* Holes only. */
+	ck_assert_int_eq(pt_protect(&PT, 0x10000000, SZ_2M, RWU), 0);
+}
+END_TEST
+
+START_TEST(test_translate_perms)
+{
+	vm_up(64 * MB);
+	ck_assert_int_eq(pt_map(&PT, 0x1000, 0x1000, PS_4K, PTE_US), 0);
+	ck_assert_int_eq(pt_map(&PT, 0x2000, 0x2000, PS_4K, RWU | PTE_NX), 0);
+	ck_assert_int_eq(pt_map(&PT, 0x3000, 0x3000, PS_4K, PTE_RW), 0);
+	ck_assert_int_eq(pt_map(&PT, 0xffff800000001000, 0x4000, PS_4K, RWU), 0);
+	ck_assert_uint_eq(tr(0x1000, PT_READ), 0x1000);
+	ck_assert_uint_eq(tr(0x1000, PT_EXEC), 0x1000);
+	ck_assert_uint_eq(tr(0x1000, PT_WRITE), BAD_GPA);
+	ck_assert_uint_eq(tr(0x2000, PT_WRITE), 0x2000);
+	ck_assert_uint_eq(tr(0x2000, PT_EXEC), BAD_GPA);
+	ck_assert_uint_eq(tr(0x3000, PT_READ), BAD_GPA); /* supervisor page */
+	/* A US leaf under kernel-half tables (no US) is still supervisor. */
+	ck_assert_uint_eq(tr(0xffff800000001000, PT_READ), BAD_GPA);
+	struct pt_walk w;
+	pt_walk(&PT, 0xffff800000001000, &w);
+	ck_assert(w.mapped);
+	ck_assert_uint_eq(w.gpa, 0x4000);
+	ck_assert_uint_eq(w.entry[0] & (PTE_P | PTE_RW | PTE_US), PTE_P | PTE_RW);
+	ck_assert_uint_eq(w.entry_gpa[0], PT.root + 256 * 8);
+	ck_assert_uint_eq(tr(0x0000800000000000, PT_READ), BAD_GPA);
+}
+END_TEST
+
+START_TEST(test_map_fixed)
+{
+	const gva_t dm = 0xffff888000000000ull;
+	struct pt_summary before;
+	struct pt_walk w;
+
+	vm_up(1ull << 30);
+	ck_assert_int_eq(pt_map_fixed(&PT, dm, 0, M.size, PTE_RW | PTE_NX), 0);
+	ck_assert_uint_eq(PT.sum.kernel_leaves, 262144);
+	ck_assert_uint_eq(PT.sum.leaves[PS_4K], 0);
+	ck_assert_uint_eq(PT.sum.tables[PT_LEVEL_PT], 512);
+	ck_assert_uint_eq(PT.sum.tables[PT_LEVEL_PD], 1);
+	ck_assert_uint_eq(PT.sum.tables[PT_LEVEL_PDPT], 1);
+	for (uint64_t off = 0; off < M.size; off += 4099 * SZ_4K) {
+		pt_walk(&PT, dm + off + 8, &w);
+		REQUIRE(w.mapped && w.size == PS_4K && w.gpa == off + 8);
+		REQUIRE((w.leaf & (PTE_US | PTE_RW | PTE_NX)) == (PTE_RW | PTE_NX));
+		REQUIRE(tr(dm + off, PT_READ) == BAD_GPA);
+	}
+	before = PT.sum;
+	ck_assert_int_eq(pt_unmap(&PT, dm + SZ_2M - SZ_4K, 2 * SZ_4K), -1);
+	ck_assert_str_eq(err_msg(), "paging: unmap 0xffff8880001ff000 (+0x2000): "
+				    "0xffff8880001ff000 is a VMM mapping");
+	ck_assert_int_eq(pt_protect(&PT, dm, SZ_4K, RWU), -1);
+	ck_assert_int_eq(pt_split(&PT, dm, SZ_2M), 0); /* nothing to split */
+	ck_assert_mem_eq(&PT.sum, &before, sizeof(before));
+	ck_assert_int_eq(pt_map_fixed(&PT, dm - SZ_4K, 0, 2 * SZ_4K, PTE_RW), -1);
+	ck_assert_int_eq(pt_map_fixed(&PT, 0x1000, 0, 0x800, PTE_RW), -1);
+	ck_assert_int_eq(pt_map_fixed(&PT, 0x1000, SZ_1G - SZ_4K, 2 * SZ_4K, PTE_RW), -1);
+	ck_assert_int_eq(pt_map_fixed(&PT, 0x1000, 0, SZ_4K, PTE_SW_PROTNONE), -1);
+	/* The VMM's page at the top of the user half: US from the caller. */
+	ck_assert_int_eq(pt_map_fixed(&PT, USER_TOP, 0x5000, SZ_4K, PTE_US), 0);
+	ck_assert_uint_eq(tr(USER_TOP + 8, PT_READ), 0x5008);
+	ck_assert_uint_eq(PT.sum.kernel_leaves, 262145);
+}
+END_TEST
+
+START_TEST(test_live_recording)
+{
+	struct apply_log log = {0};
+	struct pt_walk w;
+	gpa_t f0;
+
+	vm_up(64 * MB);
+	ck_assert_int_eq(pt_populate(&PT, 0x400000, 2 * SZ_4K, RWU, PS_2M), 0);
+	/* Before the guest ran nothing is recorded and apply is not called. */
+	ck_assert_uint_eq(PT.upd.nstores, 0);
+	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
+	ck_assert_int_eq(log.calls, 0);
+	PT.live = true;
+	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
+	ck_assert_int_eq(log.calls, 0);
+
+	/* Into the live PT: one store per entry. */
+	ck_assert_int_eq(pt_populate(&PT, 0x402000, 2 * SZ_4K, RWU, PS_2M), 0);
+	ck_assert_uint_eq(PT.upd.nstores, 2);
+	pt_walk(&PT, 0x403000, &w);
+	ck_assert_uint_eq(PT.upd.stores[1].entry, w.entry_gpa[3]);
+	ck_assert_uint_eq(PT.upd.stores[1].val, w.leaf);
+	/* A new PT under the live PD: one store (the link); the fresh PT is
+	 * filled from the host. */
+	ck_assert_int_eq(pt_populate(&PT, 0x600000, 3 * SZ_4K, RWU, PS_4K), 0);
+	ck_assert_uint_eq(PT.upd.nstores, 3);
+	pt_walk(&PT, 0x600000, &w);
+	ck_assert_uint_eq(PT.upd.stores[2].entry, w.entry_gpa[2]);
+	ck_assert_uint_eq(PT.upd.stores[2].val, w.entry[2]);
+	ck_assert_uint_eq(PT.upd.ninvlpg, 0);
+	ck_assert(!PT.upd.flush_all);
+	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
+	ck_assert_int_eq(log.calls, 1);
+	ck_assert_uint_eq(log.nstores, 3);
+	ck_assert_uint_eq(PT.tlb.updates, 1);
+	ck_assert_uint_eq(PT.tlb.stores, 3);
+	ck_assert_uint_eq(PT.tlb.invlpg, 0);
+	ck_assert_uint_eq(PT.upd.nstores, 0);
+
+	/* Unmapping 3 pages of a live table: 3 stores, 3 invalidations. */
+	f0 = tr(0x400000, PT_READ);
+	ck_assert_int_eq(pt_unmap(&PT, 0x400000, 3 * SZ_4K), 0);
+	ck_assert_uint_eq(PT.upd.nstores, 3);
+	ck_assert_uint_eq(PT.upd.ninvlpg, 3);
+	ck_assert_uint_eq(PT.upd.invlpg[0], 0x400000);
+	ck_assert_uint_eq(PT.upd.invlpg[2], 0x402000);
+	ck_assert_uint_eq(PT.upd.nfreed, 1); /* adjacent frames merged */
+	/* The guest refuses: the update stays pending, frames stay used. */
+	log.fail = true;
+	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), -1);
+	ck_assert_str_eq(err_msg(), "paging: applying 3 stores, 3 invalidations: test: guest "
+				    "refused");
+	ck_assert_uint_eq(PT.upd.ninvlpg, 3);
+	ck_assert(frames_in_use(&F, f0));
+	ck_assert_uint_eq(PT.tlb.updates, 1);
+	log.fail = false;
+	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
+	ck_assert_uint_eq(log.ninvlpg, 3);
+	ck_assert_uint_eq(log.invlpg[1], 0x401000);
+	ck_assert(!frames_in_use(&F, f0));
+	ck_assert_uint_eq(PT.tlb.invlpg, 3);
+	ck_assert_uint_eq(PT.tlb.updates, 2);
+	/* Permissions: removing one needs invlpg, adding one does not. */
+	ck_assert_int_eq(pt_protect(&PT, 0x600000, SZ_4K, PTE_US), 0);
+	ck_assert_uint_eq(PT.upd.ninvlpg, 1);
+	ck_assert_int_eq(pt_protect(&PT, 0x601000, SZ_4K, RWU), 0); /* unchanged */
+	ck_assert_uint_eq(PT.upd.nstores, 1);
+	ck_assert_int_eq(pt_protect(&PT, 0x600000, SZ_4K, RWU), 0);
+	ck_assert_uint_eq(PT.upd.nstores, 2);
+	ck_assert_uint_eq(PT.upd.ninvlpg, 1);
+	ck_assert_int_eq(pt_protect(&PT, 0x602000, SZ_4K, RWU | PTE_NX), 0);
+	ck_assert_uint_eq(PT.upd.ninvlpg, 2);
+	ck_assert_int_eq(pt_protect(&PT, 0x601000, SZ_4K, PTE_SW_PROTNONE), 0);
+	ck_assert_uint_eq(PT.upd.ninvlpg, 3);
+	ck_assert_int_eq(pt_protect(&PT, 0x601000, SZ_4K, RWU), 0);
+	ck_assert_uint_eq(PT.upd.ninvlpg, 3);
+	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
+	ck_assert_uint_eq(log.nstores, 5);
+	ck_assert_uint_eq(PT.tlb.stores, 3 + 3 + 5);
+}
+END_TEST
+
+START_TEST(test_live_ceiling_and_tables)
+{
+	struct apply_log log = {0};
+	uint64_t nfree;
+
+	vm_up(64 * MB);
+	ck_assert_int_eq(pt_populate(&PT, 0x400000, SZ_2M, RWU, PS_4K), 0);
+	ck_assert_int_eq(pt_populate(&PT, 0x800000, SZ_2M, RWU, PS_2M), 0);
+	PT.live = true;
+	commit();
+	nfree = F.nfree;
+	/* Exactly the ceiling: still one invlpg each. */
+	ck_assert_int_eq(pt_unmap(&PT, 0x400000, PT_INVLPG_CEILING * SZ_4K), 0);
+	ck_assert_uint_eq(PT.upd.ninvlpg, PT_INVLPG_CEILING);
+	ck_assert(!PT.upd.flush_all);
+	/* One more: a full flush instead. */
+	ck_assert_int_eq(pt_unmap(&PT, 0x500000, SZ_4K), 0);
+	ck_assert(PT.upd.flush_all);
+	ck_assert_uint_eq(PT.upd.ninvlpg, 0);
+	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
+	ck_assert(log.flush_all);
+	ck_assert_uint_eq(PT.tlb.flush_all, 1);
+	ck_assert_uint_eq(PT.tlb.invlpg, 0);
+	ck_assert_uint_eq(F.nfree, nfree + 34);
+
+	/* Splitting a live 2M page for a 4K hole: the link is the only
+	 * store, the large page the only invalidation. */
+	ck_assert_int_eq(pt_unmap(&PT, 0x900000, SZ_4K), 0);
+	ck_assert_uint_eq(PT.upd.nstores, 1);
+	ck_assert_uint_eq(PT.upd.ninvlpg, 1);
+	ck_assert_uint_eq(PT.upd.invlpg[0], 0x800000);
+	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
+
+	/* A whole live PT goes: one store (its link), its leaves are
+	 * invalidated, its frame freed after the commit. */
+	struct pt_walk w;
+	pt_walk(&PT, 0x600000 - SZ_4K, &w);
+	gpa_t pt_page = w.entry_gpa[3] & ~0xfffull;
+	ck_assert_int_eq(pt_unmap(&PT, 0x400000, SZ_2M), 0);
+	ck_assert_uint_eq(PT.upd.nstores, 1);
+	ck_assert_uint_eq(PT.upd.stores[0].entry, w.entry_gpa[2]);
+	ck_assert_uint_eq(PT.upd.stores[0].val, 0);
+	ck_assert(PT.upd.flush_all);
+	ck_assert(frames_in_use(&F, pt_page));
+	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
+	ck_assert(!frames_in_use(&F, pt_page));
+	ck_assert_uint_eq(PT.sum.tables[PT_LEVEL_PT], 1); /* the split one */
+
+	/* A live PT holding only PROT_NONE leaves: no TLB entry to drop,
+	 * but the table's link may be cached: one invlpg for it. */
+	ck_assert_int_eq(pt_populate(&PT, 0xc00000, 2 * SZ_4K, RWU, PS_2M), 0);
+	ck_assert_int_eq(pt_protect(&PT, 0xc00000, 2 * SZ_4K, PTE_SW_PROTNONE), 0);
+	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
+	ck_assert_int_eq(pt_unmap(&PT, 0xc00000, 2 * SZ_4K), 0);
+	ck_assert_uint_eq(PT.upd.ninvlpg, 1);
+	ck_assert_uint_eq(PT.upd.invlpg[0], 0xc00000);
+	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
+}
+END_TEST
+
+START_TEST(test_fixed_into_live_table)
+{
+	vm_up(64 * MB);
+	ck_assert_int_eq(pt_map_fixed(&PT, 0xffff888000000000, 0, SZ_4K, PTE_RW), 0);
+	PT.live = true;
+	commit();
+	ck_assert_int_eq(pt_map_fixed(&PT, 0xffff888000001000, SZ_4K, 5 * SZ_4K, PTE_RW), 0);
+	ck_assert_uint_eq(PT.upd.nstores, 5);
+	ck_assert_uint_eq(PT.upd.ninvlpg, 0);
+	ck_assert_uint_eq(PT.sum.kernel_leaves, 6);
+	ck_assert_uint_eq(tr(0xffff888000005000, PT_READ), BAD_GPA);
+}
+END_TEST
+
+/* ---- randomized: map/unmap/protect/split against a per-page model ---- */
+
+#define WIN_VA 0x7ff000000000ull /* 2 PDs' worth, straddling a 1G line */
+#define WIN_BASE (WIN_VA + SZ_1G - 8 * SZ_2M)
+#define WIN_PAGES (16 * 512)
+
+struct page_model {
+	bool mapped;
+	gpa_t frame;
+	uint64_t perm; /* PTE_PERM_MASK | PTE_SW_PROTNONE bits */
+};
+
+static struct page_model model[WIN_PAGES];
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static uint64_t rnd_perm(void)
+{
+	static const uint64_t perms[] = {
+		RWU, PTE_US, RWU | PTE_NX, PTE_US | PTE_NX, PTE_SW_PROTNONE, PTE_RW,
+	};
+	return perms[rnd() % ARRAY_SIZE(perms)];
+}
+
+static bool allowed(uint64_t perm, enum pt_access acc)
+{
+	if ((perm & PTE_SW_PROTNONE) || !(perm & PTE_US))
+		return false;
+	return acc == PT_READ || (acc == PT_WRITE ? (perm & PTE_RW) != 0 : !(perm & PTE_NX));
+}
+
+static int cmp_gpa(const void *a, const void *b)
+{
+	gpa_t x = *(const gpa_t *)a, y = *(const gpa_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void check_model(void)
+{
+	static gpa_t seen[WIN_PAGES];
+	size_t n = 0;
+	uint64_t pages = 0;
+
+	for (size_t i = 0; i < WIN_PAGES; i++) {
+		gva_t va = WIN_BASE + i * SZ_4K;
+		struct pt_walk w;
+
+		pt_walk(&PT, va, &w);
+		if (!model[i].mapped) {
+			REQUIRE(!w.mapped && !(w.leaf & PTE_SW_PROTNONE));
+			continue;
+		}
+		REQUIRE(w.leaf != 0);
+		REQUIRE(w.gpa == model[i].frame);
+		REQUIRE(w.mapped == !(model[i].perm & PTE_SW_PROTNONE));
+		for (int a = PT_READ; a <= PT_EXEC; a++) {
+			gpa_t g = tr(va, (enum pt_access)a);
+
+			REQUIRE((g != BAD_GPA) == allowed(model[i].perm, (enum pt_access)a));
+			REQUIRE(g == BAD_GPA || g == model[i].frame);
+		}
+		REQUIRE(frames_in_use(&F, model[i].frame));
+		seen[n++] = model[i].frame;
+	}
+	/* No frame is used twice. */
+	qsort(seen, n, sizeof(seen[0]), cmp_gpa);
+	for (size_t i = 1; i < n; i++)
+		REQUIRE(seen[i] != seen[i - 1]);
+	pages = PT.sum.leaves[PS_4K] + 512 * PT.sum.leaves[PS_2M] + 512 * 512 * PT.sum.leaves[PS_1G];
+	REQUIRE(pages == n);
+}
+
+START_TEST(test_random_against_model)
+{
+	struct apply_log log = {0};
+
+	vm_up(64 * MB);
+	memset(model, 0, sizeof(model));
+	for (int step = 0; step < 400; step++) {
+		uint64_t r = rnd(), first = rnd() % WIN_PAGES, len;
+		uint64_t maxlen = r % 4 == 0 ? 1100 : 40;
+		gva_t va;
+		int op = (int)(r >> 8) % 10;
+
+		len = 1 + rnd() % maxlen;
+		if (first + len > WIN_PAGES)
+			len = WIN_PAGES - first;
+		va = WIN_BASE + first * SZ_4K;
+		if (op < 4) {
+			uint64_t perm = rnd_perm();
+			bool any = false;
+			int rc;
+
+			for (uint64_t i = first; i < first + len; i++)
+				any |= model[i].mapped;
+			rc = pt_populate(&PT, va, len * SZ_4K, perm, r % 3 ? PS_2M : PS_4K);
+			REQUIRE(rc == (any ? -1 : 0));
+			for (uint64_t i = first; !any && i < first + len; i++) {
+				struct pt_walk w;
+				uint64_t *p;
+
+				pt_walk(&PT, WIN_BASE + i * SZ_4K, &w);
+				p = mem_ptr(&M, w.gpa, SZ_4K);
+				REQUIRE(p && p[0] == 0 && p[511] == 0); /* new frames are zero */
+				p[0] = p[511] = i + 1;                   /* dirty them for later */
+				model[i] = (struct page_model){true, w.gpa, perm};
+			}
+		} else if (op < 7) {
+			REQUIRE(pt_unmap(&PT, va, len * SZ_4K) == 0);
+			for (uint64_t i = first; i < first + len; i++)
+				model[i].mapped = false;
+		} else if (op < 9) {
+			uint64_t perm = rnd_perm();
+
+			REQUIRE(pt_protect(&PT, va, len * SZ_4K, perm) == 0);
+			for (uint64_t i = first; i < first + len; i++)
+				model[i].perm = perm;
+		} else {
+			REQUIRE(pt_split(&PT, va, len * SZ_4K) == 0);
+		}
+		check_model();
+		if (step == 50)
+			PT.live = true;
+		if (rnd() % 4 == 0) {
+			REQUIRE(pt_commit(&PT, apply_cb, &log) == 0);
+			/* Every frame in use is a table, a mapped page or the
+			 * VMM's nothing-else: exact accounting. */
+			uint64_t pages = 0;
+			for (size_t i = 0; i < WIN_PAGES; i++)
+				pages += model[i].mapped;
+			REQUIRE(F.nframes - F.nfree == total_tables() + pages);
+		}
+	}
+	ck_assert_int_gt(log.calls, 10);
+	ck_assert_uint_gt(PT.tlb.flush_all, 0);
+	ck_assert_uint_gt(PT.tlb.invlpg, 0);
+}
+END_TEST
+
+static Suite *paging_suite(void)
+{
+	Suite *s = suite_create("paging");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_pte_bits);
+	tcase_add_test(tc, test_init_summary);
+	tcase_add_test(tc, test_map_walk_4k_2m_1g);
+	tcase_add_test(tc, test_walk_print);
+	tcase_add_test(tc, test_map_errors);
+	tcase_add_test(tc, test_refuse_overlaps);
+	tcase_add_test(tc, test_populate_edges);
+	tcase_add_test(tc, test_populate_1g);
+	tcase_add_test(tc, test_populate_fallback_and_failure);
+	tcase_add_test(tc, test_unmap_middle_of_2m);
+	tcase_add_test(tc, test_unmap_frees_tables);
+	tcase_add_test(tc, test_unmap_1g_edges);
+	tcase_add_test(tc, test_split);
+	tcase_add_test(tc, test_protect);
+	tcase_add_test(tc, test_translate_perms);
+	tcase_add_test(tc, test_map_fixed);
+	tcase_add_test(tc, test_live_recording);
+	tcase_add_test(tc, test_live_ceiling_and_tables);
+	tcase_add_test(tc, test_fixed_into_live_table);
+	tcase_add_test(tc, test_random_against_model);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(paging_suite)
