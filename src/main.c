@@ -20,16 +20,14 @@ static void usage(FILE *f)
 static void cmd_run_report(struct vm *vm)
 {
 	const struct config *c = vm->cfg;
-	struct report r;
 
-	report_collect(vm, &r);
 	if (c->stats)
-		report_print(vm, &r, stderr);
+		report_print(vm, stderr);
 	if (vm->counters && c->csv_sep)
 		counters_print_csv(vm->counters, stderr, c->csv_sep);
 	else if (vm->counters && (c->stats || c->events))
 		counters_print_table(vm->counters, stderr);
-	if (c->json_path && report_write_json(vm, &r, c->json_path) < 0)
+	if (c->json_path && report_write_json(vm, c->json_path) < 0)
 		fprintf(stderr, "vmm: %s\n", err_msg());
 }
 

@@ -9,28 +9,6 @@
 #include <string.h>
 
 #include "err.h"
-#include "kvm_stats.h"
-
-static const char *const kvm_page_stat[PS_COUNT] = {"pages_4k", "pages_2m", "pages_1g"};
-
-void report_collect(const struct vm *vm, struct report *r)
-{
-	struct kvm_stats s;
-	int i;
-
-	memset(r, 0, sizeof(*r));
-	if (kvm_stats_open(&s, vm->kvm.vm_fd, "vm") < 0) {
-		snprintf(r->kvm_pages_error, sizeof(r->kvm_pages_error), "%s", err_msg());
-		return;
-	}
-	r->kvm_pages_known = true;
-	for (i = 0; i < PS_COUNT; i++)
-		if (kvm_stats_get(&s, kvm_page_stat[i], &r->kvm_pages[i]) < 0) {
-			r->kvm_pages_known = false;
-			snprintf(r->kvm_pages_error, sizeof(r->kvm_pages_error), "%s", err_msg());
-		}
-	kvm_stats_close(&s);
-}
 
 static const char *report_end_name(enum run_end e)
 {
@@ -44,11 +22,12 @@ static const char *report_end_name(enum run_end e)
 
 static double ms(uint64_t ns) { return (double)ns / 1e6; }
 
-void report_print(const struct vm *vm, const struct report *r, FILE *f)
+void report_print(const struct vm *vm, FILE *f)
 {
 	const struct pt_summary *s = &vm->pt.sum;
 	const struct pt_tlb_stats *t = &vm->pt.tlb;
 	const struct config *c = vm->cfg;
+	const struct kvm_pages *k = &vm->kvm_pages;
 
 	fprintf(f, "\nvmm report: %s\n", c->payload);
 	fprintf(f, "  config        mem %lluM, backing %s%s, guest pages %s\n",
@@ -60,15 +39,24 @@ void report_print(const struct vm *vm, const struct report *r, FILE *f)
 		(unsigned long long)s->tables[PT_LEVEL_PML4], (unsigned long long)s->tables[PT_LEVEL_PDPT],
 		(unsigned long long)s->tables[PT_LEVEL_PD], (unsigned long long)s->tables[PT_LEVEL_PT],
 		(unsigned long long)(s->bytes_tables >> 10));
-	fprintf(f, "  guest leaves  payload: %llu x 4K, %llu x 2M, %llu x 1G; vmm: %llu x 4K\n",
-		(unsigned long long)s->leaves[PS_4K], (unsigned long long)s->leaves[PS_2M],
-		(unsigned long long)s->leaves[PS_1G], (unsigned long long)s->kernel_leaves);
-	if (r->kvm_pages_known)
-		fprintf(f, "  kvm mapped    pages_4k %llu, pages_2m %llu, pages_1g %llu\n",
-			(unsigned long long)r->kvm_pages[PS_4K], (unsigned long long)r->kvm_pages[PS_2M],
-			(unsigned long long)r->kvm_pages[PS_1G]);
+	fprintf(f, "  guest leaves  payload peak %llu x 4K, %llu x 2M, %llu x 1G; at exit %llu, %llu, %llu;"
+		   " vmm %llu x 4K\n",
+		(unsigned long long)vm->leaves_peak[PS_4K], (unsigned long long)vm->leaves_peak[PS_2M],
+		(unsigned long long)vm->leaves_peak[PS_1G], (unsigned long long)s->leaves[PS_4K],
+		(unsigned long long)s->leaves[PS_2M], (unsigned long long)s->leaves[PS_1G],
+		(unsigned long long)s->kernel_leaves);
+	fprintf(f, "  large pages   %llu wanted but not available (smaller pages used), %llu made by "
+		   "madvise\n",
+		(unsigned long long)vm->mm.stats.fallback_small,
+		(unsigned long long)vm->mm.stats.promoted_2m);
+	if (k->known)
+		fprintf(f, "  kvm mapped    peak pages_4k %llu, pages_2m %llu, pages_1g %llu; "
+			   "at exit %llu, %llu, %llu\n",
+			(unsigned long long)k->peak[PS_4K], (unsigned long long)k->peak[PS_2M],
+			(unsigned long long)k->peak[PS_1G], (unsigned long long)k->last[PS_4K],
+			(unsigned long long)k->last[PS_2M], (unsigned long long)k->last[PS_1G]);
 	else
-		fprintf(f, "  kvm mapped    unknown (%s)\n", r->kvm_pages_error);
+		fprintf(f, "  kvm mapped    unknown (%s)\n", k->error);
 	fprintf(f, "  tlb flushes   %llu full, %llu single-page; %llu table updates, %llu guest stores\n",
 		(unsigned long long)t->flush_all, (unsigned long long)t->invlpg,
 		(unsigned long long)t->updates, (unsigned long long)t->stores);
@@ -99,10 +87,20 @@ static json_object *report_json_config(const struct config *c)
 	return o;
 }
 
-static json_object *report_json_tables(const struct pt_summary *s)
+static json_object *report_json_sizes(const uint64_t *v)
 {
-	json_object *o = json_object_new_object(), *lv = json_object_new_object(),
-		    *leaves = json_object_new_object();
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "4k", json_u64(v[PS_4K]));
+	json_object_object_add(o, "2m", json_u64(v[PS_2M]));
+	json_object_object_add(o, "1g", json_u64(v[PS_1G]));
+	return o;
+}
+
+static json_object *report_json_tables(const struct vm *vm)
+{
+	const struct pt_summary *s = &vm->pt.sum;
+	json_object *o = json_object_new_object(), *lv = json_object_new_object();
 
 	json_object_object_add(lv, "pml4", json_u64(s->tables[PT_LEVEL_PML4]));
 	json_object_object_add(lv, "pdpt", json_u64(s->tables[PT_LEVEL_PDPT]));
@@ -110,26 +108,32 @@ static json_object *report_json_tables(const struct pt_summary *s)
 	json_object_object_add(lv, "pt", json_u64(s->tables[PT_LEVEL_PT]));
 	json_object_object_add(o, "table_pages", lv);
 	json_object_object_add(o, "table_bytes", json_u64(s->bytes_tables));
-	json_object_object_add(leaves, "4k", json_u64(s->leaves[PS_4K]));
-	json_object_object_add(leaves, "2m", json_u64(s->leaves[PS_2M]));
-	json_object_object_add(leaves, "1g", json_u64(s->leaves[PS_1G]));
-	json_object_object_add(o, "payload_leaves", leaves);
+	json_object_object_add(o, "payload_leaves", report_json_sizes(vm->leaves_peak));
+	json_object_object_add(o, "payload_leaves_at_exit", report_json_sizes(s->leaves));
 	json_object_object_add(o, "vmm_leaves_4k", json_u64(s->kernel_leaves));
+	json_object_object_add(o, "large_page_fallbacks", json_u64(vm->mm.stats.fallback_small));
+	json_object_object_add(o, "promoted_2m", json_u64(vm->mm.stats.promoted_2m));
 	return o;
 }
 
-static json_object *report_json_kvm_pages(const struct report *r)
+/* {"pages_4k": peak, ..., "at_exit": {"pages_4k": last, ...}, "samples": n} */
+static json_object *report_json_kvm_pages(const struct kvm_pages *k)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = json_object_new_object(), *end;
 	int i;
 
-	if (!r->kvm_pages_known) {
+	if (!k->known) {
 		json_object_object_add(o, "supported", json_object_new_boolean(false));
-		json_object_object_add(o, "reason", json_object_new_string(r->kvm_pages_error));
+		json_object_object_add(o, "reason", json_object_new_string(k->error));
 		return o;
 	}
-	for (i = 0; i < PS_COUNT; i++)
-		json_object_object_add(o, kvm_page_stat[i], json_u64(r->kvm_pages[i]));
+	end = json_object_new_object();
+	for (i = 0; i < PS_COUNT; i++) {
+		json_object_object_add(o, kvm_pages_stat_name[i], json_u64(k->peak[i]));
+		json_object_object_add(end, kvm_pages_stat_name[i], json_u64(k->last[i]));
+	}
+	json_object_object_add(o, "at_exit", end);
+	json_object_object_add(o, "samples", json_u64(k->samples));
 	return o;
 }
 
@@ -154,7 +158,7 @@ static json_object *report_json_run(const struct vm *vm)
 	return o;
 }
 
-int report_write_json(const struct vm *vm, const struct report *r, const char *path)
+int report_write_json(const struct vm *vm, const char *path)
 {
 	json_object *root = json_object_new_object(), *paging = json_object_new_object();
 	int ret = 0;
@@ -163,8 +167,8 @@ int report_write_json(const struct vm *vm, const struct report *r, const char *p
 	json_object_object_add(paging, "mode", json_object_new_string(kvm_paging_mode_name(vm->paging.mode)));
 	json_object_object_add(paging, "detail", json_object_new_string(vm->paging.detail));
 	json_object_object_add(root, "kvm_paging", paging);
-	json_object_object_add(root, "guest_tables", report_json_tables(&vm->pt.sum));
-	json_object_object_add(root, "kvm_pages", report_json_kvm_pages(r));
+	json_object_object_add(root, "guest_tables", report_json_tables(vm));
+	json_object_object_add(root, "kvm_pages", report_json_kvm_pages(&vm->kvm_pages));
 	json_object_object_add(root, "run", report_json_run(vm));
 	if (vm->counters)
 		counters_add_json(vm->counters, root);

@@ -175,6 +175,16 @@ static int run_region_edge(void *ctx, bool enable)
 	return enable ? counters_region_begin(vm->counters) : counters_region_end(vm->counters);
 }
 
+static void run_sample_mappings(struct vm *vm)
+{
+	int i;
+
+	kvm_pages_sample(&vm->kvm_pages);
+	for (i = 0; i < PS_COUNT; i++)
+		if (vm->pt.sum.leaves[i] > vm->leaves_peak[i])
+			vm->leaves_peak[i] = vm->pt.sum.leaves[i];
+}
+
 /* Resumes the payload after a syscall as sysret would (DESIGN.md 2): under
  * PVM `syscall` left CS at CPL3 and R11 unreliable, so state is set here. */
 static int run_syscall(struct vm *vm)
@@ -185,7 +195,12 @@ static int run_syscall(struct vm *vm)
 	long ret;
 
 	vm->stats.syscall_exits++;
+	/* Before the syscall can unmap anything: the peak is what ran. */
+	run_sample_mappings(vm);
 	ret = syscall_dispatch(&vm->proc, r->rax, args);
+	if (vm->mm.failed)
+		return err_wrap("run: page-table update for syscall %llu failed",
+				(unsigned long long)r->rax);
 	if (vm->proc.exited) {
 		vm->end = RUN_EXITED;
 		vm->status = vm->proc.exit_status;
@@ -254,6 +269,7 @@ void vm_run(struct vm *vm)
 	vm->proc.region_edge = run_region_edge;
 	vm->proc.region_ctx = vm;
 	vm->pt.live = true;
+	kvm_pages_open(&vm->kvm_pages, vm->kvm.vm_fd);
 	if (run_arm_timeout(vm) < 0) {
 		vm->end = RUN_VMM_ERROR;
 		fprintf(stderr, "vmm: %s\n", err_msg());
@@ -277,6 +293,7 @@ void vm_run(struct vm *vm)
 			   (uint64_t)(t1.tv_nsec - t0.tv_nsec);
 	if (vm->counters && counters_in_region(vm->counters) && counters_region_end(vm->counters) < 0)
 		vmm_warn("%s", err_msg());
+	run_sample_mappings(vm);
 	if (r < 0) {
 		vm->end = RUN_VMM_ERROR;
 		fprintf(stderr, "vmm: %s\n", err_msg());

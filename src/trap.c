@@ -142,8 +142,8 @@ void trap_exception(struct vm *vm, int vector)
 	user.rip = fr.rip;
 	user.rsp = fr.rsp;
 	user.rflags = fr.rflags ? fr.rflags : user.rflags;
-	fprintf(f, "vmm: payload killed by %s (exit status %d): %s\n", strsignal(signo), 128 + signo,
-		ti ? ti->name : "port I/O at CPL3");
+	fprintf(f, "vmm: payload killed by SIG%s (%s, exit status %d): %s\n", sigabbrev_np(signo),
+		strsignal(signo), 128 + signo, ti ? ti->name : "port I/O at CPL3");
 	fprintf(f, "  rip 0x%llx  rsp 0x%llx", (unsigned long long)fr.rip, (unsigned long long)fr.rsp);
 	if (ti && ti->has_error)
 		fprintf(f, "  error code 0x%llx", (unsigned long long)fr.error);

@@ -71,6 +71,7 @@ int vm_setup(struct vm *vm, const struct config *cfg)
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
 	vm->kvm.sys_fd = vm->kvm.vm_fd = vm->kvm.vcpu_fd = -1;
+	vm->kvm_pages.stats.fd = -1;
 	kvm_detect_paging(&vm->paging);
 
 	r = elf_open(&vm->elf, cfg->payload);
@@ -112,6 +113,7 @@ void vm_destroy(struct vm *vm)
 {
 	if (vm->counters)
 		counters_close(vm->counters);
+	kvm_pages_close(&vm->kvm_pages);
 	mm_destroy(&vm->mm);
 	pt_destroy(&vm->pt);
 	frames_destroy(&vm->frames);

@@ -8,6 +8,7 @@
 #include "elf.h"
 #include "frames.h"
 #include "kvm.h"
+#include "kvm_pages.h"
 #include "loader.h"
 #include "mem.h"
 #include "mm.h"
@@ -47,6 +48,8 @@ struct vm {
 	struct proc proc;
 	struct counters *counters;
 	struct kvm_paging_info paging;
+	struct kvm_pages kvm_pages; /* what KVM mapped: sampled per syscall */
+	uint64_t leaves_peak[PS_COUNT]; /* payload leaves of the guest tables, peak */
 	bool regions_marked;     /* the payload used prctl region markers */
 
 	struct kvm_regs regs;    /* the vCPU state at the last exit */

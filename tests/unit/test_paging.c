@@ -124,11 +124,11 @@ START_TEST(test_map_walk_4k_2m_1g)
 	ck_assert_uint_eq(PT.sum.leaves[PS_4K], 1);
 	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 1);
 	ck_assert_uint_eq(PT.sum.leaves[PS_1G], 1);
-	/* v4 and v2 share the PDPT; v1 has its own PML4 slot. */
+	/* v4 and v2 share the PDPT, not the PD; v1 has its own PML4 slot. */
 	ck_assert_uint_eq(PT.sum.tables[PT_LEVEL_PDPT], 2);
-	ck_assert_uint_eq(PT.sum.tables[PT_LEVEL_PD], 1);
+	ck_assert_uint_eq(PT.sum.tables[PT_LEVEL_PD], 2);
 	ck_assert_uint_eq(PT.sum.tables[PT_LEVEL_PT], 1);
-	ck_assert_uint_eq(PT.sum.bytes_tables, 5 * SZ_4K);
+	ck_assert_uint_eq(PT.sum.bytes_tables, 6 * SZ_4K);
 
 	pt_walk(&PT, v4 + 0x123, &w);
 	ck_assert_int_eq(w.levels, 4);
@@ -254,7 +254,7 @@ START_TEST(test_refuse_overlaps)
 	ck_assert_int_eq(pt_populate(&PT, 0x3ff000, 3 * SZ_4K, RWU, PS_2M), -1);
 	ck_assert_str_eq(err_msg(), "paging: populate 0x3ff000 (+0x3000): 0x400000 already mapped");
 	ck_assert_int_eq(pt_map_fixed(&PT, 0x9fe000, 0, 3 * SZ_4K, PTE_RW), -1);
-	ck_assert_str_eq(err_msg(), "paging: map_fixed 0x9fe000 (+0x3000): 0xa00000 already "
+	ck_assert_str_eq(err_msg(), "paging: map_fixed 0x9fe000 (+0x3000): 0x9fe000 already "
 				    "mapped");
 	ck_assert_mem_eq(&PT.sum, &before, sizeof(before));
 	ck_assert_uint_eq(F.nfree, nfree);
@@ -316,28 +316,28 @@ START_TEST(test_populate_1g)
 {
 	struct pt_walk w;
 
-	vm_up(2ull << 30);
+	vm_up(3ull << 30); /* anonymous and untouched: costs only tables */
 	ck_assert_int_eq(pt_populate(&PT, SZ_1G - SZ_2M, SZ_1G + 2 * SZ_2M, RWU, PS_1G), 0);
 	ck_assert_uint_eq(PT.sum.leaves[PS_1G], 1);
 	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 2);
 	ck_assert_uint_eq(PT.sum.leaves[PS_4K], 0);
 	pt_walk(&PT, SZ_1G + 12345, &w);
 	ck_assert_int_eq(w.size, PS_1G);
-	ck_assert_uint_eq(w.gpa, SZ_1G + 12345); /* the only free 1G block */
+	ck_assert_uint_eq(w.gpa, SZ_1G + 12345); /* GiB 0 holds the tables */
 	pt_walk(&PT, 2 * SZ_1G, &w);
 	ck_assert_int_eq(w.size, PS_2M);
-	/* No second 1G block: 2M pages instead, counted once. */
+	/* 1G never lines up in 512M: no fallback. */
 	ck_assert_int_eq(pt_populate(&PT, 4 * SZ_1G, SZ_1G / 2, RWU, PS_1G), 0);
-	ck_assert_uint_eq(PT.sum.fallback_small, 0); /* 512M: 1G never lined up */
-	ck_assert_int_eq(pt_populate(&PT, 8 * SZ_1G, SZ_1G - 8 * SZ_2M, RWU, PS_1G), 0);
 	ck_assert_uint_eq(PT.sum.fallback_small, 0);
-	pt_unmap(&PT, 4 * SZ_1G, SZ_1G / 2);
-	pt_unmap(&PT, 8 * SZ_1G, SZ_1G - 8 * SZ_2M);
-	commit();
+	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 2 + 256);
+	/* Break the last whole GiB: 1G lines up but has no frame. */
+	ck_assert_int_eq(frames_reserve(&F, 2 * SZ_1G, SZ_4K), 0);
 	ck_assert_int_eq(pt_populate(&PT, 16 * SZ_1G, SZ_1G, RWU, PS_1G), 0);
 	ck_assert_uint_eq(PT.sum.fallback_small, 1);
 	ck_assert_uint_eq(PT.sum.leaves[PS_1G], 1);
-	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 2 + 512);
+	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 2 + 256 + 512);
+	ck_assert_uint_eq(F.nframes - F.nfree, 1 + total_tables() + (2 * SZ_1G + 3 * SZ_1G / 2 +
+								     2 * SZ_2M) / SZ_4K - SZ_1G / SZ_4K);
 }
 END_TEST
 
@@ -448,16 +448,24 @@ END_TEST
 
 START_TEST(test_unmap_1g_edges)
 {
+	gva_t lo = SZ_1G + 3 * SZ_2M + SZ_4K, hi = lo + 4 * SZ_2M;
 	gpa_t base;
 
 	vm_up(2ull << 30);
 	ck_assert_int_eq(pt_populate(&PT, SZ_1G, SZ_1G, RWU, PS_1G), 0);
 	base = tr(SZ_1G, PT_READ);
-	/* Cuts at 4K inside a 1G page: 1G -> 2M -> 4K at both ends. */
-	ck_assert_int_eq(pt_unmap(&PT, SZ_1G + 3 * SZ_2M + SZ_4K, 4 * SZ_2M), 0);
+	/* Cuts at 4K inside a 1G page: 1G -> 2M, then 2M -> 4K at both ends. */
+	ck_assert_int_eq(pt_unmap(&PT, lo, hi - lo), 0);
 	ck_assert_uint_eq(PT.sum.leaves[PS_1G], 0);
 	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 512 - 5);
-	ck_assert_uint_eq(PT.sum.leaves[PS_4K], 2 * 512 - 4 * 512);
+	ck_assert_uint_eq(PT.sum.leaves[PS_4K], 1 + 511);
+	ck_assert_uint_eq(PT.sum.tables[PT_LEVEL_PD], 1);
+	ck_assert_uint_eq(PT.sum.tables[PT_LEVEL_PT], 2);
+	for (gva_t va = SZ_1G; va < SZ_1G + 16 * SZ_2M; va += SZ_4K)
+		REQUIRE(tr(va, PT_READ) == (va >= lo && va < hi ? BAD_GPA : base + va - SZ_1G));
+	commit();
+	/* Spare frames taken for splits that were not needed went back. */
+	ck_assert_uint_eq(F.nframes - F.nfree, total_tables() + (SZ_1G - (hi - lo)) / SZ_4K);
 }
 END_TEST
 
@@ -644,7 +652,10 @@ START_TEST(test_live_recording)
 	ck_assert_uint_eq(PT.upd.ninvlpg, 3);
 	ck_assert_uint_eq(PT.upd.invlpg[0], 0x400000);
 	ck_assert_uint_eq(PT.upd.invlpg[2], 0x402000);
-	ck_assert_uint_eq(PT.upd.nfreed, 1); /* adjacent frames merged */
+	/* Adjacent frames are merged: the first page's frame came before
+	 * the tables, the next two after them. */
+	ck_assert_uint_eq(PT.upd.nfreed, 2);
+	ck_assert_uint_eq(PT.upd.freed[1].bytes, 2 * SZ_4K);
 	/* The guest refuses: the update stays pending, frames stay used. */
 	log.fail = true;
 	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), -1);
@@ -833,6 +844,122 @@ static void check_model(void)
 	REQUIRE(pages == n);
 }
 
+/* What the guest sees under shadow paging: a table it has walked changes
+ * only through the stores it applies; a table linked for the first time
+ * is read as the host left it (fresh). After each commit every table
+ * reachable in host memory must read the same in this view, and every
+ * page whose translation lost something must have been invalidated. */
+#define VIEW_FRAMES (64 * MB / SZ_4K)
+static uint64_t *view[VIEW_FRAMES];
+
+struct view_tr {
+	bool present;
+	gpa_t frame;        /* of the page holding va */
+	uint64_t rw, us, nx; /* effective permissions */
+	gva_t page_lo, page_hi;
+};
+
+static void view_copy(gpa_t table)
+{
+	if (!view[table / SZ_4K])
+		view[table / SZ_4K] = malloc(SZ_4K);
+	REQUIRE(view[table / SZ_4K]);
+	memcpy(view[table / SZ_4K], mem_ptr(&M, table, SZ_4K), SZ_4K);
+}
+
+static void view_walk(gva_t va, struct view_tr *t)
+{
+	gpa_t table = PT.root;
+
+	memset(t, 0, sizeof(*t));
+	t->rw = t->us = 1;
+	for (int l = 3; l >= 0; l--) {
+		uint64_t *v = view[table / SZ_4K], e, span = SZ_4K << (9 * l);
+
+		REQUIRE(v != NULL); /* the guest walks a table it never saw */
+		e = v[(va >> (12 + 9 * l)) & 511];
+		if (!(e & PTE_P))
+			return;
+		t->rw &= !!(e & PTE_RW);
+		t->us &= !!(e & PTE_US);
+		t->nx |= !!(e & PTE_NX);
+		if (l == 0 || (e & PTE_PS)) {
+			t->present = true;
+			t->page_lo = va & ~(span - 1);
+			t->page_hi = t->page_lo + span;
+			t->frame = (e & PTE_ADDR_MASK & ~(span - 1)) + (va & (span - 1) & ~0xfffull);
+			return;
+		}
+		table = e & PTE_ADDR_MASK;
+	}
+}
+
+/* Compares (or, with sync, copies) every table reachable from root. */
+static void view_check_tree(gpa_t table, int level, bool sync)
+{
+	const uint64_t *h = mem_ptr(&M, table, SZ_4K);
+
+	if (sync)
+		view_copy(table);
+	REQUIRE(view[table / SZ_4K] && memcmp(view[table / SZ_4K], h, SZ_4K) == 0);
+	for (int i = 0; level > 0 && i < 512; i++)
+		if ((h[i] & PTE_P) && !(h[i] & PTE_PS))
+			view_check_tree(h[i] & PTE_ADDR_MASK, level - 1, sync);
+}
+
+static int guest_apply(void *ctx, const struct pt_update *u)
+{
+	struct apply_log *l = ctx;
+
+	for (size_t i = 0; i < u->nstores; i++) {
+		uint64_t *v = view[u->stores[i].entry / SZ_4K];
+
+		REQUIRE(v != NULL); /* a store into a table the guest never saw */
+		v[(u->stores[i].entry % SZ_4K) / 8] = u->stores[i].val;
+	}
+	return apply_cb(l, u);
+}
+
+static struct view_tr before[WIN_PAGES];
+
+static void guest_commit(struct apply_log *log)
+{
+	int calls = log->calls;
+
+	for (size_t i = 0; i < WIN_PAGES; i++)
+		view_walk(WIN_BASE + i * SZ_4K, &before[i]);
+	/* Tables the guest will meet for the first time, as the host left them. */
+	for (size_t i = 0; i < PT.nfresh; i++) {
+		gpa_t t = PT.fresh_list[i];
+
+		if (PT.fresh[t / SZ_4K / 64] >> (t / SZ_4K % 64) & 1)
+			view_copy(t);
+	}
+	REQUIRE(pt_commit(&PT, guest_apply, log) == 0);
+	view_check_tree(PT.root, 3, false);
+	for (size_t i = 0; i < WIN_PAGES; i++) {
+		struct view_tr now, *old = &before[i];
+		bool lost, covered = log->calls > calls && log->flush_all;
+
+		if (!old->present)
+			continue;
+		view_walk(WIN_BASE + i * SZ_4K, &now);
+		lost = !now.present || now.frame != old->frame || (old->rw && !now.rw) ||
+		       (old->us && !now.us) || (!old->nx && now.nx);
+		for (size_t k = 0; log->calls > calls && k < log->ninvlpg; k++)
+			covered |= log->invlpg[k] >= old->page_lo && log->invlpg[k] < old->page_hi;
+		REQUIRE(!lost || covered);
+	}
+}
+
+static void view_free(void)
+{
+	for (size_t i = 0; i < VIEW_FRAMES; i++) {
+		free(view[i]);
+		view[i] = NULL;
+	}
+}
+
 START_TEST(test_random_against_model)
 {
 	struct apply_log log = {0};
@@ -857,7 +984,8 @@ START_TEST(test_random_against_model)
 			for (uint64_t i = first; i < first + len; i++)
 				any |= model[i].mapped;
 			rc = pt_populate(&PT, va, len * SZ_4K, perm, r % 3 ? PS_2M : PS_4K);
-			REQUIRE(rc == (any ? -1 : 0));
+			if (rc != (any ? -1 : 0))
+				ck_abort_msg("populate: %d: %s", rc, err_msg());
 			for (uint64_t i = first; !any && i < first + len; i++) {
 				struct pt_walk w;
 				uint64_t *p;
@@ -882,10 +1010,17 @@ START_TEST(test_random_against_model)
 			REQUIRE(pt_split(&PT, va, len * SZ_4K) == 0);
 		}
 		check_model();
-		if (step == 50)
+		if (step == 50) {
+			/* The guest runs for the first time: it sees what is there. */
+			commit();
 			PT.live = true;
+			view_check_tree(PT.root, 3, true);
+		}
 		if (rnd() % 4 == 0) {
-			REQUIRE(pt_commit(&PT, apply_cb, &log) == 0);
+			if (PT.live)
+				guest_commit(&log);
+			else
+				commit();
 			/* Every frame in use is a table, a mapped page or the
 			 * VMM's nothing-else: exact accounting. */
 			uint64_t pages = 0;
@@ -894,6 +1029,7 @@ START_TEST(test_random_against_model)
 			REQUIRE(F.nframes - F.nfree == total_tables() + pages);
 		}
 	}
+	view_free();
 	ck_assert_int_gt(log.calls, 10);
 	ck_assert_uint_gt(PT.tlb.flush_all, 0);
 	ck_assert_uint_gt(PT.tlb.invlpg, 0);
