@@ -28,6 +28,8 @@ void config_usage(FILE *f)
 	      "  -e, --events LIST       counters, comma separated (perf names, sys:tracepoint, kvm-stat:NAME,\n"
 	      "                          kvm-vcpu-stat:NAME, pfm:RAW); default: a TLB-oriented set\n"
 	      "  --no-counters           open no counters at all\n"
+	      "  --perf-control SPEC     pass the payload's regions to an outer perf stat -D -1 --control\n"
+	      "                          SPEC (fifo:CTL[,ACK] or fd:N[,M], as perf's --control)\n"
 	      "  --stats                 print the run report and counters on stderr\n"
 	      "  --json FILE             write the report and counters as one JSON object\n"
 	      "  -x SEP                  print counters as CSV with separator SEP (like perf stat -x)\n"
@@ -100,7 +102,7 @@ static int config_validate(const struct config *c)
 }
 
 enum { OPT_MEM = 256, OPT_BACKING, OPT_GUEST_PAGES, OPT_PREALLOC, OPT_TIMEOUT, OPT_STATS,
-       OPT_JSON, OPT_NO_COUNTERS };
+       OPT_JSON, OPT_NO_COUNTERS, OPT_PERF_CONTROL };
 
 static int config_option(struct config *c, int opt, const char *arg)
 {
@@ -116,6 +118,7 @@ static int config_option(struct config *c, int opt, const char *arg)
 	case OPT_STATS: c->stats = true; return 0;
 	case OPT_JSON: c->json_path = arg; return 0;
 	case OPT_NO_COUNTERS: c->no_counters = true; return 0;
+	case OPT_PERF_CONTROL: c->perf_control = arg; return 0;
 	case 'e': c->events = arg; return 0;
 	case 'x': c->csv_sep = arg; return 0;
 	case 'h': c->help = true; return 0;
@@ -135,6 +138,7 @@ int config_parse(struct config *c, int argc, char **argv)
 	    {"json", required_argument, NULL, OPT_JSON},
 	    {"events", required_argument, NULL, 'e'},
 	    {"no-counters", no_argument, NULL, OPT_NO_COUNTERS},
+	    {"perf-control", required_argument, NULL, OPT_PERF_CONTROL},
 	    {"help", no_argument, NULL, 'h'},
 	    {0, 0, 0, 0},
 	};

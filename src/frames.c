@@ -17,9 +17,15 @@
 /* Whole 2 MiB blocks cover guest RAM; frames past its end (when the size is
  * not a multiple of 2 MiB) are marked used forever, so that the last block
  * can never be taken whole and needs no special case anywhere. */
-static uint64_t nblocks(const struct frames *f) { return (f->nframes + FRAMES_PER_2M - 1) / FRAMES_PER_2M; }
+static uint64_t nblocks(const struct frames *f)
+{
+	return (f->nframes + FRAMES_PER_2M - 1) / FRAMES_PER_2M;
+}
 
-static bool partial(uint16_t used) { return used > 0 && used < FRAMES_PER_2M; }
+static bool partial(uint16_t used)
+{
+	return used > 0 && used < FRAMES_PER_2M;
+}
 
 static const char *size_name(enum page_size s)
 {
@@ -76,7 +82,8 @@ int frames_init(struct frames *f, uint64_t mem_bytes)
 	f->used_in_2m = calloc(nb, sizeof(*f->used_in_2m));
 	if (!f->used || !f->used_in_2m) {
 		frames_destroy(f);
-		return err_set("frames: out of host memory for %" PRIu64 " frames", mem_bytes >> 12);
+		return err_set("frames: out of host memory for %" PRIu64 " frames",
+			       mem_bytes >> 12);
 	}
 	tail = nb * FRAMES_PER_2M - f->nframes;
 	if (tail)

@@ -33,10 +33,10 @@ static const struct {
 	enum mem_backing backing;
 	uint64_t page;
 } backings[] = {
-	{"anon", MEM_BACKING_ANON, SZ_4K},
-	{"thp", MEM_BACKING_THP, SZ_2M},
-	{"hugetlb-2m", MEM_BACKING_HUGETLB_2M, SZ_2M},
-	{"hugetlb-1g", MEM_BACKING_HUGETLB_1G, SZ_1G},
+    {"anon", MEM_BACKING_ANON, SZ_4K},
+    {"thp", MEM_BACKING_THP, SZ_2M},
+    {"hugetlb-2m", MEM_BACKING_HUGETLB_2M, SZ_2M},
+    {"hugetlb-1g", MEM_BACKING_HUGETLB_1G, SZ_1G},
 };
 
 int mem_backing_parse(const char *s, enum mem_backing *out)
@@ -115,8 +115,9 @@ static int hugetlb_available(uint64_t page, uint64_t *avail)
 	hugetlb_file(path, sizeof(path), page, "free_hugepages");
 	if (read_u64_file(path, &free_pages)) {
 		char sz[32];
-		return err_set("mem: hugetlb %s pages not supported by this kernel (cannot read %s)",
-			       fmt_size(sz, sizeof(sz), page), path);
+		return err_set(
+		    "mem: hugetlb %s pages not supported by this kernel (cannot read %s)",
+		    fmt_size(sz, sizeof(sz), page), path);
 	}
 	hugetlb_file(path, sizeof(path), page, "resv_hugepages");
 	if (read_u64_file(path, &resv) || resv > free_pages)
@@ -139,8 +140,8 @@ static int map_failed(uint64_t size, enum mem_backing b, int errnum)
 {
 	char sz[32];
 
-	return err_set("mem: mmap %s (%s): %s", fmt_size(sz, sizeof(sz), size),
-		       mem_backing_name(b), strerror(errnum));
+	return err_set("mem: mmap %s (%s): %s", fmt_size(sz, sizeof(sz), size), mem_backing_name(b),
+		       strerror(errnum));
 }
 
 static int map_hugetlb(struct guest_mem *m, uint64_t size, enum mem_backing b, bool prealloc)

@@ -36,15 +36,42 @@ enum store_mode {
 		       * or the store undoes one dropped from the update */
 };
 
-static uint64_t span_of(int level) { return SZ_4K << (9 * level); }
-static unsigned index_of(uint64_t va48, int level) { return (unsigned)(va48 >> (12 + 9 * level)) & 511u; }
-static gva_t canon(uint64_t va48) { return va48 & VA_SIGN ? va48 | ~VA_MASK : va48; }
-static bool is_canonical(gva_t va) { return va < LOWER_END || va >= UPPER_START; }
-static bool is_leaf(uint64_t e, int level) { return level == PT_LEVEL_PT || (e & PTE_PS); }
-static gpa_t leaf_frame(uint64_t e, int level) { return e & PTE_ADDR_MASK & ~(span_of(level) - 1); }
-static gpa_t table_of(uint64_t e) { return e & PTE_ADDR_MASK; }
-static uint64_t table_flags(uint64_t va48) { return va48 & VA_SIGN ? TABLE_KERNEL : TABLE_USER; }
-static const char *size_name(int level) { return level == 2 ? "1G" : level == 1 ? "2M" : "4K"; }
+static uint64_t span_of(int level)
+{
+	return SZ_4K << (9 * level);
+}
+static unsigned index_of(uint64_t va48, int level)
+{
+	return (unsigned)(va48 >> (12 + 9 * level)) & 511u;
+}
+static gva_t canon(uint64_t va48)
+{
+	return va48 & VA_SIGN ? va48 | ~VA_MASK : va48;
+}
+static bool is_canonical(gva_t va)
+{
+	return va < LOWER_END || va >= UPPER_START;
+}
+static bool is_leaf(uint64_t e, int level)
+{
+	return level == PT_LEVEL_PT || (e & PTE_PS);
+}
+static gpa_t leaf_frame(uint64_t e, int level)
+{
+	return e & PTE_ADDR_MASK & ~(span_of(level) - 1);
+}
+static gpa_t table_of(uint64_t e)
+{
+	return e & PTE_ADDR_MASK;
+}
+static uint64_t table_flags(uint64_t va48)
+{
+	return va48 & VA_SIGN ? TABLE_KERNEL : TABLE_USER;
+}
+static const char *size_name(int level)
+{
+	return level == 2 ? "1G" : level == 1 ? "2M" : "4K";
+}
 
 /* The 512 entries of one of our tables. Tables only ever link frames from
  * the allocator (the payload cannot write them: no user mapping covers
@@ -94,8 +121,10 @@ static void *grow(void *arr, size_t *cap, size_t elem)
 	return p;
 }
 
-/* The one function that writes an entry. The store is recorded before the
- * host write, so a failure leaves both unchanged. */
+/* The one function that writes an entry into a table that may be linked
+ * (only a fresh table being filled, by split_leaf and pt_map_fixed, is
+ * written directly). The store is recorded before the host write, so a
+ * failure leaves both unchanged. */
 static int pt_store_entry(struct page_tables *pt, gpa_t table, unsigned idx, uint64_t val,
 			  enum store_mode mode)
 {
@@ -229,8 +258,8 @@ static int check_range(const char *what, gva_t va, uint64_t len, uint64_t *s48, 
 		return err_set("paging: %s 0x%" PRIx64 " (+0x%" PRIx64 "): wraps around", what, va,
 			       len);
 	if (!is_canonical(va) || !is_canonical(last) || (va < LOWER_END) != (last < LOWER_END))
-		return err_set("paging: %s 0x%" PRIx64 " (+0x%" PRIx64 "): not canonical", what,
-			       va, len);
+		return err_set("paging: %s 0x%" PRIx64 " (+0x%" PRIx64 "): not canonical", what, va,
+			       len);
 	*s48 = va & VA_MASK;
 	*e48 = (last & VA_MASK) + 1;
 	return 0;
@@ -285,12 +314,12 @@ static uint64_t protect_value(uint64_t old, uint64_t perm)
  * (SDM 3A 4.10.4.3: at worst a spurious fault, after which the CPU walks
  * again); KVM's shadow paging still learns of them, through the guest's
  * own store of the new entry. */
-static bool loses_permission(uint64_t old, uint64_t new)
+static bool loses_permission(uint64_t old, uint64_t nv)
 {
 	if (!(old & PTE_P))
 		return false;
-	return !(new & PTE_P) || (old & PTE_RW & ~new) || (old & PTE_US & ~new) ||
-	       (~old & PTE_NX & new);
+	return !(nv & PTE_P) || (old & PTE_RW & ~nv) || (old & PTE_US & ~nv) ||
+	       (~old & PTE_NX & nv);
 }
 
 /* ---- read-only lookups ---- */
@@ -326,7 +355,8 @@ static bool scan_leaf(const struct page_tables *pt, gpa_t table, int level, uint
 	const uint64_t *ent = entries(pt, table);
 
 	for (unsigned i = first; i <= last; i++) {
-		uint64_t lo = base + i * span, cs = s > lo ? s : lo, ce = e < lo + span ? e : lo + span;
+		uint64_t lo = base + i * span, cs = s > lo ? s : lo,
+			 ce = e < lo + span ? e : lo + span;
 
 		if (ent[i] == 0)
 			continue;
@@ -412,15 +442,16 @@ enum range_kind {
 
 struct range_op {
 	enum range_kind kind;
-	uint64_t perm;                 /* RANGE_PROTECT */
-	gpa_t spare[MAX_EDGE_SPLITS];  /* frames taken ahead for edge splits */
+	uint64_t perm;		      /* RANGE_PROTECT */
+	gpa_t spare[MAX_EDGE_SPLITS]; /* frames taken ahead for edge splits */
 	int nspare;
 };
 
 /* Replaces a large leaf by a fresh table of 512 leaves one size smaller,
  * same frames and permissions (a 2M PDE's PS bit is the PAT bit in a PTE,
- * so it goes). The old large translation is invalidated: the SDM does not
- * allow relying on TLB entries of two page sizes for one address. */
+ * so it goes). The large page is invalidated even though no translation
+ * changes: otherwise the TLB may hold entries of both sizes for the same
+ * addresses (SDM 3A 4.10.2.3), and Linux flushes there too. */
 static int split_leaf(struct page_tables *pt, struct range_op *op, gpa_t table, unsigned i,
 		      int level, uint64_t va48, uint64_t ent, bool *inval)
 {
@@ -485,8 +516,8 @@ static int remove_leaf(struct page_tables *pt, const struct range_op *op, gpa_t 
 	return 0;
 }
 
-static int protect_leaf(struct page_tables *pt, const struct range_op *op, gpa_t table,
-			unsigned i, uint64_t va48, uint64_t ent, bool *inval)
+static int protect_leaf(struct page_tables *pt, const struct range_op *op, gpa_t table, unsigned i,
+			uint64_t va48, uint64_t ent, bool *inval)
 {
 	uint64_t v = protect_value(ent, op->perm);
 
@@ -530,12 +561,12 @@ static int leaf_in_range(struct page_tables *pt, struct range_op *op, gpa_t tabl
 static int range_table(struct page_tables *pt, struct range_op *op, gpa_t table, int level,
 		       uint64_t base, uint64_t s, uint64_t e, bool quiet, bool *inval);
 
-/* Frees a table just unlinked (at once, when undoing). A table
- * that the guest may walk is invalidated too: a paging-structure cache may
- * still hold the entry that pointed to it, and the frame is about to be
- * reused. Any INVLPG in its range does that (SDM 3A 4.10.4.1). */
-static int release_table(struct page_tables *pt, const struct range_op *op, gpa_t table,
-			 int level, uint64_t lo, gpa_t child, bool sub, bool *inval)
+/* Frees a table just unlinked (at once, when undoing). A table the guest
+ * may have walked is invalidated too: a paging-structure cache may still
+ * hold the entry that pointed to it, and the frame is about to be reused.
+ * Any INVLPG in its range does that (SDM 3A 4.10.4.1). */
+static int release_table(struct page_tables *pt, const struct range_op *op, gpa_t table, int level,
+			 uint64_t lo, gpa_t child, bool sub, bool *inval)
 {
 	if (op->kind == RANGE_UNDO) {
 		assert(is_fresh(pt, child));
@@ -546,23 +577,50 @@ static int release_table(struct page_tables *pt, const struct range_op *op, gpa_
 	if (defer_free(pt, child, SZ_4K))
 		return -1;
 	sum_tables(pt, level - 1, -1);
-	if (!sub && shadowed(pt, table)) {
+	if (!sub && shadowed(pt, table) && !is_fresh(pt, child)) {
 		record_invlpg(pt, lo);
 		*inval = true;
 	}
 	return 0;
 }
 
-/* A table entry overlapping [cs, ce). When the unmap covers the whole
- * table, it is unlinked first and emptied quietly: the guest then needs
- * one store instead of one per entry, and it never walks the table again. */
+/* Whether removing [s, e) leaves `table` empty: nothing outside the range,
+ * and no large leaf cut at its edges (its other part stays). */
+static bool range_empties(const struct page_tables *pt, gpa_t table, int level, uint64_t base,
+			  uint64_t s, uint64_t e)
+{
+	uint64_t span = span_of(level);
+	unsigned first = (unsigned)((s - base) / span), last = (unsigned)((e - 1 - base) / span);
+	const uint64_t *ent = entries(pt, table);
+
+	for (unsigned i = 0; i < PT_ENTRIES; i++)
+		if (ent[i] && (i < first || i > last))
+			return false;
+	for (unsigned k = 0; k < 2; k++) {
+		unsigned i = k ? last : first;
+		uint64_t lo = base + i * span, cs = s > lo ? s : lo,
+			 ce = e < lo + span ? e : lo + span;
+
+		if (ent[i] == 0 || (cs == lo && ce == lo + span))
+			continue;
+		if (is_leaf(ent[i], level) ||
+		    !range_empties(pt, table_of(ent[i]), level - 1, lo, cs, ce))
+			return false;
+	}
+	return true;
+}
+
+/* A table entry overlapping [cs, ce). When the unmap empties the table,
+ * it is unlinked first and emptied quietly: the guest then needs one
+ * store instead of one per entry, and it never walks the table again. */
 static int child_in_range(struct page_tables *pt, struct range_op *op, gpa_t table, unsigned i,
 			  int level, uint64_t lo, uint64_t ent, uint64_t cs, uint64_t ce,
 			  bool whole, bool quiet, bool *inval)
 {
 	gpa_t child = table_of(ent);
 	bool undo = op->kind == RANGE_UNDO, sub = false;
-	bool drop = op->kind == RANGE_UNMAP && whole;
+	bool drop =
+	    op->kind == RANGE_UNMAP && (whole || range_empties(pt, child, level - 1, lo, cs, ce));
 	enum store_mode mode = quiet || undo ? STORE_QUIET : STORE_RECORD;
 
 	if (drop && pt_store_entry(pt, table, i, 0, mode))
@@ -619,13 +677,23 @@ static int range_table(struct page_tables *pt, struct range_op *op, gpa_t table,
 
 /* Tables needed to split the leaf holding `addr` so that an edge falls at
  * `cut`: none, one (2M, or 1G at a 2M boundary) or two (1G -> 2M -> 4K). */
-static int splits_at(const struct page_tables *pt, uint64_t addr, uint64_t cut)
+static int splits_at(const struct page_tables *pt, const struct range_op *op, uint64_t addr,
+		     uint64_t cut)
 {
+	gpa_t table = pt->root;
+	uint64_t ent = 0;
 	int level;
 
-	if (slot_at(pt, addr, PT_LEVEL_PT, &level) != SLOT_LEAF || level == PT_LEVEL_PT ||
-	    is_aligned(cut, span_of(level)))
+	for (level = PT_LEVEL_PML4; level > PT_LEVEL_PT; level--) {
+		ent = entries(pt, table)[index_of(addr, level)];
+		if (ent == 0 || is_leaf(ent, level))
+			break;
+		table = table_of(ent);
+	}
+	if (level == PT_LEVEL_PT || ent == 0 || is_aligned(cut, span_of(level)))
 		return 0;
+	if (op->kind == RANGE_PROTECT && protect_value(ent, op->perm) == ent)
+		return 0; /* leaf_in_range will leave it alone */
 	return level == PT_LEVEL_PDPT && !is_aligned(cut, SZ_2M) ? 2 : 1;
 }
 
@@ -633,7 +701,7 @@ static int splits_at(const struct page_tables *pt, uint64_t addr, uint64_t cut)
  * changes, so that running out of guest memory changes nothing. */
 static int reserve_spares(struct page_tables *pt, struct range_op *op, uint64_t s, uint64_t e)
 {
-	int n = splits_at(pt, s, s) + splits_at(pt, e - 1, e);
+	int n = splits_at(pt, op, s, s) + splits_at(pt, op, e - 1, e);
 
 	while (op->nspare < n) {
 		if (frames_alloc(pt->frames, PS_4K, &op->spare[op->nspare])) {
@@ -737,8 +805,8 @@ static void txn_undo(struct page_tables *pt, const struct pt_txn *t, uint64_t s,
 	pt->sum = t->sum;
 }
 
-static int map_failed(struct page_tables *pt, const struct pt_txn *t, int r, gva_t va,
-		      uint64_t len, uint64_t s, uint64_t e)
+static int map_failed(struct page_tables *pt, const struct pt_txn *t, int r, gva_t va, uint64_t len,
+		      uint64_t s, uint64_t e)
 {
 	if (r == OUT_OF_FRAMES)
 		err_wrap("paging: out of guest memory mapping 0x%" PRIx64 " (+%" PRIu64 " bytes)",
@@ -773,7 +841,8 @@ int pt_map(struct page_tables *pt, gva_t va, gpa_t pa, enum page_size size, uint
 	case SLOT_FREE:
 		break;
 	case SLOT_LEAF:
-		return err_set("paging: map 0x%" PRIx64 ": already mapped (%s page at 0x%" PRIx64 ")",
+		return err_set("paging: map 0x%" PRIx64 ": already mapped (%s page at 0x%" PRIx64
+			       ")",
 			       va, size_name(level), canon(align_down(s, span_of(level))));
 	case SLOT_TABLE:
 		return err_set("paging: map 0x%" PRIx64 ": a page table is already there for the "
@@ -806,7 +875,8 @@ int pt_populate(struct page_tables *pt, gva_t va, uint64_t len, uint64_t perm, e
 	struct pt_txn t;
 
 	if ((unsigned)max >= PS_COUNT)
-		return err_set("paging: populate 0x%" PRIx64 ": page size %d unknown", va, (int)max);
+		return err_set("paging: populate 0x%" PRIx64 ": page size %d unknown", va,
+			       (int)max);
 	if (check_perm("populate", perm, PTE_PERM_MASK | PTE_SW_PROTNONE) ||
 	    check_aligned_4k("populate", va, len))
 		return -1;
@@ -855,8 +925,8 @@ int pt_map_fixed(struct page_tables *pt, gva_t va, gpa_t pa, uint64_t len, uint6
 	if (check_perm("map_fixed", perm, PTE_PERM_MASK) || check_aligned_4k("map_fixed", va, len))
 		return -1;
 	if (!is_aligned(pa, SZ_4K))
-		return err_set("paging: map_fixed 0x%" PRIx64 " -> 0x%" PRIx64 ": pa not 4K aligned",
-			       va, pa);
+		return err_set(
+		    "paging: map_fixed 0x%" PRIx64 " -> 0x%" PRIx64 ": pa not 4K aligned", va, pa);
 	if (len == 0)
 		return 0;
 	if (check_range("map_fixed", va, len, &s, &e))
@@ -973,10 +1043,18 @@ static void flag_names(uint64_t e, char *buf, size_t n)
 		uint64_t bit;
 		const char *name;
 	} names[] = {
-		{PTE_P, "P"},     {PTE_RW, "RW"},     {PTE_US, "US"}, {PTE_PWT, "PWT"},
-		{PTE_PCD, "PCD"}, {PTE_A, "A"},       {PTE_D, "D"},   {PTE_PS, "PS"},
-		{PTE_G, "G"},     {PTE_NX, "NX"},     {PTE_SW_PROTNONE, "PROTNONE"},
-		{PTE_SW_FIXED, "VMM"},
+	    {PTE_P, "P"},
+	    {PTE_RW, "RW"},
+	    {PTE_US, "US"},
+	    {PTE_PWT, "PWT"},
+	    {PTE_PCD, "PCD"},
+	    {PTE_A, "A"},
+	    {PTE_D, "D"},
+	    {PTE_PS, "PS"},
+	    {PTE_G, "G"},
+	    {PTE_NX, "NX"},
+	    {PTE_SW_PROTNONE, "PROTNONE"},
+	    {PTE_SW_FIXED, "VMM"},
 	};
 	size_t used = 0;
 
@@ -1041,7 +1119,8 @@ int pt_init(struct page_tables *pt, struct guest_mem *mem, struct frames *frames
 {
 	memset(pt, 0, sizeof(*pt));
 	if (mem->size != frames->nframes * SZ_4K)
-		return err_set("paging: guest RAM is 0x%" PRIx64 " bytes but frames cover 0x%" PRIx64,
+		return err_set("paging: guest RAM is 0x%" PRIx64
+			       " bytes but frames cover 0x%" PRIx64,
 			       mem->size, frames->nframes << 12);
 	pt->mem = mem;
 	pt->frames = frames;

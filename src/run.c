@@ -157,22 +157,25 @@ static int run_apply_update(void *ctx, const struct pt_update *u)
 	return 0;
 }
 
+/* Region edges from the payload's prctl go to every observer: vmm's own
+ * counters, whose implicit whole-run region ends unreported at the first
+ * marker, and an outer perf stat, which sees only the payload's regions. */
 static int run_region_edge(void *ctx, bool enable)
 {
 	struct vm *vm = ctx;
+	struct counters *c = vm->counters;
 
-	if (!vm->counters)
-		return 0;
 	if (!vm->regions_marked) {
-		/* First marker: the implicit whole-run region ends unreported. */
 		vm->regions_marked = true;
-		if (counters_in_region(vm->counters) && counters_region_end(vm->counters) < 0)
+		if (c && counters_in_region(c) && counters_region_end(c) < 0)
 			return -1;
-		counters_discard_regions(vm->counters);
+		if (c)
+			counters_discard_regions(c);
 	}
-	if (enable == counters_in_region(vm->counters))
-		return 0;
-	return enable ? counters_region_begin(vm->counters) : counters_region_end(vm->counters);
+	if (c && enable != counters_in_region(c) &&
+	    (enable ? counters_region_begin(c) : counters_region_end(c)) < 0)
+		return -1;
+	return perf_control_set(&vm->perf_ctl, enable);
 }
 
 static void run_sample_mappings(struct vm *vm)
@@ -293,6 +296,11 @@ void vm_run(struct vm *vm)
 			   (uint64_t)(t1.tv_nsec - t0.tv_nsec);
 	if (vm->counters && counters_in_region(vm->counters) && counters_region_end(vm->counters) < 0)
 		vmm_warn("%s", err_msg());
+	if (perf_control_set(&vm->perf_ctl, false) < 0)
+		vmm_warn("%s", err_msg());
+	if (vm->perf_ctl.ctl_fd >= 0 && !vm->regions_marked)
+		vmm_warn("perf-control: the payload marked no regions (prctl "
+			 "PR_TASK_PERF_EVENTS_ENABLE): perf counted nothing");
 	run_sample_mappings(vm);
 	if (r < 0) {
 		vm->end = RUN_VMM_ERROR;

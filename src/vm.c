@@ -72,6 +72,7 @@ int vm_setup(struct vm *vm, const struct config *cfg)
 	vm->cfg = cfg;
 	vm->kvm.sys_fd = vm->kvm.vm_fd = vm->kvm.vcpu_fd = -1;
 	vm->kvm_pages.stats.fd = -1;
+	vm->perf_ctl.ctl_fd = vm->perf_ctl.ack_fd = -1;
 	kvm_detect_paging(&vm->paging);
 
 	r = elf_open(&vm->elf, cfg->payload);
@@ -95,6 +96,8 @@ int vm_setup(struct vm *vm, const struct config *cfg)
 	if (!cfg->no_counters &&
 	    counters_open(&vm->counters, cfg->events, vm->kvm.vm_fd, vm->kvm.vcpu_fd) < 0)
 		return EXIT_VMM;
+	if (cfg->perf_control && perf_control_open(&vm->perf_ctl, cfg->perf_control) < 0)
+		return EXIT_VMM;
 	vm->stats.setup_ns = now_ns() - t0;
 	return 0;
 }
@@ -114,6 +117,7 @@ void vm_destroy(struct vm *vm)
 	if (vm->counters)
 		counters_close(vm->counters);
 	kvm_pages_close(&vm->kvm_pages);
+	perf_control_close(&vm->perf_ctl);
 	mm_destroy(&vm->mm);
 	pt_destroy(&vm->pt);
 	frames_destroy(&vm->frames);

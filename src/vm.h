@@ -13,6 +13,7 @@
 #include "mem.h"
 #include "mm.h"
 #include "paging.h"
+#include "perf_control.h"
 #include "proc.h"
 
 /* How a run ended; decides the exit status (env(1)/timeout(1) style). */
@@ -51,6 +52,7 @@ struct vm {
 	struct kvm_pages kvm_pages; /* what KVM mapped: sampled per syscall */
 	uint64_t leaves_peak[PS_COUNT]; /* payload leaves of the guest tables, peak */
 	bool regions_marked;     /* the payload used prctl region markers */
+	struct perf_control perf_ctl; /* an outer perf stat, or fds -1 */
 
 	struct kvm_regs regs;    /* the vCPU state at the last exit */
 	struct kvm_sregs sregs;

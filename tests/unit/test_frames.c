@@ -12,16 +12,22 @@
 
 /* For hot loops: ck_assert records every passing check, which costs
  * seconds over a million iterations under ASan. */
-#define REQUIRE(c)                                                             \
-	do {                                                                   \
-		if (!(c))                                                      \
-			ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #c);     \
+#define REQUIRE(c)                                                                                 \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #c);                         \
 	} while (0)
 
 static struct frames F;
 
-static void setup(void) { err_clear(); }
-static void teardown(void) { frames_destroy(&F); }
+static void setup(void)
+{
+	err_clear();
+}
+static void teardown(void)
+{
+	frames_destroy(&F);
+}
 
 START_TEST(test_init_errors)
 {
@@ -126,7 +132,8 @@ START_TEST(test_reserve)
 	ck_assert_uint_eq(F.nfree, 2048 - 3);
 	ck_assert(frames_in_use(&F, 0) && frames_in_use(&F, 0x2000) && !frames_in_use(&F, 0x3000));
 	ck_assert_int_eq(frames_reserve(&F, 0x2000, 0x2000), -1);
-	ck_assert_str_eq(err_msg(), "frames: reserve 0x2000 (+0x2000): frame 0x2000 already in use");
+	ck_assert_str_eq(err_msg(),
+			 "frames: reserve 0x2000 (+0x2000): frame 0x2000 already in use");
 	ck_assert_uint_eq(F.nfree, 2048 - 3); /* nothing half done */
 	ck_assert(!frames_in_use(&F, 0x3000));
 	ck_assert_int_eq(frames_reserve(&F, 0x1800, 0x1000), -1);
@@ -274,7 +281,8 @@ START_TEST(test_random_against_model)
 
 			while (start < RND_FRAMES && !model[start])
 				start++;
-			while (start + len < RND_FRAMES && model[start + len] && len < (r >> 40) % (filling ? 4 : 600) + 1)
+			while (start + len < RND_FRAMES && model[start + len] &&
+			       len < (r >> 40) % (filling ? 4 : 600) + 1)
 				len++;
 			if (len) {
 				frames_free(&F, start * SZ_4K, len * SZ_4K);

@@ -15,8 +15,14 @@
 
 static struct guest_mem M;
 
-static void setup(void) { err_clear(); }
-static void teardown(void) { mem_destroy(&M); }
+static void setup(void)
+{
+	err_clear();
+}
+static void teardown(void)
+{
+	mem_destroy(&M);
+}
 
 static bool read_u64(const char *path, uint64_t *v)
 {
@@ -70,7 +76,8 @@ static int thp_eligible(const void *addr)
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long lo, hi;
 
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
+		    strchr(line, '-') < strchr(line, ' '))
 			in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
 		else if (in && sscanf(line, "THPeligible: %d", &v) == 1)
 			break;
@@ -288,7 +295,7 @@ START_TEST(test_hugetlb_2m)
 	p = M.host;
 	ck_assert(all_zero(p, M.size));
 	memset(p, 0x33, M.size);
-	mem_zero(&M, 0, SZ_2M);      /* a whole huge page: DONTNEED */
+	mem_zero(&M, 0, SZ_2M);	     /* a whole huge page: DONTNEED */
 	mem_zero(&M, 3 * MB, SZ_4K); /* part of one: memset */
 	ck_assert(all_zero(p, SZ_2M));
 	ck_assert(all_zero(p + 3 * MB, SZ_4K));

@@ -17,10 +17,10 @@
 
 /* For hot loops: ck_assert records every passing check, which costs
  * seconds over a million iterations under ASan. */
-#define REQUIRE(c)                                                             \
-	do {                                                                   \
-		if (!(c))                                                      \
-			ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #c);     \
+#define REQUIRE(c)                                                                                 \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #c);                         \
 	} while (0)
 
 static struct guest_mem M;
@@ -54,7 +54,10 @@ static uint64_t total_tables(void)
 	return PT.sum.tables[0] + PT.sum.tables[1] + PT.sum.tables[2] + PT.sum.tables[3];
 }
 
-static void commit(void) { ck_assert_msg(pt_commit(&PT, NULL, NULL) == 0, "%s", err_msg()); }
+static void commit(void)
+{
+	ck_assert_msg(pt_commit(&PT, NULL, NULL) == 0, "%s", err_msg());
+}
 
 /* The guest side of a commit, as the tests see it. */
 struct apply_log {
@@ -85,8 +88,8 @@ START_TEST(test_pte_bits)
 		uint64_t v;
 		int bit;
 	} bits[] = {
-		{PTE_P, 0},  {PTE_RW, 1}, {PTE_US, 2}, {PTE_PWT, 3}, {PTE_PCD, 4},
-		{PTE_A, 5},  {PTE_D, 6},  {PTE_PS, 7}, {PTE_G, 8},   {PTE_NX, 63},
+	    {PTE_P, 0}, {PTE_RW, 1}, {PTE_US, 2}, {PTE_PWT, 3}, {PTE_PCD, 4},
+	    {PTE_A, 5}, {PTE_D, 6},  {PTE_PS, 7}, {PTE_G, 8},	{PTE_NX, 63},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(bits); i++)
@@ -156,7 +159,7 @@ START_TEST(test_map_walk_4k_2m_1g)
 
 	ck_assert_uint_eq(tr(v2 + 5, PT_READ), 3 * SZ_2M + 5);
 	ck_assert_uint_eq(tr(v2 + 5, PT_WRITE), BAD_GPA); /* read-only */
-	ck_assert_uint_eq(tr(v1, PT_EXEC), BAD_GPA);      /* NX */
+	ck_assert_uint_eq(tr(v1, PT_EXEC), BAD_GPA);	  /* NX */
 	ck_assert_uint_eq(tr(v1, PT_WRITE), SZ_1G);
 	ck_assert_uint_eq(tr(v4 + SZ_4K, PT_READ), BAD_GPA); /* next page: hole */
 
@@ -208,8 +211,8 @@ START_TEST(test_map_errors)
 	ck_assert_int_eq(pt_map(&PT, 0x1000, 0x800, PS_4K, RWU), -1);
 	ck_assert_str_eq(err_msg(), "paging: map 0x1000 -> 0x800: pa not aligned to 4K");
 	ck_assert_int_eq(pt_map(&PT, 0x200000, 64 * MB, PS_2M, RWU), -1);
-	ck_assert_str_eq(err_msg(),
-			 "paging: map 0x200000 -> 0x4000000: pa outside guest RAM (0x4000000 bytes)");
+	ck_assert_str_eq(
+	    err_msg(), "paging: map 0x200000 -> 0x4000000: pa outside guest RAM (0x4000000 bytes)");
 	ck_assert_int_eq(pt_map(&PT, 0x40000000, 0, PS_1G, RWU), -1); /* 64M RAM */
 	ck_assert_int_eq(pt_map(&PT, 0x1000, ~0xfffull, PS_4K, RWU), -1);
 	ck_assert_int_eq(pt_map(&PT, 0x0000800000000000ull, 0, PS_4K, RWU), -1);
@@ -336,8 +339,9 @@ START_TEST(test_populate_1g)
 	ck_assert_uint_eq(PT.sum.fallback_small, 1);
 	ck_assert_uint_eq(PT.sum.leaves[PS_1G], 1);
 	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 2 + 256 + 512);
-	ck_assert_uint_eq(F.nframes - F.nfree, 1 + total_tables() + (2 * SZ_1G + 3 * SZ_1G / 2 +
-								     2 * SZ_2M) / SZ_4K - SZ_1G / SZ_4K);
+	ck_assert_uint_eq(F.nframes - F.nfree, 1 + total_tables() +
+						   (2 * SZ_1G + 3 * SZ_1G / 2 + 2 * SZ_2M) / SZ_4K -
+						   SZ_1G / SZ_4K);
 }
 END_TEST
 
@@ -357,7 +361,10 @@ START_TEST(test_populate_fallback_and_failure)
 	ck_assert_uint_eq(PT.sum.fallback_small, 2);
 	check_populated(0x40000000, 4 * MB);
 
-	/* More than is left: all or nothing. */
+	/* More than is left: all or nothing, also for the stores it had
+	 * recorded into live tables (the PML4 here). */
+	PT.live = true;
+	commit();
 	before = PT.sum;
 	nfree = F.nfree;
 	nstores = PT.upd.nstores;
@@ -368,11 +375,52 @@ START_TEST(test_populate_fallback_and_failure)
 	ck_assert_mem_eq(&PT.sum, &before, sizeof(before));
 	ck_assert_uint_eq(F.nfree, nfree); /* given back at once, not at commit */
 	ck_assert_uint_eq(PT.upd.nstores, nstores);
+	ck_assert_uint_eq(nstores, 0);
+	ck_assert_uint_eq(PT.nfresh, 0);
 	ck_assert_uint_eq(tr(0x7f0000000000, PT_READ), BAD_GPA);
 	ck_assert_uint_eq(tr(0x7f0000000000 + 8 * MB, PT_READ), BAD_GPA);
 	/* What was there is untouched, and memory is usable again. */
 	check_populated(0x40000000, 4 * MB);
 	ck_assert_int_eq(pt_populate(&PT, 0x7f0000000000, 8 * MB, RWU, PS_2M), 0);
+}
+END_TEST
+
+START_TEST(test_out_of_frames)
+{
+	struct pt_summary before;
+	gpa_t g, big;
+	uint64_t nfree;
+
+	vm_up(64 * MB);
+	ck_assert_int_eq(pt_populate(&PT, 0x200000, SZ_2M, RWU, PS_2M), 0);
+	big = tr(0x200000, PT_READ);
+	commit();
+	while (frames_alloc(&F, PS_4K, &g) == 0)
+		;
+	frames_free(&F, 0x3000000, SZ_4K); /* one frame: not enough for 3 tables */
+	before = PT.sum;
+	ck_assert_int_eq(pt_map(&PT, 0x7f0000000000, 0x1000, PS_4K, RWU), -1);
+	ck_assert_str_eq(err_msg(), "paging: out of guest memory mapping 0x7f0000000000 "
+				    "(+4096 bytes): frames: out of guest memory: need 4K, "
+				    "0 4K frames free");
+	ck_assert_mem_eq(&PT.sum, &before, sizeof(before));
+	ck_assert_uint_eq(F.nfree, 1);
+	ck_assert_uint_eq(PT.nfresh, 0);
+	/* A split needs a frame too: with none, nothing changes. */
+	frames_alloc(&F, PS_4K, &g);
+	ck_assert_int_eq(pt_unmap(&PT, 0x201000, SZ_4K), -1);
+	ck_assert_str_eq(err_msg(), "paging: unmap 0x201000 (+0x1000): splitting a large page: "
+				    "frames: out of guest memory: need 4K, 0 4K frames free");
+	ck_assert_int_eq(pt_protect(&PT, 0x201000, SZ_4K, PTE_US), -1);
+	ck_assert_int_eq(pt_protect(&PT, 0x201000, SZ_4K, RWU), 0); /* no change, no split */
+	ck_assert_mem_eq(&PT.sum, &before, sizeof(before));
+	ck_assert_uint_eq(tr(0x201000, PT_WRITE), big + SZ_4K);
+	/* Unmapping whole pages needs no frame. */
+	nfree = F.nfree;
+	ck_assert_int_eq(pt_unmap(&PT, 0x200000, SZ_2M), 0);
+	commit();
+	ck_assert_uint_eq(F.nfree, nfree + 512 + 2); /* the page, its PD and PDPT */
+	ck_assert_uint_eq(total_tables(), 1);
 }
 END_TEST
 
@@ -391,7 +439,8 @@ START_TEST(test_unmap_middle_of_2m)
 	ck_assert_uint_eq(PT.sum.tables[PT_LEVEL_PT], before.tables[PT_LEVEL_PT] + 1);
 	ck_assert_uint_eq(PT.sum.bytes_tables, before.bytes_tables + SZ_4K);
 	for (gva_t va = 0x200000; va < 0x400000; va += SZ_4K) {
-		gpa_t want = va >= hole && va < hole + 3 * SZ_4K ? BAD_GPA : frame + (va - 0x200000);
+		gpa_t want =
+		    va >= hole && va < hole + 3 * SZ_4K ? BAD_GPA : frame + (va - 0x200000);
 
 		REQUIRE(tr(va, PT_WRITE) == want);
 	}
@@ -484,6 +533,16 @@ START_TEST(test_split)
 	ck_assert_uint_eq(PT.sum.tables[PT_LEVEL_PT], 1);
 	for (uint64_t off = 0; off < SZ_1G; off += SZ_2M / 2)
 		REQUIRE(tr(SZ_1G + off, PT_WRITE) == base + off);
+	struct pt_walk w;
+	pt_walk(&PT, SZ_1G + 5 * SZ_2M, &w);
+	ck_assert_int_eq(w.size, PS_2M);
+	ck_assert_uint_eq(w.leaf & (PTE_PS | PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D),
+			  PTE_PS | PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D);
+	pt_walk(&PT, SZ_1G + SZ_2M + 17 * SZ_4K, &w);
+	ck_assert_int_eq(w.size, PS_4K);
+	/* Bit 7 of a PTE is PAT, not PS: it must not come along. */
+	ck_assert_uint_eq(w.leaf & (PTE_PS | PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D),
+			  PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D);
 	ck_assert_int_eq(pt_split(&PT, SZ_1G, SZ_1G), 0);
 	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 0);
 	ck_assert_uint_eq(PT.sum.leaves[PS_4K], 512 * 512);
@@ -566,6 +625,17 @@ START_TEST(test_translate_perms)
 	ck_assert_uint_eq(w.entry[0] & (PTE_P | PTE_RW | PTE_US), PTE_P | PTE_RW);
 	ck_assert_uint_eq(w.entry_gpa[0], PT.root + 256 * 8);
 	ck_assert_uint_eq(tr(0x0000800000000000, PT_READ), BAD_GPA);
+	/* NX counts at any level (set by hand: the builder never does). */
+	pt_walk(&PT, 0x1000, &w);
+	*(uint64_t *)mem_ptr(&M, w.entry_gpa[2], 8) |= PTE_NX;
+	ck_assert_uint_eq(tr(0x1000, PT_EXEC), BAD_GPA);
+	ck_assert_uint_eq(tr(0x1000, PT_READ), 0x1000);
+	/* So do RW and US. */
+	*(uint64_t *)mem_ptr(&M, w.entry_gpa[1], 8) &= ~PTE_RW;
+	ck_assert_uint_eq(tr(0x2000, PT_WRITE), BAD_GPA);
+	ck_assert_uint_eq(tr(0x2000, PT_READ), 0x2000);
+	*(uint64_t *)mem_ptr(&M, w.entry_gpa[0], 8) &= ~PTE_US;
+	ck_assert_uint_eq(tr(0x2000, PT_READ), BAD_GPA);
 }
 END_TEST
 
@@ -748,6 +818,34 @@ START_TEST(test_live_ceiling_and_tables)
 	ck_assert_uint_eq(PT.upd.ninvlpg, 1);
 	ck_assert_uint_eq(PT.upd.invlpg[0], 0xc00000);
 	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
+
+	/* A range that holds all of a live PT's leaves without covering its
+	 * span: still one store, the link. */
+	ck_assert_int_eq(pt_populate(&PT, 0x1001000, 8 * SZ_4K, RWU, PS_2M), 0);
+	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
+	ck_assert_int_eq(pt_unmap(&PT, 0x1000000, 0x10000), 0);
+	ck_assert_uint_eq(PT.upd.nstores, 1);
+	ck_assert_uint_eq(PT.upd.ninvlpg, 8);
+	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
+	/* One leaf left outside the range: the leaves go one by one. */
+	ck_assert_int_eq(pt_populate(&PT, 0x1001000, 8 * SZ_4K, RWU, PS_2M), 0);
+	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
+	ck_assert_int_eq(pt_unmap(&PT, 0x1000000, 0x8000), 0);
+	ck_assert_uint_eq(PT.upd.nstores, 7);
+	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
+	ck_assert_uint_eq(tr(0x1008000, PT_READ) != BAD_GPA, 1);
+
+	/* Mapped and unmapped within one update: the guest never saw the
+	 * PT, so linking and unlinking it are the only stores, and nothing
+	 * needs invalidating. */
+	ck_assert_int_eq(pt_populate(&PT, 0x1400000, 2 * SZ_4K, RWU, PS_2M), 0);
+	ck_assert_int_eq(pt_unmap(&PT, 0x1400000, 2 * SZ_4K), 0);
+	ck_assert_uint_eq(PT.upd.nstores, 2);
+	ck_assert_uint_eq(PT.upd.stores[1].entry, PT.upd.stores[0].entry);
+	ck_assert_uint_eq(PT.upd.stores[1].val, 0);
+	ck_assert_uint_eq(PT.upd.ninvlpg, 0);
+	ck_assert(!PT.upd.flush_all);
+	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
 }
 END_TEST
 
@@ -790,7 +888,7 @@ static uint64_t rnd(void)
 static uint64_t rnd_perm(void)
 {
 	static const uint64_t perms[] = {
-		RWU, PTE_US, RWU | PTE_NX, PTE_US | PTE_NX, PTE_SW_PROTNONE, PTE_RW,
+	    RWU, PTE_US, RWU | PTE_NX, PTE_US | PTE_NX, PTE_SW_PROTNONE, PTE_RW,
 	};
 	return perms[rnd() % ARRAY_SIZE(perms)];
 }
@@ -840,7 +938,8 @@ static void check_model(void)
 	qsort(seen, n, sizeof(seen[0]), cmp_gpa);
 	for (size_t i = 1; i < n; i++)
 		REQUIRE(seen[i] != seen[i - 1]);
-	pages = PT.sum.leaves[PS_4K] + 512 * PT.sum.leaves[PS_2M] + 512 * 512 * PT.sum.leaves[PS_1G];
+	pages =
+	    PT.sum.leaves[PS_4K] + 512 * PT.sum.leaves[PS_2M] + 512 * 512 * PT.sum.leaves[PS_1G];
 	REQUIRE(pages == n);
 }
 
@@ -854,7 +953,7 @@ static uint64_t *view[VIEW_FRAMES];
 
 struct view_tr {
 	bool present;
-	gpa_t frame;        /* of the page holding va */
+	gpa_t frame;	     /* of the page holding va */
 	uint64_t rw, us, nx; /* effective permissions */
 	gva_t page_lo, page_hi;
 };
@@ -887,7 +986,8 @@ static void view_walk(gva_t va, struct view_tr *t)
 			t->present = true;
 			t->page_lo = va & ~(span - 1);
 			t->page_hi = t->page_lo + span;
-			t->frame = (e & PTE_ADDR_MASK & ~(span - 1)) + (va & (span - 1) & ~0xfffull);
+			t->frame =
+			    (e & PTE_ADDR_MASK & ~(span - 1)) + (va & (span - 1) & ~0xfffull);
 			return;
 		}
 		table = e & PTE_ADDR_MASK;
@@ -972,7 +1072,15 @@ START_TEST(test_random_against_model)
 		gva_t va;
 		int op = (int)(r >> 8) % 10;
 
+		bool replace = op < 4 && (r >> 20) % 3 == 0;
+
 		len = 1 + rnd() % maxlen;
+		if (replace) {
+			/* Whole 2M slots, emptied first, so that large pages
+			 * come up to be split and cut. */
+			first &= ~511ull;
+			len = 512 * (1 + (r >> 24) % 3);
+		}
 		if (first + len > WIN_PAGES)
 			len = WIN_PAGES - first;
 		va = WIN_BASE + first * SZ_4K;
@@ -981,6 +1089,15 @@ START_TEST(test_random_against_model)
 			bool any = false;
 			int rc;
 
+			if (replace) {
+				REQUIRE(pt_unmap(&PT, va, len * SZ_4K) == 0);
+				for (uint64_t i = first; i < first + len; i++)
+					model[i].mapped = false;
+				if (PT.live)
+					guest_commit(&log);
+				else
+					commit();
+			}
 			for (uint64_t i = first; i < first + len; i++)
 				any |= model[i].mapped;
 			rc = pt_populate(&PT, va, len * SZ_4K, perm, r % 3 ? PS_2M : PS_4K);
@@ -993,7 +1110,7 @@ START_TEST(test_random_against_model)
 				pt_walk(&PT, WIN_BASE + i * SZ_4K, &w);
 				p = mem_ptr(&M, w.gpa, SZ_4K);
 				REQUIRE(p && p[0] == 0 && p[511] == 0); /* new frames are zero */
-				p[0] = p[511] = i + 1;                   /* dirty them for later */
+				p[0] = p[511] = i + 1;			/* dirty them for later */
 				model[i] = (struct page_model){true, w.gpa, perm};
 			}
 		} else if (op < 7) {
@@ -1052,6 +1169,7 @@ static Suite *paging_suite(void)
 	tcase_add_test(tc, test_populate_edges);
 	tcase_add_test(tc, test_populate_1g);
 	tcase_add_test(tc, test_populate_fallback_and_failure);
+	tcase_add_test(tc, test_out_of_frames);
 	tcase_add_test(tc, test_unmap_middle_of_2m);
 	tcase_add_test(tc, test_unmap_frees_tables);
 	tcase_add_test(tc, test_unmap_1g_edges);
