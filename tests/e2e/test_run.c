@@ -160,6 +160,24 @@ START_TEST(every_bad_elf_is_126_with_its_message)
 }
 END_TEST
 
+START_TEST(fuzzed_syscalls_never_crash_the_vmm)
+{
+	const char *pages[] = {"4k", "2m", "madvise"};
+	struct run_result r;
+
+	for (int i = 0; i < 3; i++) {
+		e2e_run(&r, "", VMM_BIN, "run", "--mem", "256M", "--guest-pages", pages[i],
+			TPAY_DIR "sysfuzz-glibc-static.elf", "4000", NULL);
+		ck_assert_msg(r.status == 0, "%s: status %d\n%s", pages[i], r.status, r.err);
+		ck_assert_msg(strstr(r.out, "sysfuzz: survived"), "%s", r.out);
+		e2e_free(&r);
+	}
+	e2e_run(&r, "", VMM_BIN, "run", "--mem", "64M", TPAY_DIR "sysfuzz-musl-static.elf", "4000", NULL);
+	ck_assert_msg(r.status == 0, "musl: status %d\n%s", r.status, r.err);
+	e2e_free(&r);
+}
+END_TEST
+
 static Suite *run_suite(void)
 {
 	Suite *s = suite_create("e2e_run");
@@ -176,6 +194,7 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, dynamic_payload_is_126);
 	tcase_add_test(tc, bad_options_are_125);
 	tcase_add_test(tc, every_bad_elf_is_126_with_its_message);
+	tcase_add_test(tc, fuzzed_syscalls_never_crash_the_vmm);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,203 @@
+/* The syscall layer against guest memory without KVM: every pointer and
+ * length the payload passes is checked through its page tables, so bad
+ * ones come back as -EFAULT/-EINVAL and the VMM never touches host memory
+ * outside guest RAM. */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "syscall.h"
+#include "uaccess.h"
+#include "unit.h"
+
+#define GUEST_RAM (32ull << 20)
+#define RW_PAGE 0x500000ull /* two writable pages */
+#define RO_PAGE 0x502000ull /* one read-only page right after */
+
+static struct guest_mem mem;
+static struct frames fr;
+static struct page_tables pt;
+static struct mm mm;
+static struct proc p;
+
+static void setup(void)
+{
+	ck_assert_int_eq(mem_create(&mem, GUEST_RAM, MEM_BACKING_ANON, false), 0);
+	ck_assert_int_eq(frames_init(&fr, mem.size), 0);
+	ck_assert_int_eq(pt_init(&pt, &mem, &fr), 0);
+	mm_init(&mm, &pt, GUEST_PAGES_4K);
+	ck_assert_int_eq(mm_map_fixed(&mm, RW_PAGE, 2 * SZ_4K, PROT_READ | PROT_WRITE, 0), 0);
+	ck_assert_int_eq(mm_map_fixed(&mm, RO_PAGE, SZ_4K, PROT_READ, 0), 0);
+	proc_init(&p, &mm, mem.size);
+}
+
+static void teardown(void)
+{
+	mm_destroy(&mm);
+	pt_destroy(&pt);
+	frames_destroy(&fr);
+	mem_destroy(&mem);
+}
+
+static long sys(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+	uint64_t a[6] = {a0, a1, a2, a3, 0, 0};
+
+	return syscall_dispatch(&p, nr, a);
+}
+
+START_TEST(uaccess_ranges)
+{
+	char buf[SZ_4K * 3];
+
+	memset(buf, 'x', sizeof(buf));
+	ck_assert_int_eq(uaccess_write(&pt, RW_PAGE, buf, 2 * SZ_4K), 0);
+	/* Crossing from writable into read-only memory is a fault for writes... */
+	ck_assert_int_eq(uaccess_write(&pt, RW_PAGE + SZ_4K, buf, 2 * SZ_4K), -EFAULT);
+	/* ...but fine for reads, and one byte past the mapping is not. */
+	ck_assert_int_eq(uaccess_read(&pt, buf, RW_PAGE, 3 * SZ_4K), 0);
+	ck_assert_int_eq(uaccess_read(&pt, buf, RW_PAGE, 3 * SZ_4K + 1), -EFAULT);
+	ck_assert_int_eq(uaccess_read(&pt, buf, 0, 1), -EFAULT);
+	ck_assert_int_eq(uaccess_read(&pt, buf, UINT64_MAX - 2, 8), -EFAULT); /* wraps */
+	ck_assert_int_eq(uaccess_read(&pt, buf, 0xffff888000000000ull, 8), -EFAULT); /* kernel */
+	ck_assert_int_eq(uaccess_read(&pt, buf, RW_PAGE, 0), 0);
+}
+END_TEST
+
+START_TEST(strncpy_bounds)
+{
+	char s[16];
+
+	ck_assert_int_eq(uaccess_write(&pt, RW_PAGE + SZ_4K - 3, "abcdef", 7), 0);
+	ck_assert_int_eq(uaccess_strncpy(&pt, s, RW_PAGE + SZ_4K - 3, sizeof(s)), 6);
+	ck_assert_str_eq(s, "abcdef");
+	ck_assert_int_eq(uaccess_strncpy(&pt, s, RW_PAGE + SZ_4K - 3, 4), -ENAMETOOLONG);
+	/* No NUL before the end of the mapping: a fault, not an overread. */
+	gpa_t last;
+	ck_assert_int_eq(pt_translate(&pt, RO_PAGE + SZ_4K - 1, PT_READ, &last), 0);
+	*(char *)mem_ptr(&mem, last, 1) = 'z';
+	ck_assert_int_eq(uaccess_strncpy(&pt, s, RO_PAGE + SZ_4K - 1, 16), -EFAULT);
+}
+END_TEST
+
+START_TEST(io_bad_pointers)
+{
+	struct iovec iov[2] = {{(void *)RW_PAGE, 1}, {(void *)0x1000, 1}};
+
+	ck_assert_int_eq(sys(SYS_write, 1, 0, 5, 0), -EFAULT);
+	ck_assert_int_eq(sys(SYS_write, 1, 0xffff888000000000ull, 5, 0), -EFAULT);
+	ck_assert_int_eq(sys(SYS_write, 9, RW_PAGE, 1, 0), -EBADF);
+	ck_assert_int_eq(sys(SYS_read, 0, RO_PAGE, 1, 0), -EFAULT); /* read into read-only */
+	ck_assert_int_eq(sys(SYS_writev, 1, 0, 2, 0), -EFAULT);
+	ck_assert_int_eq(sys(SYS_writev, 1, RW_PAGE, 1u << 20, 0), -EINVAL); /* > IOV_MAX */
+	ck_assert_int_eq(uaccess_write(&pt, RW_PAGE, iov, sizeof(iov)), 0);
+	iov[0].iov_len = UINT64_MAX / 2 + 1;
+	iov[1].iov_len = UINT64_MAX / 2 + 1; /* the total wraps */
+	ck_assert_int_eq(uaccess_write(&pt, RW_PAGE, iov, sizeof(iov)), 0);
+	ck_assert_int_eq(sys(SYS_writev, 1, RW_PAGE, 2, 0), -EINVAL);
+	ck_assert_int_eq(sys(SYS_close, 2, 0, 0, 0), 0);
+	ck_assert_int_eq(sys(SYS_write, 2, RW_PAGE, 1, 0), -EBADF);
+	ck_assert_int_eq(sys(SYS_fstat, 1, RO_PAGE, 0, 0), -EFAULT);
+	ck_assert_int_eq(sys(SYS_ioctl, 99, 0x5413, RW_PAGE, 0), -EBADF);
+}
+END_TEST
+
+START_TEST(time_and_identity)
+{
+	struct timespec ts;
+
+	ck_assert_int_eq(sys(SYS_clock_gettime, CLOCK_MONOTONIC, RW_PAGE, 0, 0), 0);
+	ck_assert_int_eq(uaccess_read(&pt, &ts, RW_PAGE, sizeof(ts)), 0);
+	ck_assert(ts.tv_sec > 0 || ts.tv_nsec > 0);
+	ck_assert_int_eq(sys(SYS_clock_gettime, 1234, RW_PAGE, 0, 0), -EINVAL);
+	ck_assert_int_eq(sys(SYS_clock_gettime, CLOCK_MONOTONIC, RO_PAGE, 0, 0), -EFAULT);
+	ck_assert_int_eq(sys(SYS_nanosleep, 0, 0, 0, 0), -EFAULT);
+	ts.tv_sec = 0;
+	ts.tv_nsec = 2000000000; /* invalid */
+	ck_assert_int_eq(uaccess_write(&pt, RW_PAGE, &ts, sizeof(ts)), 0);
+	ck_assert_int_eq(sys(SYS_nanosleep, RW_PAGE, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(sys(SYS_uname, RO_PAGE, 0, 0, 0), -EFAULT);
+	ck_assert_int_eq(sys(SYS_uname, RW_PAGE, 0, 0, 0), 0);
+	ck_assert_int_eq(sys(SYS_getpid, 0, 0, 0, 0), getpid());
+	ck_assert_int_eq(sys(SYS_gettid, 0, 0, 0, 0), getpid());
+}
+END_TEST
+
+START_TEST(getrandom_sizes)
+{
+	ck_assert_int_eq(sys(SYS_getrandom, RW_PAGE, 64, 0, 0), 64);
+	ck_assert_int_eq(sys(SYS_getrandom, RW_PAGE, UINT64_MAX, 0, 0), -EFAULT);
+	ck_assert_int_eq(sys(SYS_getrandom, RW_PAGE, 16, 0x80, 0), -EINVAL);
+	ck_assert_int_eq(sys(SYS_getrandom, RO_PAGE, 16, 0, 0), -EFAULT);
+}
+END_TEST
+
+START_TEST(signals_and_limits)
+{
+	uint64_t set = 1ull << 9, old = 0;
+
+	ck_assert_int_eq(sys(SYS_rt_sigaction, 0, 0, 0, 8), -EINVAL);
+	ck_assert_int_eq(sys(SYS_rt_sigaction, 9, RW_PAGE, 0, 8), -EINVAL); /* SIGKILL */
+	ck_assert_int_eq(sys(SYS_rt_sigaction, 11, 0, 0, 16), -EINVAL);
+	ck_assert_int_eq(sys(SYS_rt_sigaction, 11, 0x10, 0, 8), -EFAULT);
+	ck_assert_int_eq(uaccess_write(&pt, RW_PAGE, &set, sizeof(set)), 0);
+	ck_assert_int_eq(sys(SYS_rt_sigprocmask, 0, RW_PAGE, RW_PAGE + 8, 8), 0);
+	ck_assert_int_eq(sys(SYS_rt_sigprocmask, 0, 0, RW_PAGE + 8, 8), 0);
+	ck_assert_int_eq(uaccess_read(&pt, &old, RW_PAGE + 8, sizeof(old)), 0);
+	ck_assert_uint_eq(old, 1ull << 9);
+	ck_assert_int_eq(sys(SYS_rt_sigprocmask, 7, 0, 0, 8), -EINVAL);
+	ck_assert_int_eq(sys(SYS_prlimit64, 0, 3 /* STACK */, 0, RW_PAGE), 0);
+	ck_assert_int_eq(sys(SYS_prlimit64, 0, 999, 0, RW_PAGE), -EINVAL);
+	ck_assert_int_eq(sys(SYS_prlimit64, 0, 3, RW_PAGE, 0), -EPERM);
+	ck_assert_int_eq(sys(SYS_sched_getaffinity, 0, 3, RW_PAGE, 0), -EINVAL);
+	ck_assert_int_eq(sys(SYS_sched_getaffinity, 0, 8, RW_PAGE, 0), 8);
+}
+END_TEST
+
+START_TEST(arch_prctl_and_unknown)
+{
+	ck_assert_int_eq(sys(SYS_arch_prctl, 0x1002 /* SET_FS */, USER_TOP, 0, 0), -EPERM);
+	ck_assert_int_eq(sys(SYS_arch_prctl, 0x1002, 0x7f0000001000ull, 0, 0), 0);
+	ck_assert(p.segbase_dirty);
+	ck_assert_uint_eq(p.fs_base, 0x7f0000001000ull);
+	ck_assert_int_eq(sys(SYS_arch_prctl, 0x1003 /* GET_FS */, RO_PAGE, 0, 0), -EFAULT);
+	ck_assert_int_eq(sys(SYS_arch_prctl, 0x9999, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(sys(100000, 0, 0, 0, 0), -ENOSYS);
+	ck_assert_int_eq(sys(UINT64_MAX, 0, 0, 0, 0), -ENOSYS);
+	ck_assert_int_eq(sys(SYS_futex, 0, 0, 0, 0), -ENOSYS);
+	ck_assert_ptr_null(syscall_name(100000));
+	ck_assert_str_eq(syscall_name(SYS_write), "write");
+}
+END_TEST
+
+START_TEST(exit_group_status)
+{
+	ck_assert_int_eq(sys(SYS_exit_group, 0x1234, 0, 0, 0), 0);
+	ck_assert(p.exited);
+	ck_assert_int_eq(p.exit_status, 0x34); /* only the low 8 bits, like Linux */
+}
+END_TEST
+
+static Suite *syscall_suite(void)
+{
+	Suite *s = suite_create("syscall");
+	TCase *tc = tcase_create("fake guest memory");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, uaccess_ranges);
+	tcase_add_test(tc, strncpy_bounds);
+	tcase_add_test(tc, io_bad_pointers);
+	tcase_add_test(tc, time_and_identity);
+	tcase_add_test(tc, getrandom_sizes);
+	tcase_add_test(tc, signals_and_limits);
+	tcase_add_test(tc, arch_prctl_and_unknown);
+	tcase_add_test(tc, exit_group_status);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(syscall_suite)
