@@ -61,9 +61,9 @@ struct event_list {
 };
 
 /* The set counted when no -e is given: TLB misses and cycles/instructions
- * in guest mode, page faults, the tracepoint of KVM installing a shadow or
- * TDP entry, the KVM statistics that prove page sizes, and the vCPU's
- * exits, faults and TLB flushes. Counting only, no sampling. */
+ * in guest mode, page faults, the KVM statistics that prove page sizes,
+ * and the vCPU's exits, faults and TLB flushes. Counting only, no
+ * sampling, no tracepoints (slow to open, see event_names.c). */
 extern const char event_default_list[];
 
 /* Parses `list` (NULL or "": the default set). Errors: "events: cyclez:

@@ -48,10 +48,9 @@ START_TEST(default_set)
 	e = find(&l, "page-faults");
 	ck_assert_int_eq(e->kind, EVENT_SOFTWARE);
 	ck_assert(!e->guest_fallback);
-	e = find(&l, "kvmmmu:kvm_mmu_set_spte");
-	ck_assert_int_eq(e->kind, EVENT_TRACEPOINT);
-	ck_assert_str_eq(e->sys, "kvmmmu");
-	ck_assert_str_eq(e->event, "kvm_mmu_set_spte");
+	/* No tracepoint by default: opening one costs ~45 ms (see event_names.c). */
+	for (size_t i = 0; i < l.n; i++)
+		ck_assert_int_ne(l.ev[i].kind, EVENT_TRACEPOINT);
 	for (const char *const *s = (const char *const[]){"pages_4k", "pages_2m", "pages_1g", NULL};
 	     *s; s++) {
 		char name[64];
