@@ -1066,7 +1066,7 @@ START_TEST(test_random_against_model)
 
 	vm_up(64 * MB);
 	memset(model, 0, sizeof(model));
-	for (int step = 0; step < 400; step++) {
+	for (int step = 0; step < 300; step++) {
 		uint64_t r = rnd(), first = rnd() % WIN_PAGES, len;
 		uint64_t maxlen = r % 4 == 0 ? 1100 : 40;
 		gva_t va;
@@ -1127,7 +1127,7 @@ START_TEST(test_random_against_model)
 			REQUIRE(pt_split(&PT, va, len * SZ_4K) == 0);
 		}
 		check_model();
-		if (step == 50) {
+		if (step == 40) {
 			/* The guest runs for the first time: it sees what is there. */
 			commit();
 			PT.live = true;
