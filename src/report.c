@@ -60,9 +60,11 @@ void report_print(const struct vm *vm, FILE *f)
 	fprintf(f, "  tlb flushes   %llu full, %llu single-page; %llu table updates, %llu guest stores\n",
 		(unsigned long long)t->flush_all, (unsigned long long)t->invlpg,
 		(unsigned long long)t->updates, (unsigned long long)t->stores);
-	fprintf(f, "  exits         %llu (%llu syscalls, %llu exceptions, %llu batch runs)\n",
+	fprintf(f, "  exits         %llu (%llu syscalls, %llu exceptions of which %llu spurious #PF, "
+		   "%llu batch runs)\n",
 		(unsigned long long)vm->stats.exits, (unsigned long long)vm->stats.syscall_exits,
-		(unsigned long long)vm->stats.exception_exits, (unsigned long long)vm->stats.pt_updates);
+		(unsigned long long)vm->stats.exception_exits,
+		(unsigned long long)vm->stats.spurious_faults, (unsigned long long)vm->stats.pt_updates);
 	fprintf(f, "  time          setup %.3f ms, run %.3f ms\n", ms(vm->stats.setup_ns),
 		ms(vm->stats.run_ns));
 	fprintf(f, "  end           %s, exit status %d\n", report_end_name(vm->end), vm_exit_status(vm));
@@ -150,6 +152,7 @@ static json_object *report_json_run(const struct vm *vm)
 	json_object_object_add(o, "exits", json_u64(vm->stats.exits));
 	json_object_object_add(o, "syscalls", json_u64(vm->stats.syscall_exits));
 	json_object_object_add(o, "exceptions", json_u64(vm->stats.exception_exits));
+	json_object_object_add(o, "spurious_page_faults", json_u64(vm->stats.spurious_faults));
 	json_object_object_add(o, "batch_runs", json_u64(vm->stats.pt_updates));
 	json_object_object_add(o, "setup_ns", json_u64(vm->stats.setup_ns));
 	json_object_object_add(o, "run_ns", json_u64(vm->stats.run_ns));

@@ -188,13 +188,27 @@ static void run_sample_mappings(struct vm *vm)
 			vm->leaves_peak[i] = vm->pt.sum.leaves[i];
 }
 
+int vm_resume_user(struct vm *vm)
+{
+	bool user_cs = (vm->sregs.cs.selector & 3) == 3;
+
+	if (run_set_regs(vm, &vm->regs) < 0)
+		return -1;
+	if (user_cs && !vm->proc.segbase_dirty)
+		return 0; /* saves a KVM_SET_SREGS on PVM, where CS stays user */
+	cpu_user_segments(&vm->sregs);
+	vm->sregs.fs.base = vm->proc.fs_base;
+	vm->sregs.gs.base = vm->proc.gs_base;
+	vm->proc.segbase_dirty = false;
+	return run_set_sregs(vm, &vm->sregs);
+}
+
 /* Resumes the payload after a syscall as sysret would (DESIGN.md 2): under
  * PVM `syscall` left CS at CPL3 and R11 unreliable, so state is set here. */
 static int run_syscall(struct vm *vm)
 {
 	struct kvm_regs *r = &vm->regs;
 	uint64_t args[6] = {r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9};
-	bool user_cs = (vm->sregs.cs.selector & 3) == 3;
 	long ret;
 
 	vm->stats.syscall_exits++;
@@ -213,16 +227,7 @@ static int run_syscall(struct vm *vm)
 	r->rip = r->rcx;
 	r->rflags = RFLAGS_USER;
 	r->r11 = r->rflags;
-	if (run_set_regs(vm, r) < 0)
-		return -1;
-	if (!user_cs || vm->proc.segbase_dirty) {
-		cpu_user_segments(&vm->sregs);
-		vm->sregs.fs.base = vm->proc.fs_base;
-		vm->sregs.gs.base = vm->proc.gs_base;
-		vm->proc.segbase_dirty = false;
-		return run_set_sregs(vm, &vm->sregs);
-	}
-	return 0;
+	return vm_resume_user(vm);
 }
 
 static void run_payload_port_io(struct vm *vm)
@@ -249,8 +254,7 @@ static int run_exit(struct vm *vm)
 		vec = cpu_stub_vector(vm->regs.rip);
 		if (kr->io.port == PORT_EXCEPTION && vec >= 0 && (vm->sregs.cs.selector & 3) == 0) {
 			vm->stats.exception_exits++;
-			trap_exception(vm, vec);
-			return 1;
+			return trap_exception(vm, vec);
 		}
 	}
 	if (kr->exit_reason == KVM_EXIT_IO) {

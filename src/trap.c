@@ -116,7 +116,36 @@ static void trap_describe_pf(uint64_t err, uint64_t addr, FILE *f)
 		err & PF_RSVD ? ", reserved bit set" : "", (unsigned long long)err);
 }
 
-void trap_exception(struct vm *vm, int vector)
+/* Gives up on a "spurious" fault at the same address after this many in a
+ * row: then the tables and the CPU disagree for real. */
+#define SPURIOUS_REPEAT_MAX 3
+
+/* vmm does not invalidate when it adds a permission (as Linux does not),
+ * so with EPT/NPT a stale TLB entry can fault on an access the tables now
+ * allow. The CPU dropped that entry when it raised #PF (SDM 3A 4.10.4.3):
+ * resuming is enough, like Linux's spurious-fault path. Shadow paging
+ * absorbs these in KVM and never gets here. */
+static int trap_spurious_pf(struct vm *vm, const struct trap_frame *fr)
+{
+	gva_t addr = vm->sregs.cr2;
+	enum pt_access acc = fr->error & PF_FETCH ? PT_EXEC : fr->error & PF_WRITE ? PT_WRITE : PT_READ;
+	gpa_t gpa;
+
+	if (!(fr->error & PF_USER) || (fr->error & PF_RSVD) ||
+	    pt_translate(&vm->pt, addr, acc, &gpa) < 0)
+		return 1;
+	vm->spurious_repeats = addr == vm->spurious_addr ? vm->spurious_repeats + 1 : 1;
+	vm->spurious_addr = addr;
+	if (vm->spurious_repeats > SPURIOUS_REPEAT_MAX)
+		return 1;
+	vm->stats.spurious_faults++;
+	vm->regs.rip = fr->rip;
+	vm->regs.rsp = fr->rsp;
+	vm->regs.rflags = fr->rflags;
+	return vm_resume_user(vm) < 0 ? -1 : 0;
+}
+
+int trap_exception(struct vm *vm, int vector)
 {
 	const struct trap_info *ti = vector >= 0 && (size_t)vector < ARRAY_SIZE(trap_table) &&
 					     trap_table[vector].name
@@ -130,14 +159,19 @@ void trap_exception(struct vm *vm, int vector)
 	if (vector >= 0 && !trap_read_frame(vm, ti && ti->has_error, &fr)) {
 		trap_dump(vm, "exception with an unreadable stack frame");
 		vm->end = RUN_VMM_ERROR;
-		return;
+		return 1;
 	}
 	if (vector >= 0 && (!ti || !ti->signo || (fr.cs & 3) != 3)) {
 		fprintf(f, "vmm: %s in %s mode\n", ti ? ti->name : "unexpected interrupt",
 			(fr.cs & 3) == 3 ? "user" : "kernel (vmm stub)");
 		trap_dump(vm, NULL);
 		vm->end = RUN_VMM_ERROR;
-		return;
+		return 1;
+	}
+	if (vector == VEC_PF) {
+		int r = trap_spurious_pf(vm, &fr);
+		if (r <= 0)
+			return r;
 	}
 	user.rip = fr.rip;
 	user.rsp = fr.rsp;
@@ -160,6 +194,7 @@ void trap_exception(struct vm *vm, int vector)
 	trap_print_regs(&user, f);
 	vm->end = RUN_SIGNALED;
 	vm->status = signo;
+	return 1;
 }
 
 void trap_dump(struct vm *vm, const char *what)

@@ -34,6 +34,7 @@ struct run_stats {
 	uint64_t syscall_exits;
 	uint64_t exception_exits;
 	uint64_t pt_updates;     /* guest batch runs for page-table stores */
+	uint64_t spurious_faults; /* #PF on a translation already fixed: resumed */
 	uint64_t setup_ns, run_ns;
 };
 
@@ -52,6 +53,8 @@ struct vm {
 	struct kvm_pages kvm_pages; /* what KVM mapped: sampled per syscall */
 	uint64_t leaves_peak[PS_COUNT]; /* payload leaves of the guest tables, peak */
 	bool regions_marked;     /* the payload used prctl region markers */
+	gva_t spurious_addr;     /* last spurious #PF address, and how often */
+	unsigned spurious_repeats;
 	struct perf_control perf_ctl; /* an outer perf stat, or fds -1 */
 
 	struct kvm_regs regs;    /* the vCPU state at the last exit */
@@ -70,9 +73,15 @@ void vm_run(struct vm *vm);
 int vm_exit_status(const struct vm *vm);
 void vm_destroy(struct vm *vm);
 
-/* In trap.c: a guest exception, already identified by its stub. Fills
- * vm->end/status and prints the report. */
-void trap_exception(struct vm *vm, int vector);
+/* Puts the payload back at CPL3 with vm->regs (in run.c): what sysret and
+ * iret would do, for syscalls and for exceptions vmm absorbs. */
+int vm_resume_user(struct vm *vm);
+
+/* In trap.c: a guest exception, already identified by its stub (vector -1:
+ * port I/O by the payload). Returns 0 when the payload was resumed (a
+ * spurious page fault), 1 when the run ended (vm->end/status set, report
+ * printed), -1 on a VMM error. */
+int trap_exception(struct vm *vm, int vector);
 /* Register dump and the walk of rip, for exits vmm cannot explain. */
 void trap_dump(struct vm *vm, const char *what);
 
