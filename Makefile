@@ -4,6 +4,7 @@
 
 CC := gcc
 BUILD := build
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Werror
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g $(WARN) -iquote src -MMD -MP
 CFLAGS := $(CFLAGS_BASE) -O2
@@ -93,11 +94,11 @@ e2e: vmm test-payloads payloads $(E2E_BINS)
 	@scripts/run-tests.sh $(E2E_BINS)
 
 check: deps
-	@$(MAKE) --no-print-directory all test-payloads payloads $(UNIT_BINS) $(SAN_UNIT_BINS) $(E2E_BINS)
+	@$(MAKE) --no-print-directory -j$(NPROC) all test-payloads payloads $(UNIT_BINS) $(SAN_UNIT_BINS) $(E2E_BINS)
 	@scripts/run-tests.sh $(UNIT_BINS) $(SAN_UNIT_BINS) $(E2E_BINS)
 
 run: deps
-	@$(MAKE) --no-print-directory all payloads
+	@$(MAKE) --no-print-directory -j$(NPROC) all payloads
 	@scripts/main-job.sh
 
 clean:

@@ -113,4 +113,19 @@ static inline void e2e_require_kvm(const char *test)
 }
 
 
+/* main() of an end-to-end test binary that needs /dev/kvm throughout. */
+#define E2E_MAIN(suite_fn, name)                                                \
+	int main(void)                                                          \
+	{                                                                       \
+		SRunner *sr;                                                    \
+		int failed;                                                     \
+                                                                                \
+		e2e_require_kvm(name);                                          \
+		sr = srunner_create(suite_fn());                                \
+		srunner_run_all(sr, CK_NORMAL);                                 \
+		failed = srunner_ntests_failed(sr);                             \
+		srunner_free(sr);                                               \
+		return failed ? 1 : 0;                                          \
+	}
+
 #endif

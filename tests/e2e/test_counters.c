@@ -213,15 +213,4 @@ static Suite *counters_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr;
-	int failed;
-
-	e2e_require_kvm("e2e_counters");
-	sr = srunner_create(counters_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+E2E_MAIN(counters_suite, "e2e_counters")

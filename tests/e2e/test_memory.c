@@ -166,15 +166,4 @@ static Suite *memory_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr;
-	int failed;
-
-	e2e_require_kvm("e2e_memory");
-	sr = srunner_create(memory_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+E2E_MAIN(memory_suite, "e2e_memory")

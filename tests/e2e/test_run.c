@@ -199,15 +199,4 @@ static Suite *run_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr;
-	int failed;
-
-	e2e_require_kvm("e2e_run");
-	sr = srunner_create(run_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
-}
+E2E_MAIN(run_suite, "e2e_run")
