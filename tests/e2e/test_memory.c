@@ -150,6 +150,37 @@ START_TEST(guest_pages_1g_without_pdpe1gb_is_an_error)
 }
 END_TEST
 
+/* --guest-pages madvise: 2 MiB pages exactly where the payload asked. */
+static int64_t madvise_leaves_2m(const char *pages)
+{
+	char json[] = "/tmp/vmm-e2e-madv-XXXXXX";
+	struct run_result r;
+	json_object *root;
+	int64_t n;
+	int fd = mkstemp(json);
+
+	ck_assert(fd >= 0);
+	close(fd);
+	e2e_run(&r, NULL, VMM_BIN, "run", "--mem", "256M", "--guest-pages", "madvise", "--json", json,
+		PAYLOAD_DIR "chase.elf", "--pages", pages, "--min", "8M", "--max", "8M", "--ops", "1000",
+		NULL);
+	ck_assert_msg(r.status == 0, "status %d\n%s", r.status, r.err);
+	root = json_object_from_file(json);
+	unlink(json);
+	ck_assert(root != NULL);
+	n = json_object_get_int64(json_path(json_path(root, "guest_tables", "payload_leaves"), "2m", NULL));
+	json_object_put(root);
+	e2e_free(&r);
+	return n;
+}
+
+START_TEST(madvise_policy_follows_the_payload)
+{
+	ck_assert_int_ge(madvise_leaves_2m("2m"), 4); /* 8 MiB asked with MADV_HUGEPAGE */
+	ck_assert_int_eq(madvise_leaves_2m("4k"), 0);
+}
+END_TEST
+
 static Suite *memory_suite(void)
 {
 	Suite *s = suite_create("e2e_memory");
@@ -162,6 +193,7 @@ static Suite *memory_suite(void)
 	tcase_add_test(tc, anon_4k_maps_no_2m_pages);
 	tcase_add_test(tc, hugetlb_2m_guest_2m_maps_2m_pages);
 	tcase_add_test(tc, guest_pages_1g_without_pdpe1gb_is_an_error);
+	tcase_add_test(tc, madvise_policy_follows_the_payload);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -178,6 +178,26 @@ START_TEST(fuzzed_syscalls_never_crash_the_vmm)
 }
 END_TEST
 
+/* A host without /dev/kvm, made by hiding /dev in a private mount namespace. */
+START_TEST(missing_dev_kvm_is_125_with_a_hint)
+{
+	struct run_result r;
+
+	e2e_run(&r, NULL, "/usr/bin/unshare", "-m", "sh", "-c",
+		"mount -t tmpfs none /dev && exec " VMM_BIN " run " TPAY_DIR "hello-musl-static.elf",
+		NULL);
+	if (strstr(r.err, "unshare:") || strstr(r.err, "mount:")) {
+		printf("SKIP: missing /dev/kvm: cannot hide /dev here: %s\n", r.err);
+		e2e_free(&r);
+		return;
+	}
+	ck_assert_int_eq(r.status, 125);
+	ck_assert_msg(strstr(r.err, "kvm: /dev/kvm: No such file or directory (is the kvm module loaded?"),
+		      "%s", r.err);
+	e2e_free(&r);
+}
+END_TEST
+
 static Suite *run_suite(void)
 {
 	Suite *s = suite_create("e2e_run");
@@ -195,6 +215,7 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, bad_options_are_125);
 	tcase_add_test(tc, every_bad_elf_is_126_with_its_message);
 	tcase_add_test(tc, fuzzed_syscalls_never_crash_the_vmm);
+	tcase_add_test(tc, missing_dev_kvm_is_125_with_a_hint);
 	suite_add_tcase(s, tc);
 	return s;
 }
