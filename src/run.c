@@ -71,19 +71,19 @@ static int run_set_sregs(struct vm *vm, const struct kvm_sregs *s)
 	return 0;
 }
 
-/* One KVM_RUN: 0, or 1 when the timeout interrupted it, or -1. */
-static int run_once(struct vm *vm)
+/* One KVM_RUN: 0 when the guest exited (run->exit_reason says why), 1 when
+ * a signal interrupted it (the guest resumes where it stopped on the next
+ * KVM_RUN), -1 on error. */
+static int run_kvm(struct vm *vm)
 {
-	int r = ioctl(vm->kvm.vcpu_fd, KVM_RUN, 0);
-
 	vm->stats.exits++;
-	if (r < 0 && (errno == EINTR || errno == EAGAIN)) {
+	if (ioctl(vm->kvm.vcpu_fd, KVM_RUN, 0) == 0)
+		return 0;
+	if (errno == EINTR || errno == EAGAIN) {
 		vm->kvm.run->immediate_exit = 0;
-		return run_timed_out ? 1 : 0;
+		return 1;
 	}
-	if (r < 0)
-		return err_set("run: KVM_RUN: %s", strerror(errno));
-	return 0;
+	return err_set("run: KVM_RUN: %s", strerror(errno));
 }
 
 /* Runs one chunk of the batch routine at CPL0 and waits for its exit. */
@@ -106,14 +106,12 @@ static int run_batch_chunk(struct vm *vm, size_t nstores, size_t ninvlpg, bool f
 	cpu_kernel_segments(&s);
 	if (run_set_regs(vm, &r) < 0 || run_set_sregs(vm, &s) < 0)
 		return -1;
+	/* A timeout waits until the batch is done, so the tables stay whole. */
 	do
-		t = run_once(vm);
-	while (t == 0 && kr->exit_reason == KVM_EXIT_INTR);
+		t = run_kvm(vm);
+	while (t == 1 || (t == 0 && kr->exit_reason == KVM_EXIT_INTR));
 	if (t < 0)
 		return -1;
-	/* The timeout waits until the batch is done: tables stay consistent. */
-	if (t == 1)
-		return run_batch_chunk(vm, 0, 0, false) < 0 ? -1 : 0;
 	if (kr->exit_reason != KVM_EXIT_IO || kr->io.port != PORT_BATCH_DONE) {
 		run_get_state(vm);
 		trap_dump(vm, "page-table batch did not complete");
@@ -286,13 +284,18 @@ void vm_run(struct vm *vm)
 		vmm_warn("%s", err_msg());
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (r == 0) {
-		r = run_once(vm);
-		if (r == 1) {
+		/* Checked before every entry: the handler also makes a KVM_RUN
+		 * that starts after this check return at once. */
+		if (run_timed_out) {
 			vm->end = RUN_TIMEOUT;
 			fprintf(stderr, "vmm: timeout after %g s\n", vm->cfg->timeout_s);
+			r = 1;
 			break;
 		}
-		if (r == 0)
+		r = run_kvm(vm);
+		if (r == 1)
+			r = 0; /* interrupted: check the timeout, enter again */
+		else if (r == 0)
 			r = run_exit(vm);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);

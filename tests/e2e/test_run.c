@@ -90,6 +90,11 @@ START_TEST(timeout_is_124)
 	ck_assert_int_eq(r.status, 124);
 	ck_assert_msg(strstr(r.err, "timeout"), "%s", r.err);
 	e2e_free(&r);
+	/* Expiring while the guest applies page-table batches (ptchurn). */
+	e2e_run(&r, NULL, VMM_BIN, "run", "--mem", "64M", "--timeout", "0.5",
+		PAYLOAD_DIR "ptchurn.elf", "--max", "2M", "--iters", "1000000", NULL);
+	ck_assert_msg(r.status == 124, "status %d\n%s", r.status, r.err);
+	e2e_free(&r);
 }
 END_TEST
 
