@@ -42,6 +42,11 @@ deps:
 vmm: $(OBJS)
 	$(CC) -o $@ $^ $(LIBS)
 
+# The VMM itself under ASan/UBSan, for tests/e2e/test_sanitized.c.
+SAN_OBJS := $(call objs_of,$(BUILD)/asan,$(SRCS))
+$(BUILD)/asan/vmm: $(SAN_OBJS)
+	$(CC) -fsanitize=address,undefined -o $@ $^ $(LIBS)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -90,11 +95,12 @@ unit: $(UNIT_BINS)
 unit-asan: $(SAN_UNIT_BINS)
 	@ASAN_OPTIONS=detect_leaks=0 scripts/run-tests.sh $(SAN_UNIT_BINS)
 
-e2e: vmm test-payloads payloads $(E2E_BINS)
+e2e: vmm $(BUILD)/asan/vmm test-payloads payloads $(E2E_BINS)
 	@scripts/run-tests.sh $(E2E_BINS)
 
 check: deps
-	@$(MAKE) --no-print-directory -j$(NPROC) all test-payloads payloads $(UNIT_BINS) $(SAN_UNIT_BINS) $(E2E_BINS)
+	@$(MAKE) --no-print-directory -j$(NPROC) all test-payloads payloads $(UNIT_BINS) $(SAN_UNIT_BINS) \
+		$(E2E_BINS) $(BUILD)/asan/vmm
 	@scripts/run-tests.sh $(UNIT_BINS) $(SAN_UNIT_BINS) $(E2E_BINS)
 
 run: deps
@@ -104,4 +110,4 @@ run: deps
 clean:
 	rm -rf $(BUILD) vmm
 
--include $(OBJS:.o=.d) $(SAN_LIB_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d)
