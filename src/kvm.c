@@ -23,8 +23,12 @@ static const struct {
 } kvm_required_caps[] = {
 	{KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
 	{KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
-	{KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR"},
 };
+
+/* Intel VMX wants three pages for a real-mode TSS the guest never uses (it
+ * starts in long mode); KVM backs them with a private memory slot that must
+ * lie below 4 GiB and outside guest RAM. */
+#define KVM_TSS_ADDR 0xfffbd000ull
 
 static int kvm_open_hint(int e, char *buf, size_t len)
 {
@@ -78,10 +82,6 @@ int kvm_create_vm(struct kvm *k)
 	k->vm_fd = ioctl(k->sys_fd, KVM_CREATE_VM, 0);
 	if (k->vm_fd < 0)
 		return err_set("kvm: KVM_CREATE_VM: %s", strerror(errno));
-	/* Intel VMX needs three pages for the real-mode TSS even though the
-	 * guest never runs in real mode; put them far above guest RAM. */
-	if (ioctl(k->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000ul) < 0)
-		return err_set("kvm: KVM_SET_TSS_ADDR: %s", strerror(errno));
 	return kvm_get_cpuid(k);
 }
 
@@ -94,6 +94,11 @@ int kvm_set_memory(struct kvm *k, const struct guest_mem *m)
 	    .userspace_addr = (uint64_t)(uintptr_t)m->host,
 	};
 
+	/* Above that, RAM covers the address; a long-mode guest with
+	 * unrestricted guest support (every VMX CPU since 2010) needs no TSS. */
+	if (m->size <= KVM_TSS_ADDR && ioctl(k->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_TSS_ADDR) > 0 &&
+	    ioctl(k->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0)
+		return err_set("kvm: KVM_SET_TSS_ADDR: %s", strerror(errno));
 	if (ioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return err_set("kvm: KVM_SET_USER_MEMORY_REGION (%llu bytes): %s",
 			       (unsigned long long)m->size, strerror(errno));

@@ -36,6 +36,11 @@ START_TEST(hello_musl_and_glibc)
 		ck_assert_msg(r.err_len == 0, "%s: unexpected stderr:\n%s", p[i], r.err);
 		e2e_free(&r);
 	}
+	/* Guest RAM past 4 GiB (where Intel KVM keeps its real-mode TSS). */
+	e2e_run(&r, NULL, VMM_BIN, "run", "--mem", "6G", HELLO_MUSL, NULL);
+	ck_assert_msg(r.status == 0, "--mem 6G: status %d\n%s", r.status, r.err);
+	ck_assert_str_eq(r.out, "hello, world\n");
+	e2e_free(&r);
 }
 END_TEST
 
