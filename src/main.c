@@ -1,6 +1,7 @@
 /* vmm: a KVM VMM that runs one static Linux program at guest CPL3 to
  * measure what virtual memory costs in a VM. main is the only place that
  * prints module errors and decides the exit status. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,6 +46,8 @@ static int cmd_run(int argc, char **argv)
 		config_usage(stdout);
 		return 0;
 	}
+	/* A closed pipe is the payload's SIGPIPE (syscall.c), not vmm's. */
+	signal(SIGPIPE, SIG_IGN);
 	status = vm_setup(&vm, &cfg);
 	if (status != 0) {
 		fprintf(stderr, "vmm: %s\n", err_msg());

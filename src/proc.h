@@ -22,6 +22,8 @@ struct proc {
 
 	gva_t clear_child_tid;
 	uint64_t sigmask;
+	uint64_t sig_ignored;     /* bit N-1: signal N set to SIG_IGN */
+	int kill_signal;          /* nonzero: Linux would kill the payload now */
 	bool fd_open[PROC_NFDS];
 	uint64_t warned[8];       /* unknown syscalls warned about (bitmap) */
 

@@ -221,6 +221,14 @@ static int run_syscall(struct vm *vm)
 		vm->status = vm->proc.exit_status;
 		return 1;
 	}
+	if (vm->proc.kill_signal) {
+		vm->end = RUN_SIGNALED;
+		vm->status = vm->proc.kill_signal;
+		fprintf(stderr, "vmm: payload killed by SIG%s (%s, exit status %d): syscall %s\n",
+			sigabbrev_np(vm->status), strsignal(vm->status), 128 + vm->status,
+			syscall_name(r->rax) ? syscall_name(r->rax) : "?");
+		return 1;
+	}
 	r->rax = (uint64_t)ret;
 	r->rip = r->rcx;
 	r->rflags = RFLAGS_USER;

@@ -68,8 +68,9 @@ long sys_read(struct proc *p, const uint64_t a[6])
 long sys_write(struct proc *p, const uint64_t a[6])
 {
 	int e = fd_check(p, a[0]);
+	long r = e ? e : io_range(p, (int)a[0], a[1], a[2], false);
 
-	return e ? e : io_range(p, (int)a[0], a[1], a[2], false);
+	return proc_check_epipe(p, r);
 }
 
 static long io_vec(struct proc *p, const uint64_t a[6], bool reading)
@@ -101,7 +102,7 @@ static long io_vec(struct proc *p, const uint64_t a[6], bool reading)
 }
 
 long sys_readv(struct proc *p, const uint64_t a[6]) { return io_vec(p, a, true); }
-long sys_writev(struct proc *p, const uint64_t a[6]) { return io_vec(p, a, false); }
+long sys_writev(struct proc *p, const uint64_t a[6]) { return proc_check_epipe(p, io_vec(p, a, false)); }
 
 long sys_close(struct proc *p, const uint64_t a[6])
 {

@@ -36,6 +36,13 @@ void proc_init(struct proc *p, struct mm *mm, uint64_t mem_bytes)
 	p->fd_open[0] = p->fd_open[1] = p->fd_open[2] = true;
 }
 
+long proc_check_epipe(struct proc *p, long r)
+{
+	if (r == -EPIPE && !(p->sig_ignored & (1ull << (SIGPIPE - 1))))
+		p->kill_signal = SIGPIPE;
+	return r;
+}
+
 static long sys_exit(struct proc *p, const uint64_t a[6])
 {
 	p->exited = true;
@@ -290,17 +297,24 @@ static long sys_getrusage(struct proc *p, const uint64_t a[6])
 
 static long sys_rt_sigaction(struct proc *p, const uint64_t a[6])
 {
-	uint8_t old[32] = {0}; /* struct kernel_sigaction: SIG_DFL */
+	uint64_t act[4] = {0}, old[4] = {0}; /* struct kernel_sigaction */
+	uint64_t bit = 1ull << ((a[0] - 1) & 63);
 
 	if (a[0] < 1 || a[0] > NSIG_LINUX || a[3] != SIGSET_BYTES)
 		return -EINVAL;
 	if ((a[0] == SIGKILL || a[0] == SIGSTOP) && a[1])
 		return -EINVAL;
-	if (a[1] && uaccess_read(p->pt, old, a[1], sizeof(old)) < 0)
+	if (a[1] && uaccess_read(p->pt, act, a[1], sizeof(act)) < 0)
 		return -EFAULT;
-	memset(old, 0, sizeof(old));
-	/* Handlers are accepted but never run: vmm delivers no signals yet. */
-	return a[2] ? uaccess_write(p->pt, a[2], old, sizeof(old)) : 0;
+	old[0] = (p->sig_ignored & bit) ? (uint64_t)(uintptr_t)SIG_IGN : (uint64_t)(uintptr_t)SIG_DFL;
+	if (a[2] && uaccess_write(p->pt, a[2], old, sizeof(old)) < 0)
+		return -EFAULT;
+	/* Only SIG_IGN changes anything: handlers are accepted but never run,
+	 * vmm delivers no signals yet. */
+	if (a[1])
+		p->sig_ignored = act[0] == (uint64_t)(uintptr_t)SIG_IGN ? p->sig_ignored | bit
+									: p->sig_ignored & ~bit;
+	return 0;
 }
 
 static long sys_rt_sigprocmask(struct proc *p, const uint64_t a[6])

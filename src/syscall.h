@@ -10,6 +10,10 @@ long syscall_dispatch(struct proc *p, uint64_t nr, const uint64_t args[6]);
 /* "write", or NULL for a number vmm has no name for. */
 const char *syscall_name(uint64_t nr);
 
+/* A write to a pipe without reader: Linux sends SIGPIPE, whose default
+ * action kills the payload; with SIG_IGN the write just fails. Returns r. */
+long proc_check_epipe(struct proc *p, long r);
+
 /* Handlers for file descriptors, in sys_io.c. */
 long sys_read(struct proc *p, const uint64_t a[6]);
 long sys_write(struct proc *p, const uint64_t a[6]);

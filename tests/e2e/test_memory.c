@@ -181,6 +181,28 @@ START_TEST(madvise_policy_follows_the_payload)
 }
 END_TEST
 
+/* Nothing falls back silently: an empty 1 GiB pool is an error that says
+ * which file to write. */
+START_TEST(hugetlb_pool_too_small_is_125)
+{
+	const char *pool = "/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages";
+	struct run_result r;
+
+	if (read_long(pool) < 0 || read_long(pool) >= 2) {
+		printf("SKIP: hugetlb_pool_too_small: %s missing or holds 2+ pages\n", pool);
+		return;
+	}
+	e2e_run(&r, NULL, VMM_BIN, "run", "--backing", "hugetlb-1g", "--mem", "2G",
+		TPAY_DIR "hello-musl-static.elf", NULL);
+	ck_assert_int_eq(r.status, 125);
+	ck_assert_msg(strstr(r.err, "hugetlb 1G pool has") &&
+			  strstr(r.err, "hugepages-1048576kB/nr_hugepages"),
+		      "%s", r.err);
+	ck_assert_int_eq((int)r.out_len, 0);
+	e2e_free(&r);
+}
+END_TEST
+
 static Suite *memory_suite(void)
 {
 	Suite *s = suite_create("e2e_memory");
@@ -194,6 +216,7 @@ static Suite *memory_suite(void)
 	tcase_add_test(tc, hugetlb_2m_guest_2m_maps_2m_pages);
 	tcase_add_test(tc, guest_pages_1g_without_pdpe1gb_is_an_error);
 	tcase_add_test(tc, madvise_policy_follows_the_payload);
+	tcase_add_test(tc, hugetlb_pool_too_small_is_125);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -188,6 +188,29 @@ START_TEST(fuzzed_syscalls_never_crash_the_vmm)
 }
 END_TEST
 
+/* `| head -1`: the payload dies of SIGPIPE, or sees EPIPE when it ignores
+ * SIGPIPE, exactly as natively. */
+START_TEST(closed_pipe_is_sigpipe_like_native)
+{
+	const char *modes[] = {"", "ignore"};
+	struct run_result n, g;
+	char cmd[256];
+
+	for (int i = 0; i < 2; i++) {
+		snprintf(cmd, sizeof(cmd), "%sflood-musl-static.elf %s | head -n 1 >/dev/null; echo ${PIPESTATUS[0]}",
+			 TPAY_DIR, modes[i]);
+		e2e_run(&n, NULL, "/bin/bash", "-c", cmd, NULL);
+		snprintf(cmd, sizeof(cmd), VMM_BIN " run %sflood-glibc-static.elf %s | head -n 1 >/dev/null; echo ${PIPESTATUS[0]}",
+			 TPAY_DIR, modes[i]);
+		e2e_run(&g, NULL, "/bin/bash", "-c", cmd, NULL);
+		ck_assert_str_eq(n.out, i == 0 ? "141\n" : "3\n");
+		ck_assert_msg(strcmp(g.out, n.out) == 0, "guest %s, native %s\n%s", g.out, n.out, g.err);
+		e2e_free(&n);
+		e2e_free(&g);
+	}
+}
+END_TEST
+
 /* A host without /dev/kvm, made by hiding /dev in a private mount namespace. */
 START_TEST(missing_dev_kvm_is_125_with_a_hint)
 {
@@ -226,6 +249,7 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, every_bad_elf_is_126_with_its_message);
 	tcase_add_test(tc, fuzzed_syscalls_never_crash_the_vmm);
 	tcase_add_test(tc, missing_dev_kvm_is_125_with_a_hint);
+	tcase_add_test(tc, closed_pipe_is_sigpipe_like_native);
 	suite_add_tcase(s, tc);
 	return s;
 }
