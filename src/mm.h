@@ -24,7 +24,9 @@ const char *guest_page_policy_name(enum guest_page_policy p);
 /* Where the address space puts things (Linux x86-64 defaults). */
 #define MM_MMAP_MIN 0x10000ull             /* vm.mmap_min_addr */
 #define MM_STACK_SIZE (8ull << 20)         /* RLIMIT_STACK default */
-#define MM_STACK_TOP (USER_TOP - SZ_4K)    /* the last user page is the VMM's */
+/* A guard page below TASK_SIZE (USER_TOP); the VMM's syscall page lies at
+ * USER_TOP itself, above TASK_SIZE like Linux's vsyscall page. */
+#define MM_STACK_TOP (USER_TOP - SZ_4K)
 #define MM_MMAP_BASE (MM_STACK_TOP - MM_STACK_SIZE - (128ull << 20)) /* stack gap */
 
 struct mm_stats {
