@@ -29,6 +29,12 @@ START_TEST(memtest_like_native)
 }
 END_TEST
 
+START_TEST(mprotect_beyond_one_batch_like_native)
+{
+	check_same_as_native(TPAY_DIR "bigprot-glibc-static.elf", NULL, NULL);
+}
+END_TEST
+
 START_TEST(args_env_stdin_like_native)
 {
 	setenv("VMM_TEST_VAR", "value with spaces", 1);
@@ -211,6 +217,7 @@ static Suite *memory_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, memtest_like_native);
 	tcase_add_test(tc, args_env_stdin_like_native);
+	tcase_add_test(tc, mprotect_beyond_one_batch_like_native);
 	tcase_add_test(tc, bad_syscall_arguments_like_native);
 	tcase_add_test(tc, anon_4k_maps_no_2m_pages);
 	tcase_add_test(tc, hugetlb_2m_guest_2m_maps_2m_pages);
