@@ -30,7 +30,8 @@ E2E_BINS := $(E2E_SRCS:tests/e2e/%.c=$(BUILD)/tests/e2e/%)
 TPAY_SRCS := $(wildcard tests/payloads/*.c)
 TPAY_NAMES := $(TPAY_SRCS:tests/payloads/%.c=%)
 TPAY_BINS := $(TPAY_NAMES:%=$(BUILD)/tests/payloads/%-glibc-static.elf) \
-	$(TPAY_NAMES:%=$(BUILD)/tests/payloads/%-musl-static.elf)
+	$(TPAY_NAMES:%=$(BUILD)/tests/payloads/%-musl-static.elf) \
+	$(BUILD)/tests/payloads/memtest-glibc-static-pie.elf
 PAYLOAD_CFLAGS := -O2 -g -Wall -Wextra -Werror -static
 
 .PHONY: all deps run check unit unit-asan e2e test-payloads payloads clean
@@ -78,6 +79,10 @@ $(BUILD)/tests/e2e/%: tests/e2e/%.c tests/e2e/e2e.h
 $(BUILD)/tests/payloads/%-glibc-static.elf: tests/payloads/%.c
 	@mkdir -p $(dir $@)
 	gcc $(PAYLOAD_CFLAGS) -o $@ $<
+
+$(BUILD)/tests/payloads/%-glibc-static-pie.elf: tests/payloads/%.c
+	@mkdir -p $(dir $@)
+	gcc $(PAYLOAD_CFLAGS:-static=-static-pie) -o $@ $<
 
 $(BUILD)/tests/payloads/%-musl-static.elf: tests/payloads/%.c
 	@mkdir -p $(dir $@)

@@ -26,6 +26,7 @@ START_TEST(memtest_like_native)
 {
 	check_same_as_native(TPAY_DIR "memtest-glibc-static.elf", NULL, NULL);
 	check_same_as_native(TPAY_DIR "memtest-musl-static.elf", NULL, NULL);
+	check_same_as_native(TPAY_DIR "memtest-glibc-static-pie.elf", NULL, NULL); /* ET_DYN */
 }
 END_TEST
 
