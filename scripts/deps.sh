@@ -13,6 +13,7 @@ pkgs=(
 	linux-perf      # perf stat recipes and tests
 	hyperfine       # bench/ timing of whole runs
 	gnuplot-nox     # bench/ plots
+	busybox-static  # a real static program no one here wrote, for the end-to-end tests
 )
 
 missing=()

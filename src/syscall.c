@@ -107,6 +107,16 @@ static long sys_prctl(struct proc *p, const uint64_t a[6])
 	}
 }
 
+/* There is no file system: the payload lives in "/". */
+static long sys_getcwd(struct proc *p, const uint64_t a[6])
+{
+	static const char root[] = "/";
+
+	if (a[1] < sizeof(root))
+		return -ERANGE;
+	return uaccess_write(p->pt, a[0], root, sizeof(root)) < 0 ? -EFAULT : (long)sizeof(root);
+}
+
 static long sys_uname(struct proc *p, const uint64_t a[6])
 {
 	struct utsname u;
@@ -396,6 +406,7 @@ static const struct syscall_def syscall_table[] = {
     [62] = {"kill", NULL},
     [63] = {"uname", sys_uname},
     [72] = {"fcntl", sys_fcntl},
+    [79] = {"getcwd", sys_getcwd},
     [89] = {"readlink", sys_readlink},
     [96] = {"gettimeofday", sys_gettimeofday},
     [97] = {"getrlimit", sys_getrlimit},

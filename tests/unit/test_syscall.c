@@ -127,6 +127,18 @@ START_TEST(time_and_identity)
 }
 END_TEST
 
+START_TEST(getcwd_is_root)
+{
+	char cwd[8];
+
+	ck_assert_int_eq(sys(SYS_getcwd, RW_PAGE, 1, 0, 0), -ERANGE);
+	ck_assert_int_eq(sys(SYS_getcwd, RO_PAGE, 8, 0, 0), -EFAULT);
+	ck_assert_int_eq(sys(SYS_getcwd, RW_PAGE, 8, 0, 0), 2);
+	ck_assert_int_eq(uaccess_read(&pt, cwd, RW_PAGE, 2), 0);
+	ck_assert_str_eq(cwd, "/");
+}
+END_TEST
+
 START_TEST(getrandom_sizes)
 {
 	ck_assert_int_eq(sys(SYS_getrandom, RW_PAGE, 64, 0, 0), 64);
@@ -193,6 +205,7 @@ static Suite *syscall_suite(void)
 	tcase_add_test(tc, io_bad_pointers);
 	tcase_add_test(tc, time_and_identity);
 	tcase_add_test(tc, getrandom_sizes);
+	tcase_add_test(tc, getcwd_is_root);
 	tcase_add_test(tc, signals_and_limits);
 	tcase_add_test(tc, arch_prctl_and_unknown);
 	tcase_add_test(tc, exit_group_status);
