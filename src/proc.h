@@ -26,6 +26,7 @@ struct proc {
 	int kill_signal;          /* nonzero: Linux would kill the payload now */
 	bool fd_open[PROC_NFDS];
 	uint64_t warned[8];       /* unknown syscalls warned about (bitmap) */
+	bool warned_oom;          /* "out of guest memory" said once */
 
 	/* prctl(PR_TASK_PERF_EVENTS_{ENABLE,DISABLE}) -> region edges. */
 	int (*region_edge)(void *ctx, bool enable);

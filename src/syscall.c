@@ -351,9 +351,23 @@ static long sys_sigaltstack(struct proc *p, const uint64_t a[6])
 }
 
 static long sys_brk(struct proc *p, const uint64_t a[6]) { return mm_sys_brk(p->mm, a[0]); }
+/* Linux would overcommit where vmm maps eagerly: say so once, since the
+ * payload only sees ENOMEM. */
+static long warn_if_out_of_memory(struct proc *p, long r, uint64_t len)
+{
+	if (r == -ENOMEM && !p->warned_oom && len > p->pt->frames->nfree * SZ_4K) {
+		p->warned_oom = true;
+		vmm_warn("mmap of %llu bytes: out of guest memory (%lluM of --mem %lluM free); "
+			 "raise --mem",
+			 (unsigned long long)len, (unsigned long long)(p->pt->frames->nfree >> 8),
+			 (unsigned long long)(p->mem_bytes >> 20));
+	}
+	return r;
+}
+
 static long sys_mmap(struct proc *p, const uint64_t a[6])
 {
-	return mm_sys_mmap(p->mm, a[0], a[1], a[2], a[3], a[4], a[5]);
+	return warn_if_out_of_memory(p, mm_sys_mmap(p->mm, a[0], a[1], a[2], a[3], a[4], a[5]), a[1]);
 }
 static long sys_munmap(struct proc *p, const uint64_t a[6]) { return mm_sys_munmap(p->mm, a[0], a[1]); }
 static long sys_mprotect(struct proc *p, const uint64_t a[6])

@@ -57,7 +57,8 @@ static int vm_load(struct vm *vm)
 	};
 
 	if (loader_load(&vm->mm, &vm->elf, &a, &vm->load) < 0)
-		return -1;
+		return err_wrap("vm: loading into %lluM of guest RAM (--mem)",
+				(unsigned long long)(vm->mem.size >> 20));
 	/* Everything so far was written before the guest ever ran: no table
 	 * can be shadowed yet, so the host writes stand as they are. */
 	return pt_commit(&vm->pt, NULL, NULL);
