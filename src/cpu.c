@@ -228,14 +228,21 @@ static int msrs_set(struct kvm *k)
  * (opmask, ZMM_Hi256, Hi16_ZMM). AMX needs a permission dance; not used. */
 #define XCR0_WANTED 0xe7ull
 
-static int xcr0_set(struct kvm *k, bool *xsave)
+#define CPUID1_ECX_XSAVE (1u << 26)
+
+static bool cpu_has_xsave(const struct kvm *k)
 {
 	const struct kvm_cpuid_entry2 *leaf1 = kvm_cpuid_find(k, 1, 0);
+
+	return leaf1 && (leaf1->ecx & CPUID1_ECX_XSAVE);
+}
+
+static int xcr0_set(struct kvm *k)
+{
 	const struct kvm_cpuid_entry2 *leafd = kvm_cpuid_find(k, 0xd, 0);
 	struct kvm_xcrs xcrs = {.nr_xcrs = 1};
 
-	*xsave = leaf1 && (leaf1->ecx & (1u << 26)); /* CPUID.1:ECX.XSAVE */
-	if (!*xsave || !leafd)
+	if (!cpu_has_xsave(k) || !leafd)
 		return 0;
 	xcrs.xcrs[0].xcr = 0;
 	xcrs.xcrs[0].value = (((uint64_t)leafd->edx << 32) | leafd->eax) & XCR0_WANTED;
@@ -250,16 +257,14 @@ int cpu_vcpu_init(struct kvm *k, gpa_t cr3, gva_t entry, gva_t sp)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = {.rip = entry, .rsp = sp, .rflags = RFLAGS_USER};
-	bool xsave;
 
 	if (ioctl(k->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
 		return err_set("cpu: KVM_GET_SREGS: %s", strerror(errno));
 	/* sregs must be set before XCR0: XSETBV needs CR4.OSXSAVE. */
-	xsave = kvm_cpuid_find(k, 1, 0) && (kvm_cpuid_find(k, 1, 0)->ecx & (1u << 26));
-	sregs_build(&sregs, cr3, xsave);
+	sregs_build(&sregs, cr3, cpu_has_xsave(k));
 	if (ioctl(k->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
 		return err_set("cpu: KVM_SET_SREGS: %s", strerror(errno));
-	if (xcr0_set(k, &xsave) < 0 || msrs_set(k) < 0)
+	if (xcr0_set(k) < 0 || msrs_set(k) < 0)
 		return -1;
 	if (ioctl(k->vcpu_fd, KVM_SET_REGS, &regs) < 0)
 		return err_set("cpu: KVM_SET_REGS: %s", strerror(errno));

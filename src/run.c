@@ -241,7 +241,7 @@ static void run_payload_port_io(struct vm *vm)
 	/* Linux would raise #GP for port I/O at CPL3: SIGSEGV. */
 	fprintf(stderr, "vmm: payload did port I/O (port 0x%x) at rip 0x%llx\n",
 		vm->kvm.run->io.port, (unsigned long long)vm->regs.rip);
-	trap_exception(vm, -1);
+	(void)trap_exception(vm, -1); /* always ends the run */
 }
 
 /* Handles one exit: 0 to continue, 1 when the run ended, -1 on VMM error. */
