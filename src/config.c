@@ -24,6 +24,8 @@ void config_usage(FILE *f)
 	      "  --guest-pages POLICY    guest page tables: 4k, 2m, 1g, or madvise (2 MiB only where the payload\n"
 	      "                          asked with madvise(MADV_HUGEPAGE)) (default 4k)\n"
 	      "  --prealloc              populate all guest RAM on the host before the payload starts\n"
+	      "  --tlb-flush POLICY      how page-table updates invalidate the guest TLB: auto (invlpg per\n"
+	      "                          page up to 33 pages, then a full flush, like Linux), full, page\n"
 	      "  --timeout SECONDS       stop the payload after SECONDS (exit status 124)\n"
 	      "  -e, --events LIST       counters, comma separated (perf names, sys:tracepoint, kvm-stat:NAME,\n"
 	      "                          kvm-vcpu-stat:NAME, pfm:RAW); default: a TLB-oriented set\n"
@@ -71,6 +73,23 @@ int config_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+const char *tlb_flush_policy_name(enum tlb_flush_policy p)
+{
+	return p == TLB_FLUSH_FULL ? "full" : p == TLB_FLUSH_PAGE ? "page" : "auto";
+}
+
+static int config_parse_tlb_flush(const char *s, enum tlb_flush_policy *out)
+{
+	static const enum tlb_flush_policy all[] = {TLB_FLUSH_AUTO, TLB_FLUSH_FULL, TLB_FLUSH_PAGE};
+
+	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+		if (strcmp(s, tlb_flush_policy_name(all[i])) == 0) {
+			*out = all[i];
+			return 0;
+		}
+	return err_set("config: --tlb-flush '%s': use auto, full or page", s);
+}
+
 static int config_parse_timeout(const char *s, double *out)
 {
 	char *end;
@@ -102,7 +121,7 @@ static int config_validate(const struct config *c)
 }
 
 enum { OPT_MEM = 256, OPT_BACKING, OPT_GUEST_PAGES, OPT_PREALLOC, OPT_TIMEOUT, OPT_STATS,
-       OPT_JSON, OPT_NO_COUNTERS, OPT_PERF_CONTROL };
+       OPT_JSON, OPT_NO_COUNTERS, OPT_PERF_CONTROL, OPT_TLB_FLUSH };
 
 static int config_option(struct config *c, int opt, const char *arg)
 {
@@ -114,6 +133,7 @@ static int config_option(struct config *c, int opt, const char *arg)
 	case OPT_GUEST_PAGES:
 		return guest_page_policy_parse(arg, &c->guest_pages);
 	case OPT_PREALLOC: c->prealloc = true; return 0;
+	case OPT_TLB_FLUSH: return config_parse_tlb_flush(arg, &c->tlb_flush);
 	case OPT_TIMEOUT: return config_parse_timeout(arg, &c->timeout_s);
 	case OPT_STATS: c->stats = true; return 0;
 	case OPT_JSON: c->json_path = arg; return 0;
@@ -133,6 +153,7 @@ int config_parse(struct config *c, int argc, char **argv)
 	    {"backing", required_argument, NULL, OPT_BACKING},
 	    {"guest-pages", required_argument, NULL, OPT_GUEST_PAGES},
 	    {"prealloc", no_argument, NULL, OPT_PREALLOC},
+	    {"tlb-flush", required_argument, NULL, OPT_TLB_FLUSH},
 	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
 	    {"stats", no_argument, NULL, OPT_STATS},
 	    {"json", required_argument, NULL, OPT_JSON},

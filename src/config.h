@@ -10,11 +10,20 @@
 
 #define CONFIG_DEFAULT_MEM (1ull << 30)
 
+/* How page-table updates invalidate the guest TLB. */
+enum tlb_flush_policy {
+	TLB_FLUSH_AUTO, /* invlpg per page up to 33 pages, then a full flush (Linux) */
+	TLB_FLUSH_FULL, /* always a full flush (CR3 reload) */
+	TLB_FLUSH_PAGE, /* always invlpg per page, however many */
+};
+const char *tlb_flush_policy_name(enum tlb_flush_policy p);
+
 struct config {
 	uint64_t mem_bytes;
 	enum mem_backing backing;
 	enum guest_page_policy guest_pages;
 	bool prealloc;
+	enum tlb_flush_policy tlb_flush; /* --tlb-flush */
 	double timeout_s;        /* 0: none */
 	bool stats;              /* report on stderr */
 	const char *json_path;   /* --json FILE */

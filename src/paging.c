@@ -144,8 +144,13 @@ static int pt_store_entry(struct page_tables *pt, gpa_t table, unsigned idx, uin
 	return 0;
 }
 
+/* Below this many entries a repeated page is looked for and skipped; above
+ * it the search would cost more than the extra invlpg. */
+#define INVLPG_DEDUP_MAX 64
+
 /* One invalidation per page; past the ceiling a full flush is cheaper and
- * the list is dropped. Never fails: the array holds the ceiling. */
+ * the list is dropped. Never fails: when the list cannot grow, the full
+ * flush is the correct answer too. */
 static void record_invlpg(struct page_tables *pt, uint64_t va48)
 {
 	struct pt_update *u = &pt->upd;
@@ -153,15 +158,20 @@ static void record_invlpg(struct page_tables *pt, uint64_t va48)
 
 	if (u->flush_all)
 		return;
-	for (size_t i = 0; i < u->ninvlpg; i++)
+	for (size_t i = 0; i < u->ninvlpg && i < INVLPG_DEDUP_MAX; i++)
 		if (u->invlpg[i] == va)
 			return;
-	if (u->ninvlpg == PT_INVLPG_CEILING) {
+	if (u->ninvlpg < pt->invlpg_ceiling && u->ninvlpg == u->cap_invlpg) {
+		gva_t *l = grow(u->invlpg, &u->cap_invlpg, sizeof(*l));
+
+		if (l)
+			u->invlpg = l;
+	}
+	if (u->ninvlpg >= pt->invlpg_ceiling || u->ninvlpg == u->cap_invlpg) {
 		u->flush_all = true;
 		u->ninvlpg = 0;
 		return;
 	}
-	assert(u->ninvlpg < u->cap_invlpg);
 	u->invlpg[u->ninvlpg++] = va;
 }
 
@@ -1124,6 +1134,7 @@ int pt_init(struct page_tables *pt, struct guest_mem *mem, struct frames *frames
 			       mem->size, frames->nframes << 12);
 	pt->mem = mem;
 	pt->frames = frames;
+	pt->invlpg_ceiling = PT_INVLPG_CEILING;
 	pt->fresh = calloc((frames->nframes + 63) / 64, sizeof(*pt->fresh));
 	pt->upd.invlpg = calloc(PT_INVLPG_CEILING, sizeof(*pt->upd.invlpg));
 	if (!pt->fresh || !pt->upd.invlpg) {

@@ -43,7 +43,9 @@
 enum pt_level { PT_LEVEL_PT = 0, PT_LEVEL_PD = 1, PT_LEVEL_PDPT = 2, PT_LEVEL_PML4 = 3 };
 
 /* Above this many pages an update flushes the whole TLB (CR3 reload)
- * instead of invlpg per page: Linux's tlb_single_page_flush_ceiling. */
+ * instead of invlpg per page: Linux's tlb_single_page_flush_ceiling. The
+ * default of page_tables.invlpg_ceiling (--tlb-flush auto); 0 makes every
+ * invalidation a full flush (full), SIZE_MAX never (page). */
 #define PT_INVLPG_CEILING 33
 
 struct pt_store {
@@ -93,6 +95,7 @@ struct page_tables {
 	struct frames *frames;
 	gpa_t root;          /* PML4 */
 	bool live;           /* the guest has run: tables may be shadowed */
+	size_t invlpg_ceiling; /* pages above which an update flushes everything */
 	uint64_t *fresh;     /* bitmap per frame: table allocated this update */
 	gpa_t *fresh_list;   /* the frames set in `fresh`, so commit clears only those */
 	size_t nfresh, cap_fresh;

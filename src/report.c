@@ -57,8 +57,10 @@ void report_print(const struct vm *vm, FILE *f)
 			(unsigned long long)k->last[PS_2M], (unsigned long long)k->last[PS_1G]);
 	else
 		fprintf(f, "  kvm mapped    unknown (%s)\n", k->error);
-	fprintf(f, "  tlb flushes   %llu full, %llu single-page; %llu table updates, %llu guest stores\n",
+	fprintf(f, "  tlb flushes   %llu full, %llu single-page (--tlb-flush %s); %llu table updates, "
+		   "%llu guest stores\n",
 		(unsigned long long)t->flush_all, (unsigned long long)t->invlpg,
+		tlb_flush_policy_name(c->tlb_flush),
 		(unsigned long long)t->updates, (unsigned long long)t->stores);
 	fprintf(f, "  exits         %llu (%llu syscalls, %llu exceptions of which %llu spurious #PF, "
 		   "%llu batch runs)\n",
@@ -86,6 +88,7 @@ static json_object *report_json_config(const struct config *c)
 	json_object_object_add(o, "guest_pages",
 			       json_object_new_string(guest_page_policy_name(c->guest_pages)));
 	json_object_object_add(o, "prealloc", json_object_new_boolean(c->prealloc));
+	json_object_object_add(o, "tlb_flush", json_object_new_string(tlb_flush_policy_name(c->tlb_flush)));
 	return o;
 }
 

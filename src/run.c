@@ -120,34 +120,36 @@ static int run_batch_chunk(struct vm *vm, size_t nstores, size_t ninvlpg, bool f
 	return 0;
 }
 
-/* pt_commit's apply: the guest repeats the stores and invalidates. */
+/* pt_commit's apply: the guest repeats the stores, then invalidates. Long
+ * lists go in chunks that fit the batch pages; the invalidation starts in
+ * the run that carries the last stores. */
 static int run_apply_update(void *ctx, const struct pt_update *u)
 {
 	struct vm *vm = ctx;
 	struct kvm_regs saved_regs = vm->regs;
 	struct kvm_sregs saved_sregs = vm->sregs;
-	const size_t per_chunk = SYS_BATCH_BYTES / sizeof(uint64_t[2]);
+	const size_t store_chunk = SYS_BATCH_BYTES / sizeof(uint64_t[2]);
+	const size_t inv_chunk = SYS_INVLPG_BYTES / sizeof(gva_t);
 	uint64_t *batch = mem_ptr(&vm->mem, SYS_BATCH_GPA, SYS_BATCH_BYTES);
 	gva_t *inv = mem_ptr(&vm->mem, SYS_INVLPG_GPA, SYS_INVLPG_BYTES);
-	size_t done = 0, i;
+	size_t s = 0, v = 0, i;
 
-	if (u->ninvlpg > SYS_INVLPG_BYTES / sizeof(gva_t))
-		return err_set("run: %zu invalidations exceed the batch page", u->ninvlpg);
-	for (i = 0; i < u->ninvlpg; i++)
-		inv[i] = u->invlpg[i];
 	do {
-		size_t n = u->nstores - done < per_chunk ? u->nstores - done : per_chunk;
-		bool last = done + n == u->nstores;
+		size_t ns = u->nstores - s < store_chunk ? u->nstores - s : store_chunk;
+		bool stores_done = s + ns == u->nstores;
+		size_t nv = !stores_done ? 0 : u->ninvlpg - v < inv_chunk ? u->ninvlpg - v : inv_chunk;
 
-		for (i = 0; i < n; i++) {
-			batch[2 * i] = DIRECT_MAP_VA + u->stores[done + i].entry;
-			batch[2 * i + 1] = u->stores[done + i].val;
+		for (i = 0; i < ns; i++) {
+			batch[2 * i] = DIRECT_MAP_VA + u->stores[s + i].entry;
+			batch[2 * i + 1] = u->stores[s + i].val;
 		}
-		if (run_batch_chunk(vm, n, last ? u->ninvlpg : 0, last && u->flush_all) < 0)
+		memcpy(inv, u->invlpg + v, nv * sizeof(gva_t));
+		if (run_batch_chunk(vm, ns, nv, stores_done && u->flush_all) < 0)
 			return -1;
 		vm->stats.pt_updates++;
-		done += n;
-	} while (done < u->nstores);
+		s += ns;
+		v += nv;
+	} while (s < u->nstores || v < u->ninvlpg);
 	vm->regs = saved_regs;
 	vm->sregs = saved_sregs;
 	if (run_set_regs(vm, &saved_regs) < 0 || run_set_sregs(vm, &saved_sregs) < 0)

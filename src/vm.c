@@ -42,6 +42,9 @@ static int vm_memory(struct vm *vm)
 	    pt_init(&vm->pt, &vm->mem, &vm->frames) < 0 || cpu_sysarea_build(&vm->mem, &vm->pt) < 0)
 		return -1;
 	mm_init(&vm->mm, &vm->pt, c->guest_pages);
+	vm->pt.invlpg_ceiling = c->tlb_flush == TLB_FLUSH_FULL	  ? 0
+				: c->tlb_flush == TLB_FLUSH_PAGE ? SIZE_MAX
+								 : PT_INVLPG_CEILING;
 	return 0;
 }
 

@@ -250,6 +250,44 @@ START_TEST(busybox_like_native)
 }
 END_TEST
 
+/* --tlb-flush full|page: the same program, the same output, and the report
+ * shows only the kind of invalidation that was asked for. */
+START_TEST(tlb_flush_policies)
+{
+	const char *policy[] = {"full", "page"};
+	struct run_result n, g;
+
+	e2e_run(&n, NULL, TPAY_DIR "bigprot-musl-static.elf", NULL);
+	for (int i = 0; i < 2; i++) {
+		char json[] = "/tmp/vmm-e2e-tlb-XXXXXX";
+		json_object *root, *tlb;
+		int fd = mkstemp(json);
+
+		ck_assert(fd >= 0);
+		close(fd);
+		e2e_run(&g, NULL, VMM_BIN, "run", "--mem", "256M", "--tlb-flush", policy[i], "--json", json,
+			TPAY_DIR "bigprot-musl-static.elf", NULL);
+		ck_assert_msg(g.status == 0, "%s: status %d\n%s", policy[i], g.status, g.err);
+		ck_assert_str_eq(g.out, n.out);
+		root = json_object_from_file(json);
+		unlink(json);
+		ck_assert(root != NULL);
+		tlb = json_path(root, "run", "tlb_invalidations");
+		if (i == 0) {
+			ck_assert_int_gt(json_object_get_int64(json_path(tlb, "full_flushes", NULL)), 0);
+			ck_assert_int_eq(json_object_get_int64(json_path(tlb, "single_page", NULL)), 0);
+		} else {
+			ck_assert_int_eq(json_object_get_int64(json_path(tlb, "full_flushes", NULL)), 0);
+			ck_assert_int_ge(json_object_get_int64(json_path(tlb, "single_page", NULL)), 16384);
+		}
+		ck_assert_str_eq(json_object_get_string(json_path(root, "config", "tlb_flush")), policy[i]);
+		json_object_put(root);
+		e2e_free(&g);
+	}
+	e2e_free(&n);
+}
+END_TEST
+
 static Suite *memory_suite(void)
 {
 	Suite *s = suite_create("e2e_memory");
@@ -259,6 +297,7 @@ static Suite *memory_suite(void)
 	tcase_add_test(tc, memtest_like_native);
 	tcase_add_test(tc, args_env_stdin_like_native);
 	tcase_add_test(tc, mprotect_beyond_one_batch_like_native);
+	tcase_add_test(tc, tlb_flush_policies);
 	tcase_add_test(tc, bad_syscall_arguments_like_native);
 	tcase_add_test(tc, anon_4k_maps_no_2m_pages);
 	tcase_add_test(tc, hugetlb_2m_guest_2m_maps_2m_pages);

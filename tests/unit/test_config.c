@@ -84,6 +84,8 @@ START_TEST(errors)
 	char *timeout[] = {"run", "--timeout", "-3", "p.elf", NULL};
 	char *both[] = {"run", "--no-counters", "-e", "cycles", "p.elf", NULL};
 	char *noarg[] = {"run", "--mem", NULL};
+	char *flush[] = {"run", "--tlb-flush", "sometimes", "p.elf", NULL};
+	char *flush_ok[] = {"run", "--tlb-flush", "page", "p.elf", NULL};
 
 	ck_assert_int_eq(parse(&c, no_payload), -1);
 	ck_assert(strstr(err_msg(), "no payload given"));
@@ -97,6 +99,11 @@ START_TEST(errors)
 	ck_assert_int_eq(parse(&c, both), -1);
 	ck_assert_int_eq(parse(&c, noarg), -1);
 	ck_assert(strstr(err_msg(), "needs an argument"));
+	ck_assert_int_eq(parse(&c, flush), -1);
+	ck_assert_str_eq(err_msg(), "config: --tlb-flush 'sometimes': use auto, full or page");
+	ck_assert_int_eq(parse(&c, flush_ok), 0);
+	ck_assert_int_eq(c.tlb_flush, TLB_FLUSH_PAGE);
+	ck_assert_str_eq(tlb_flush_policy_name(c.tlb_flush), "page");
 }
 END_TEST
 

@@ -1153,6 +1153,37 @@ START_TEST(test_random_against_model)
 }
 END_TEST
 
+/* --tlb-flush: the ceiling is the policy. full (0): any invalidation is a
+ * full flush; page (SIZE_MAX): one invlpg per page, however many, with the
+ * list growing past its first allocation. */
+START_TEST(test_invlpg_ceiling_policies)
+{
+	vm_up(64 * MB);
+	ck_assert_uint_eq(PT.invlpg_ceiling, PT_INVLPG_CEILING); /* the default */
+	ck_assert_int_eq(pt_populate(&PT, 0x400000, 4 * SZ_2M, RWU, PS_4K), 0);
+	PT.live = true;
+	commit();
+
+	PT.invlpg_ceiling = 0;
+	ck_assert_int_eq(pt_unmap(&PT, 0x400000, SZ_4K), 0);
+	ck_assert(PT.upd.flush_all);
+	ck_assert_uint_eq(PT.upd.ninvlpg, 0);
+	commit();
+
+	PT.invlpg_ceiling = SIZE_MAX;
+	ck_assert_int_eq(pt_protect(&PT, 0x600000, 1000 * SZ_4K, PTE_US | PTE_NX), 0);
+	ck_assert(!PT.upd.flush_all);
+	ck_assert_uint_eq(PT.upd.ninvlpg, 1000);
+	for (size_t i = 0; i < 1000; i++)
+		ck_assert_uint_eq(PT.upd.invlpg[i], 0x600000 + i * SZ_4K);
+	commit();
+	ck_assert_uint_eq(PT.tlb.flush_all, 1); /* still only the one above */
+	ck_assert_uint_eq(PT.tlb.invlpg, 1000);
+	ck_assert_uint_eq(tr(0x600000, PT_WRITE), BAD_GPA);
+	ck_assert(tr(0x600000, PT_READ) != BAD_GPA);
+}
+END_TEST
+
 static Suite *paging_suite(void)
 {
 	Suite *s = suite_create("paging");
@@ -1160,6 +1191,7 @@ static Suite *paging_suite(void)
 
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_invlpg_ceiling_policies);
 	tcase_add_test(tc, test_pte_bits);
 	tcase_add_test(tc, test_init_summary);
 	tcase_add_test(tc, test_map_walk_4k_2m_1g);
