@@ -22,7 +22,6 @@
 #define HUGEPAGES_DIR "/sys/kernel/mm/hugepages"
 #define THP_DIR "/sys/kernel/mm/transparent_hugepage"
 #define CPU_PMU_DIR "/sys/bus/event_source/devices/cpu"
-#define SUPPORTED_CPUID_MAX 4096 /* entries; KVM offers about 60 */
 #define TEXT_WIDTH 100
 
 static const char usage[] = "usage: vmm info [--json]\n"
@@ -187,26 +186,6 @@ static json_object *subdirs(const char *dir)
 
 /* ---- gathering ---- */
 
-static struct kvm_cpuid2 *supported_cpuid(int sys_fd, char *why, size_t len)
-{
-	for (uint32_t n = 256; n <= SUPPORTED_CPUID_MAX; n *= 2) {
-		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
-
-		if (!c)
-			break;
-		c->nent = n;
-		if (ioctl(sys_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
-			return c;
-		free(c);
-		if (errno != E2BIG) {
-			snprintf(why, len, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
-			return NULL;
-		}
-	}
-	snprintf(why, len, "KVM_GET_SUPPORTED_CPUID: more than %d entries", SUPPORTED_CPUID_MAX);
-	return NULL;
-}
-
 static json_object *stats_list(int fd, const char *what)
 {
 	struct kvm_stats s;
@@ -232,27 +211,24 @@ static json_object *stats_list(int fd, const char *what)
 }
 
 /* A throwaway VM and vCPU: the statistics they expose and the guest TSC. */
-static void add_vm_facts(json_object *kvm, int sys_fd)
+static void add_vm_facts(json_object *kvm, struct kvm *k)
 {
-	int vm = ioctl(sys_fd, KVM_CREATE_VM, 0), vcpu = -1, khz;
 	json_object *stats = json_object_new_object();
+	int khz;
 
-	if (vm < 0) {
-		json_object_object_add(kvm, "vm_error", json_object_new_string(strerror(errno)));
+	if (kvm_create_vm(k) < 0) {
+		json_object_object_add(kvm, "vm_error", json_object_new_string(err_msg()));
 		json_object_put(stats);
 		return;
 	}
-	json_object_object_add(stats, "vm", stats_list(vm, "vm"));
-	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-	if (vcpu >= 0) {
-		json_object_object_add(stats, "vcpu", stats_list(vcpu, "vcpu"));
-		khz = ioctl(vcpu, KVM_GET_TSC_KHZ, 0);
+	json_object_object_add(stats, "vm", stats_list(k->vm_fd, "vm"));
+	if (kvm_create_vcpu(k) == 0) {
+		json_object_object_add(stats, "vcpu", stats_list(k->vcpu_fd, "vcpu"));
+		khz = ioctl(k->vcpu_fd, KVM_GET_TSC_KHZ, 0);
 		json_object_object_add(kvm, "guest_tsc_khz",
 				       khz > 0 ? json_object_new_int(khz) : NULL);
-		close(vcpu);
 	}
 	json_object_object_add(kvm, "stats", stats);
-	close(vm);
 }
 
 static json_object *cpuid_features(const struct kvm *k)
@@ -282,10 +258,10 @@ static json_object *cpuid_features(const struct kvm *k)
 static void add_kvm(json_object *root)
 {
 	json_object *kvm = json_object_new_object(), *cpuid = json_object_new_object();
-	struct kvm k = {.sys_fd = -1, .vm_fd = -1, .vcpu_fd = -1};
+	struct kvm k;
 	struct kvm_paging_info paging;
 	json_object *p = json_object_new_object();
-	char why[160];
+	bool ok;
 
 	kvm_detect_paging(&paging);
 	json_object_object_add(p, "mode",
@@ -296,28 +272,22 @@ static void add_kvm(json_object *root)
 	json_object_object_add(root, "cpuid", cpuid);
 	json_object_object_add(root, "kvm", kvm);
 
-	k.sys_fd = open(KVM_DEV_PATH, O_RDWR | O_CLOEXEC);
 	json_object_object_add(kvm, "device", json_object_new_string(KVM_DEV_PATH));
-	json_object_object_add(kvm, "available", json_object_new_boolean(k.sys_fd >= 0));
-	if (k.sys_fd < 0) {
-		snprintf(why, sizeof(why), "%s: %s%s", KVM_DEV_PATH, strerror(errno),
-			 errno == ENOENT ? " (kvm module not loaded, or a VM without nested "
-					   "virtualization or kvm_pvm)"
-					 : "");
-		json_object_object_add(kvm, "error", json_object_new_string(why));
+	ok = kvm_open(&k) == 0;
+	json_object_object_add(kvm, "available", json_object_new_boolean(ok));
+	if (k.api_version > 0)
+		json_object_object_add(kvm, "api_version", json_object_new_int(k.api_version));
+	if (!ok) {
+		json_object_object_add(kvm, "error", json_object_new_string(err_msg()));
+		kvm_close(&k);
 		return;
 	}
-	k.api_version = ioctl(k.sys_fd, KVM_GET_API_VERSION, 0);
-	json_object_object_add(kvm, "api_version", json_object_new_int(k.api_version));
 	json_object_object_add(kvm, "binary_stats",
 			       json_object_new_boolean(ioctl(k.sys_fd, KVM_CHECK_EXTENSION,
 							     KVM_CAP_BINARY_STATS_FD) > 0));
-	k.cpuid = supported_cpuid(k.sys_fd, why, sizeof(why));
-	json_object_object_add(cpuid, "guest",
-			       k.cpuid ? cpuid_features(&k) : json_object_new_string(why));
-	add_vm_facts(kvm, k.sys_fd);
-	free(k.cpuid);
-	close(k.sys_fd);
+	json_object_object_add(cpuid, "guest", cpuid_features(&k));
+	add_vm_facts(kvm, &k);
+	kvm_close(&k);
 }
 
 static void add_cpu(json_object *root)
@@ -518,7 +488,7 @@ static void text_kvm(FILE *f, json_object *root)
 		fprintf(f, "KVM:            not available: %s\n", str(kvm, "error", "?"));
 	fprintf(f, "Paging:         %s (%s)\n", str(p, "mode", "?"), str(p, "detail", ""));
 	if (at(kvm, "vm_error"))
-		fprintf(f, "KVM VM:         KVM_CREATE_VM: %s\n", str(kvm, "vm_error", "?"));
+		fprintf(f, "KVM VM:         %s\n", str(kvm, "vm_error", "?"));
 	if (at(kvm, "guest_tsc_khz"))
 		fprintf(f, "Guest TSC:      %d kHz (KVM_GET_TSC_KHZ of a vCPU)\n",
 			json_object_get_int(at(kvm, "guest_tsc_khz")));

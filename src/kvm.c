@@ -14,7 +14,8 @@
 
 #include "err.h"
 
-#define KVM_CPUID_MAX_ENTRIES 256
+/* KVM offers about 60 CPUID entries; E2BIG asks for more room, up to this. */
+#define KVM_CPUID_MAX_ENTRIES 4096
 
 /* Capabilities without which vmm cannot run (kvmtool's table idea). */
 static const struct {
@@ -42,6 +43,24 @@ static int kvm_open_hint(int e, char *buf, size_t len)
 	return 0;
 }
 
+/* The CPUID KVM can offer a guest; the table grows while KVM says E2BIG. */
+static int kvm_get_cpuid(struct kvm *k)
+{
+	for (uint32_t n = 256; n <= KVM_CPUID_MAX_ENTRIES; n *= 2) {
+		k->cpuid = calloc(1, sizeof(*k->cpuid) + n * sizeof(k->cpuid->entries[0]));
+		if (!k->cpuid)
+			return err_set("kvm: out of memory");
+		k->cpuid->nent = n;
+		if (ioctl(k->sys_fd, KVM_GET_SUPPORTED_CPUID, k->cpuid) == 0)
+			return 0;
+		free(k->cpuid);
+		k->cpuid = NULL;
+		if (errno != E2BIG)
+			return err_set("kvm: KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+	}
+	return err_set("kvm: KVM_GET_SUPPORTED_CPUID: more than %d entries", KVM_CPUID_MAX_ENTRIES);
+}
+
 int kvm_open(struct kvm *k)
 {
 	char hint[128];
@@ -61,20 +80,7 @@ int kvm_open(struct kvm *k)
 	for (i = 0; i < ARRAY_SIZE(kvm_required_caps); i++)
 		if (ioctl(k->sys_fd, KVM_CHECK_EXTENSION, kvm_required_caps[i].cap) <= 0)
 			return err_set("kvm: required capability %s missing", kvm_required_caps[i].name);
-	return 0;
-}
-
-static int kvm_get_cpuid(struct kvm *k)
-{
-	size_t sz = sizeof(*k->cpuid) + KVM_CPUID_MAX_ENTRIES * sizeof(k->cpuid->entries[0]);
-
-	k->cpuid = calloc(1, sz);
-	if (!k->cpuid)
-		return err_set("kvm: out of memory");
-	k->cpuid->nent = KVM_CPUID_MAX_ENTRIES;
-	if (ioctl(k->sys_fd, KVM_GET_SUPPORTED_CPUID, k->cpuid) < 0)
-		return err_set("kvm: KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
-	return 0;
+	return kvm_get_cpuid(k);
 }
 
 int kvm_create_vm(struct kvm *k)
@@ -82,7 +88,7 @@ int kvm_create_vm(struct kvm *k)
 	k->vm_fd = ioctl(k->sys_fd, KVM_CREATE_VM, 0);
 	if (k->vm_fd < 0)
 		return err_set("kvm: KVM_CREATE_VM: %s", strerror(errno));
-	return kvm_get_cpuid(k);
+	return 0;
 }
 
 int kvm_set_memory(struct kvm *k, const struct guest_mem *m)

@@ -15,10 +15,11 @@ struct kvm {
 	int api_version;
 	struct kvm_run *run;  /* the vCPU's shared run structure */
 	size_t run_size;
-	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, passed to the vCPU */
+	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID (by kvm_open), passed to the vCPU */
 };
 
-/* Opens /dev/kvm and checks the API version and required capabilities.
+/* Opens /dev/kvm, checks the API version and required capabilities, and
+ * reads the CPUID KVM supports.
  * Messages say what is missing: "kvm: /dev/kvm: No such file or directory
  * (is the kvm module loaded? is this a VM without nested virtualization?)". */
 int kvm_open(struct kvm *k);
