@@ -17,6 +17,7 @@
 #include "event_names.h"
 #include "kvm.h"
 #include "kvm_stats.h"
+#include "sysfs.h"
 #include "perf_events.h"
 
 #define HUGEPAGES_DIR "/sys/kernel/mm/hugepages"
@@ -92,30 +93,11 @@ int info_host_has(const char *name)
 
 /* ---- small readers ---- */
 
-static bool read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	bool ok;
-
-	if (!f)
-		return false;
-	ok = fgets(buf, (int)len, f) != NULL;
-	fclose(f);
-	if (ok)
-		buf[strcspn(buf, "\n")] = '\0';
-	return ok;
-}
-
 static json_object *read_int(const char *path)
 {
-	char buf[32], *end;
 	long long v;
 
-	if (!read_line(path, buf, sizeof(buf)))
-		return NULL;
-	errno = 0;
-	v = strtoll(buf, &end, 10);
-	return errno || end == buf ? NULL : json_object_new_int64(v);
+	return sysfs_read_long(path, &v) ? json_object_new_int64(v) : NULL;
 }
 
 /* "always [madvise] never" -> "madvise". */
@@ -123,7 +105,7 @@ static json_object *bracketed(const char *path)
 {
 	char buf[256], *open, *close;
 
-	if (!read_line(path, buf, sizeof(buf)))
+	if (!sysfs_read_line(path, buf, sizeof(buf)))
 		return NULL;
 	open = strchr(buf, '[');
 	close = open ? strchr(open, ']') : NULL;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "sysfs.h"
 
 /* KVM offers about 60 CPUID entries; E2BIG asks for more room, up to this. */
 #define KVM_CPUID_MAX_ENTRIES 4096
@@ -162,21 +163,14 @@ const struct kvm_cpuid_entry2 *kvm_cpuid_find(const struct kvm *k, uint32_t fn, 
 	return NULL;
 }
 
-/* Reads a module parameter: 1 and *out filled, 0 when it does not exist. */
-static int kvm_read_param(const char *module, const char *param, char *out, size_t len)
+/* Reads a module parameter: true and *out filled, false when it does not
+ * exist (or is empty, which sysfs parameters never are). */
+static bool kvm_read_param(const char *module, const char *param, char *out, size_t len)
 {
 	char path[256];
-	FILE *f;
 
 	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", module, param);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (!fgets(out, (int)len, f))
-		out[0] = '\0';
-	fclose(f);
-	out[strcspn(out, "\n")] = '\0';
-	return 1;
+	return sysfs_read_line(path, out, len);
 }
 
 static bool kvm_module_loaded(const char *module)

@@ -4,6 +4,7 @@
 #include "mem.h"
 
 #include "err.h"
+#include "sysfs.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -88,14 +89,12 @@ static const char *fmt_size(char *buf, size_t n, uint64_t bytes)
 
 static int read_u64_file(const char *path, uint64_t *out)
 {
-	FILE *f = fopen(path, "r");
-	int ok;
+	long long v;
 
-	if (!f)
+	if (!sysfs_read_long(path, &v) || v < 0)
 		return -1;
-	ok = fscanf(f, "%" SCNu64, out) == 1;
-	fclose(f);
-	return ok ? 0 : -1;
+	*out = (uint64_t)v;
+	return 0;
 }
 
 static void hugetlb_file(char *buf, size_t n, uint64_t page, const char *name)

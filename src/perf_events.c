@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "sysfs.h"
 #include "types.h"
 
 #define READ_FORMAT                                                                                \
@@ -111,15 +112,9 @@ static int tracepoint_id(const struct event_spec *e, uint64_t *id, char *why, si
 
 static int paranoid_level(void)
 {
-	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "re");
-	int level = -99;
+	long long level;
 
-	if (f) {
-		if (fscanf(f, "%d", &level) != 1)
-			level = -99;
-		fclose(f);
-	}
-	return level;
+	return sysfs_read_long("/proc/sys/kernel/perf_event_paranoid", &level) ? (int)level : -99;
 }
 
 /* Whether the kernel registered a CPU PMU at all (Intel hybrid: cpu_core). */
