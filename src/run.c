@@ -224,11 +224,10 @@ static int run_syscall(struct vm *vm)
 		return 1;
 	}
 	if (vm->proc.kill_signal) {
-		vm->end = RUN_SIGNALED;
-		vm->status = vm->proc.kill_signal;
-		fprintf(stderr, "vmm: payload killed by SIG%s (%s, exit status %d): syscall %s\n",
-			sigabbrev_np(vm->status), strsignal(vm->status), 128 + vm->status,
-			syscall_name(r->rax) ? syscall_name(r->rax) : "?");
+		char why[64];
+
+		snprintf(why, sizeof(why), "syscall %s", syscall_name(r->rax) ? syscall_name(r->rax) : "?");
+		trap_kill(vm, vm->proc.kill_signal, why);
 		return 1;
 	}
 	r->rax = (uint64_t)ret;

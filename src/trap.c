@@ -145,6 +145,14 @@ static int trap_spurious_pf(struct vm *vm, const struct trap_frame *fr)
 	return vm_resume_user(vm) < 0 ? -1 : 0;
 }
 
+void trap_kill(struct vm *vm, int signo, const char *why)
+{
+	fprintf(stderr, "vmm: payload killed by SIG%s (%s, exit status %d): %s\n",
+		sigabbrev_np(signo), strsignal(signo), 128 + signo, why);
+	vm->end = RUN_SIGNALED;
+	vm->status = signo;
+}
+
 int trap_exception(struct vm *vm, int vector)
 {
 	const struct trap_info *ti = vector >= 0 && (size_t)vector < ARRAY_SIZE(trap_table) &&
@@ -176,8 +184,7 @@ int trap_exception(struct vm *vm, int vector)
 	user.rip = fr.rip;
 	user.rsp = fr.rsp;
 	user.rflags = fr.rflags ? fr.rflags : user.rflags;
-	fprintf(f, "vmm: payload killed by SIG%s (%s, exit status %d): %s\n", sigabbrev_np(signo),
-		strsignal(signo), 128 + signo, ti ? ti->name : "port I/O at CPL3");
+	trap_kill(vm, signo, ti ? ti->name : "port I/O at CPL3");
 	fprintf(f, "  rip 0x%llx  rsp 0x%llx", (unsigned long long)fr.rip, (unsigned long long)fr.rsp);
 	if (ti && ti->has_error)
 		fprintf(f, "  error code 0x%llx", (unsigned long long)fr.error);
@@ -192,8 +199,6 @@ int trap_exception(struct vm *vm, int vector)
 	}
 	trap_print_code(vm, fr.rip, f);
 	trap_print_regs(&user, f);
-	vm->end = RUN_SIGNALED;
-	vm->status = signo;
 	return 1;
 }
 

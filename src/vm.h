@@ -82,6 +82,9 @@ int vm_resume_user(struct vm *vm);
  * spurious page fault), 1 when the run ended (vm->end/status set, report
  * printed), -1 on a VMM error. */
 int trap_exception(struct vm *vm, int vector);
+/* Ends the run as Linux's default action for signo would, with the first
+ * line of the report: "vmm: payload killed by SIGSEGV (...): why". */
+void trap_kill(struct vm *vm, int signo, const char *why);
 /* Register dump and the walk of rip, for exits vmm cannot explain. */
 void trap_dump(struct vm *vm, const char *what);
 
