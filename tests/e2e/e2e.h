@@ -8,6 +8,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +113,28 @@ static inline void e2e_require_kvm(const char *test)
 	}
 }
 
+
+/* A fresh path for `--json FILE`: "/tmp/vmm-e2e-json-XXXXXX", created. */
+#define E2E_JSON_TEMPLATE "/tmp/vmm-e2e-json-XXXXXX"
+static inline void e2e_json_path(char path[sizeof(E2E_JSON_TEMPLATE)])
+{
+	int fd;
+
+	memcpy(path, E2E_JSON_TEMPLATE, sizeof(E2E_JSON_TEMPLATE));
+	fd = mkstemp(path);
+	ck_assert(fd >= 0);
+	close(fd);
+}
+
+/* The report vmm wrote at path, parsed; the file is removed. */
+static inline json_object *e2e_json_take(const char *path)
+{
+	json_object *root = json_object_from_file(path);
+
+	unlink(path);
+	ck_assert_msg(root != NULL, "no JSON report in %s", path);
+	return root;
+}
 
 /* main() of an end-to-end test binary that needs /dev/kvm throughout. */
 #define E2E_MAIN(suite_fn, name)                                                \

@@ -53,18 +53,12 @@ static json_object *region_counter(json_object *root, int region, const char *na
 
 static json_object *run_json(struct run_result *r, const char *events)
 {
-	char json[] = "/tmp/vmm-e2e-counters-XXXXXX";
-	int fd = mkstemp(json);
-	json_object *root;
+	char json[sizeof(E2E_JSON_TEMPLATE)];
 
-	ck_assert(fd >= 0);
-	close(fd);
+	e2e_json_path(json);
 	e2e_run(r, NULL, VMM_BIN, "run", "--mem", "64M", "-e", events, "--json", json, REGIONS, NULL);
 	ck_assert_msg(r->status == 0, "status %d\n%s", r->status, r->err);
-	root = json_object_from_file(json);
-	unlink(json);
-	ck_assert(root != NULL);
-	return root;
+	return e2e_json_take(json);
 }
 
 START_TEST(issue_command_two_regions)

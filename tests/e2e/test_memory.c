@@ -65,21 +65,17 @@ static json_object *json_path(json_object *o, const char *a, const char *b)
 /* Runs touch256 with 64 MiB and returns the parsed report. */
 static json_object *run_touch(const char *backing, const char *pages, int *status)
 {
-	char json[] = "/tmp/vmm-e2e-json-XXXXXX";
+	char json[sizeof(E2E_JSON_TEMPLATE)];
 	struct run_result r;
 	json_object *root;
-	int fd = mkstemp(json);
 
-	ck_assert(fd >= 0);
-	close(fd);
+	e2e_json_path(json);
 	e2e_run(&r, NULL, VMM_BIN, "run", "--mem", "128M", "--backing", backing, "--guest-pages",
 		pages, "--json", json, TPAY_DIR "touch256-glibc-static.elf", "64", NULL);
 	*status = r.status;
 	ck_assert_msg(r.status == 0, "%s/%s: status %d\n%s", backing, pages, r.status, r.err);
 	ck_assert_msg(strstr(r.out, "touched 64 MiB"), "%s", r.out);
-	root = json_object_from_file(json);
-	ck_assert_msg(root != NULL, "%s/%s: no JSON report", backing, pages);
-	unlink(json);
+	root = e2e_json_take(json);
 	e2e_free(&r);
 	return root;
 }
@@ -160,21 +156,17 @@ END_TEST
 /* --guest-pages madvise: 2 MiB pages exactly where the payload asked. */
 static int64_t madvise_leaves_2m(const char *pages)
 {
-	char json[] = "/tmp/vmm-e2e-madv-XXXXXX";
+	char json[sizeof(E2E_JSON_TEMPLATE)];
 	struct run_result r;
 	json_object *root;
 	int64_t n;
-	int fd = mkstemp(json);
 
-	ck_assert(fd >= 0);
-	close(fd);
+	e2e_json_path(json);
 	e2e_run(&r, NULL, VMM_BIN, "run", "--mem", "256M", "--guest-pages", "madvise", "--json", json,
 		PAYLOAD_DIR "chase.elf", "--pages", pages, "--min", "8M", "--max", "8M", "--ops", "1000",
 		NULL);
 	ck_assert_msg(r.status == 0, "status %d\n%s", r.status, r.err);
-	root = json_object_from_file(json);
-	unlink(json);
-	ck_assert(root != NULL);
+	root = e2e_json_take(json);
 	n = json_object_get_int64(json_path(json_path(root, "guest_tables", "payload_leaves"), "2m", NULL));
 	json_object_put(root);
 	e2e_free(&r);
@@ -259,19 +251,15 @@ START_TEST(tlb_flush_policies)
 
 	e2e_run(&n, NULL, TPAY_DIR "bigprot-musl-static.elf", NULL);
 	for (int i = 0; i < 2; i++) {
-		char json[] = "/tmp/vmm-e2e-tlb-XXXXXX";
+		char json[sizeof(E2E_JSON_TEMPLATE)];
 		json_object *root, *tlb;
-		int fd = mkstemp(json);
 
-		ck_assert(fd >= 0);
-		close(fd);
+		e2e_json_path(json);
 		e2e_run(&g, NULL, VMM_BIN, "run", "--mem", "256M", "--tlb-flush", policy[i], "--json", json,
 			TPAY_DIR "bigprot-musl-static.elf", NULL);
 		ck_assert_msg(g.status == 0, "%s: status %d\n%s", policy[i], g.status, g.err);
 		ck_assert_str_eq(g.out, n.out);
-		root = json_object_from_file(json);
-		unlink(json);
-		ck_assert(root != NULL);
+		root = e2e_json_take(json);
 		tlb = json_path(root, "run", "tlb_invalidations");
 		if (i == 0) {
 			ck_assert_int_gt(json_object_get_int64(json_path(tlb, "full_flushes", NULL)), 0);
