@@ -54,7 +54,7 @@ static long io_range(struct proc *p, int fd, gva_t buf, uint64_t len, bool readi
 		len = IO_MAX_COUNT;
 	r = uaccess_each(p->pt, buf, len, reading ? PT_WRITE : PT_READ, io_piece, &c);
 	if (r < 0 && !c.done)
-		return r;
+		return reading ? r : proc_check_epipe(p, r);
 	return (long)c.done;
 }
 
@@ -68,9 +68,7 @@ long sys_read(struct proc *p, const uint64_t a[6])
 long sys_write(struct proc *p, const uint64_t a[6])
 {
 	int e = fd_check(p, a[0]);
-	long r = e ? e : io_range(p, (int)a[0], a[1], a[2], false);
-
-	return proc_check_epipe(p, r);
+	return e ? e : io_range(p, (int)a[0], a[1], a[2], false);
 }
 
 static long io_vec(struct proc *p, const uint64_t a[6], bool reading)
@@ -102,7 +100,7 @@ static long io_vec(struct proc *p, const uint64_t a[6], bool reading)
 }
 
 long sys_readv(struct proc *p, const uint64_t a[6]) { return io_vec(p, a, true); }
-long sys_writev(struct proc *p, const uint64_t a[6]) { return proc_check_epipe(p, io_vec(p, a, false)); }
+long sys_writev(struct proc *p, const uint64_t a[6]) { return io_vec(p, a, false); }
 
 long sys_close(struct proc *p, const uint64_t a[6])
 {
