@@ -1,6 +1,7 @@
 # vmm: `make` builds ./vmm; `make run` is the main job; `make check` runs
 # every test (unit tests twice: plain and under ASan/UBSan).
-# Sources are in src/: the name vmm belongs to the binary users run.
+# Sources are in src/LAYER/ (docs/design.md): the name vmm belongs to the
+# binary users run.
 
 CC := gcc
 BUILD := build
@@ -13,8 +14,9 @@ SAN_CFLAGS := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer -fsanitize=address,unde
 LIBS := -lelf -ljson-c -lpfm
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
-SRCS := $(wildcard src/*.c) $(wildcard src/*.S)
-LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+LAYERS := util guest kernel kvm counters vm report cli
+SRCS := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c) $(wildcard src/$(l)/*.S))
+LIB_SRCS := $(filter-out src/cli/main.c,$(SRCS))
 objs_of = $(patsubst %.S,$(1)/%.o,$(patsubst %.c,$(1)/%.o,$(2)))
 OBJS := $(call objs_of,$(BUILD),$(SRCS))
 LIB_OBJS := $(call objs_of,$(BUILD),$(LIB_SRCS))
@@ -34,7 +36,7 @@ TPAY_BINS := $(TPAY_NAMES:%=$(BUILD)/tests/payloads/%-glibc-static.elf) \
 	$(BUILD)/tests/payloads/memtest-glibc-static-pie.elf
 PAYLOAD_CFLAGS := -O2 -g -Wall -Wextra -Werror -static
 
-.PHONY: all deps run check unit unit-asan e2e test-payloads payloads clean
+.PHONY: all deps run check layers unit unit-asan e2e test-payloads payloads clean
 all: vmm
 
 deps:
@@ -103,7 +105,11 @@ unit-asan: $(SAN_UNIT_BINS)
 e2e: vmm $(BUILD)/asan/vmm test-payloads payloads $(E2E_BINS)
 	@scripts/run-tests.sh $(E2E_BINS)
 
-check: deps
+# The dependency rule between the layers of src/ (docs/design.md).
+layers:
+	@scripts/check-layers.py src
+
+check: deps layers
 	@$(MAKE) --no-print-directory -j$(NPROC) all test-payloads payloads $(UNIT_BINS) $(SAN_UNIT_BINS) \
 		$(E2E_BINS) $(BUILD)/asan/vmm
 	@scripts/run-tests.sh $(UNIT_BINS) $(SAN_UNIT_BINS) $(E2E_BINS)

@@ -2,8 +2,8 @@
  * point where the payload's own arguments begin. */
 #include <string.h>
 
-#include "config.h"
-#include "err.h"
+#include "vm/config.h"
+#include "util/err.h"
 #include "unit.h"
 
 static int parse(struct config *c, char **argv)

@@ -14,10 +14,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "counters.h"
-#include "err.h"
-#include "perf_events.h"
-#include "types.h"
+#include "counters/counters.h"
+#include "util/err.h"
+#include "counters/perf_events.h"
+#include "util/types.h"
 #include "unit.h"
 
 #define TOUCH_PAGES 2048

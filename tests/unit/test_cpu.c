@@ -1,7 +1,7 @@
 /* Hardware constants against the manuals (a typo in one of them is a guest
  * that triple-faults), and the stub lookup the run loop trusts. */
-#include "cpu.h"
-#include "sysarea.h"
+#include "kvm/cpu.h"
+#include "guest/sysarea.h"
 #include "unit.h"
 
 START_TEST(control_register_bits)
@@ -48,18 +48,18 @@ END_TEST
 
 START_TEST(stub_lookup)
 {
-	ck_assert_int_eq(cpu_stub_vector(KTEXT_VA), 0);
-	ck_assert_int_eq(cpu_stub_vector(KTEXT_VA + 14 * KTEXT_STUB_SIZE + 2), 14);
-	ck_assert_int_eq(cpu_stub_vector(KTEXT_VA + KTEXT_NSTUBS * KTEXT_STUB_SIZE), -1);
-	ck_assert_int_eq(cpu_stub_vector(KTEXT_VA - 1), -1);
-	ck_assert_int_eq(cpu_stub_vector(0x401000), -1);
-	ck_assert(cpu_is_syscall_stub(UTEXT_VA));
-	ck_assert(cpu_is_syscall_stub(UTEXT_VA + 2));
-	ck_assert(!cpu_is_syscall_stub(UTEXT_VA + 3));
-	ck_assert(!cpu_is_syscall_stub(0x401000));
+	ck_assert_int_eq(sysarea_stub_vector(KTEXT_VA), 0);
+	ck_assert_int_eq(sysarea_stub_vector(KTEXT_VA + 14 * KTEXT_STUB_SIZE + 2), 14);
+	ck_assert_int_eq(sysarea_stub_vector(KTEXT_VA + KTEXT_NSTUBS * KTEXT_STUB_SIZE), -1);
+	ck_assert_int_eq(sysarea_stub_vector(KTEXT_VA - 1), -1);
+	ck_assert_int_eq(sysarea_stub_vector(0x401000), -1);
+	ck_assert(sysarea_is_syscall_stub(UTEXT_VA));
+	ck_assert(sysarea_is_syscall_stub(UTEXT_VA + 2));
+	ck_assert(!sysarea_is_syscall_stub(UTEXT_VA + 3));
+	ck_assert(!sysarea_is_syscall_stub(0x401000));
 	/* The batch routine lies after the stubs, inside the text page. */
-	ck_assert(cpu_batch_entry() >= KTEXT_VA + KTEXT_NSTUBS * KTEXT_STUB_SIZE);
-	ck_assert(cpu_batch_entry() < KTEXT_VA + 4096);
+	ck_assert(sysarea_batch_entry() >= KTEXT_VA + KTEXT_NSTUBS * KTEXT_STUB_SIZE);
+	ck_assert(sysarea_batch_entry() < KTEXT_VA + 4096);
 }
 END_TEST
 

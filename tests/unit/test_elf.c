@@ -2,8 +2,8 @@
  * each mutation in bad_elves.h is refused with its own exact message, and
  * files that are not files (missing, a directory, a FIFO) fail cleanly. */
 #include "bad_elves.h"
-#include "elf.h"
-#include "err.h"
+#include "kernel/elf.h"
+#include "util/err.h"
 #include "unit.h"
 
 #include <dirent.h>

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "err.h"
-#include "event_names.h"
+#include "util/err.h"
+#include "counters/event_names.h"
 #include "unit.h"
 
 static const struct event_spec *find(const struct event_list *l, const char *name)

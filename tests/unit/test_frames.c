@@ -1,7 +1,7 @@
 /* Unit tests of the guest frame allocator: sizes, alignment, packing of
  * 4 KiB frames, reserve, accounting, and a randomized run against a model. */
-#include "err.h"
-#include "frames.h"
+#include "util/err.h"
+#include "guest/frames.h"
 #include "unit.h"
 
 #include <stdbool.h>

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "err.h"
-#include "info.h"
-#include "types.h"
+#include "util/err.h"
+#include "cli/info.h"
+#include "util/types.h"
 #include "unit.h"
 
 static json_object *get(json_object *o, const char *key)

@@ -10,9 +10,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "kvm_stats.h"
-#include "types.h"
+#include "util/err.h"
+#include "kvm/kvm_stats.h"
+#include "util/types.h"
 #include "unit.h"
 
 #define NAME_SIZE 48

@@ -1,8 +1,8 @@
 /* Unit tests of guest RAM: backing names, size checks, the checked gpa ->
  * host pointer, zeroing, THP and hugetlb mappings (the hugetlb pool is
  * filled and restored by the test itself, as root). */
-#include "err.h"
-#include "mem.h"
+#include "util/err.h"
+#include "guest/mem.h"
 #include "unit.h"
 
 #include <inttypes.h>

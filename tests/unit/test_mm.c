@@ -5,8 +5,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "err.h"
-#include "mm.h"
+#include "util/err.h"
+#include "kernel/mm.h"
 #include "unit.h"
 
 #define GUEST_RAM (64ull << 20)

@@ -2,8 +2,8 @@
  * memory, no KVM): walks, large pages, populate with fallbacks, splits,
  * unmap and protect, the recording of live-table updates, and a randomized
  * run against a per-page model. */
-#include "err.h"
-#include "paging.h"
+#include "util/err.h"
+#include "guest/paging.h"
 #include "unit.h"
 
 #include <inttypes.h>

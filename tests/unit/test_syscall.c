@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "syscall.h"
-#include "uaccess.h"
+#include "kernel/syscall.h"
+#include "guest/uaccess.h"
 #include "unit.h"
 
 #define GUEST_RAM (32ull << 20)

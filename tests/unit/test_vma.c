@@ -3,9 +3,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "err.h"
+#include "util/err.h"
 #include "unit.h"
-#include "vma.h"
+#include "kernel/vma.h"
 
 #define K4 0x1000ull
 #define RW (PROT_READ | PROT_WRITE)

@@ -1,0 +1,73 @@
+/* Counters per region of interest: hardware and software perf events,
+ * tracepoints and KVM's binary statistics, opened on the vCPU thread and
+ * read at region edges. A counter the host cannot provide is "not
+ * supported" with a reason, never 0. */
+#ifndef VMM_COUNTERS_H
+#define VMM_COUNTERS_H
+
+#include <stdio.h>
+
+#include "util/types.h"
+
+struct json_object;
+struct counters; /* opaque: see counters.c */
+
+/* Regions kept one by one; later ones still add to the total, and the
+ * output says how many were folded in that way. */
+#define COUNTERS_MAX_REGIONS 10000
+
+/* Parses the -e list (NULL or "": the default set, event_names.h) and opens
+ * every counter for the calling thread (the vCPU thread) and the given
+ * VM/vCPU fds (-1: none; their KVM statistics are then not supported).
+ * Counters start disabled. Unknown names are an error (-1, err) that lists
+ * what exists; a known event the host cannot count is not an error. */
+int counters_open(struct counters **out, const char *event_list, int vm_fd, int vcpu_fd);
+void counters_close(struct counters *c);
+
+/* Region edges. The run loop calls region_begin when the payload enables
+ * (prctl PR_TASK_PERF_EVENTS_ENABLE) and region_end when it disables; if the
+ * payload never marks a region, the whole run is one region. As with perf,
+ * a begin inside a region and an end outside one change nothing (return 0).
+ * begin reads KVM statistics and perf counts, then enables the perf groups;
+ * end disables them first, then reads, so the reads stay outside the
+ * counted window. The wall time is CLOCK_MONOTONIC between the two. */
+int counters_region_begin(struct counters *c);
+int counters_region_end(struct counters *c);
+bool counters_in_region(const struct counters *c);
+/* Regions ended so far, including any beyond COUNTERS_MAX_REGIONS. */
+size_t counters_region_count(const struct counters *c);
+/* Forgets every region ended so far and their part of the total: the run
+ * loop's implicit whole-run region, once the payload marks its own. A
+ * region in progress is not touched. */
+void counters_discard_regions(struct counters *c);
+
+/* The total over all regions of one counter, by its name in the -e list
+ * (a scaled estimate where the PMU multiplexed it; for an instant or peak
+ * KVM statistic, its value at the end of the last region). Errors:
+ * "counters: cycles:G: not supported: <reason>", "counters: pages_3m: no
+ * such counter", "counters: cycles: not counted (never on the PMU)",
+ * "counters: cycles: no region ended yet". */
+int counters_total_value(const struct counters *c, const char *name, uint64_t *val);
+
+/* Output at the end of the run. The table looks like perf stat's: one
+ * block per region and, with more than one region, a total; value with
+ * thousands separators, unit, name, a derived figure (misses per 1000
+ * instructions, IPC, rate per second, CPUs utilized) and the share of time
+ * counted when the PMU multiplexed; unsupported rows print
+ * "<not supported>" and the reason. */
+void counters_print_table(const struct counters *c, FILE *f);
+/* perf stat -x SEP, with the region in front and a note at the end:
+ *   region SEP value SEP unit SEP name SEP run-time-ns SEP percent SEP note
+ * region is 0, 1, ... or "total"; value "<not supported>" (reason in note)
+ * or "<not counted>"; run-time is the time on the PMU for perf events and
+ * the region's wall time for KVM statistics. Separator characters in a
+ * note are replaced by blanks. */
+void counters_print_csv(const struct counters *c, FILE *f, const char *sep);
+/* Adds "regions": [{"index", "wall_ns", "counters": {NAME: {...}}}] and
+ * "total": {"regions", "regions_folded", "wall_ns", "counters"} to root. A
+ * counter is {"supported": true, "value", "unit", "source", "scaled",
+ * "running_pct"[, "raw"][, "type"][, "note"]}, or {"supported": true,
+ * "counted": false, "value": null}, or {"supported": false, "reason"}. */
+void counters_add_json(const struct counters *c, struct json_object *root);
+
+#endif

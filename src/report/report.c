@@ -1,0 +1,185 @@
+/* The run report in text and JSON (json-c). KVM's pages_4k/2m/1g are the
+ * proof of what the host dimension got; the table summary is the proof of
+ * the guest dimension. Unknown values are labelled, never printed as 0. */
+#include "report/report.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/err.h"
+
+static const char *report_end_name(enum run_end e)
+{
+	switch (e) {
+	case RUN_EXITED: return "exited";
+	case RUN_SIGNALED: return "signaled";
+	case RUN_TIMEOUT: return "timeout";
+	default: return "vmm-error";
+	}
+}
+
+static double ms(uint64_t ns) { return (double)ns / 1e6; }
+
+void report_print(const struct vm *vm, FILE *f)
+{
+	const struct pt_summary *s = &vm->pt.sum;
+	const struct pt_tlb_stats *t = &vm->pt.tlb;
+	const struct config *c = vm->cfg;
+	const struct kvm_pages *k = &vm->kvm_pages;
+
+	fprintf(f, "\nvmm report: %s\n", c->payload);
+	fprintf(f, "  config        mem %lluM, backing %s%s, guest pages %s\n",
+		(unsigned long long)(c->mem_bytes >> 20), mem_backing_name(c->backing),
+		c->prealloc ? " (prealloc)" : "", guest_page_policy_name(c->guest_pages));
+	fprintf(f, "  kvm paging    %s (%s)\n", kvm_paging_mode_name(vm->paging.mode),
+		vm->paging.detail);
+	fprintf(f, "  guest tables  %llu PML4 + %llu PDPT + %llu PD + %llu PT pages = %llu KiB\n",
+		(unsigned long long)s->tables[PT_LEVEL_PML4], (unsigned long long)s->tables[PT_LEVEL_PDPT],
+		(unsigned long long)s->tables[PT_LEVEL_PD], (unsigned long long)s->tables[PT_LEVEL_PT],
+		(unsigned long long)(s->bytes_tables >> 10));
+	fprintf(f, "  guest leaves  payload peak %llu x 4K, %llu x 2M, %llu x 1G; at exit %llu, %llu, %llu;"
+		   " vmm %llu x 4K\n",
+		(unsigned long long)vm->leaves_peak[PS_4K], (unsigned long long)vm->leaves_peak[PS_2M],
+		(unsigned long long)vm->leaves_peak[PS_1G], (unsigned long long)s->leaves[PS_4K],
+		(unsigned long long)s->leaves[PS_2M], (unsigned long long)s->leaves[PS_1G],
+		(unsigned long long)s->kernel_leaves);
+	fprintf(f, "  large pages   %llu wanted but not available (smaller pages used), %llu made by "
+		   "madvise\n",
+		(unsigned long long)vm->mm.stats.fallback_small,
+		(unsigned long long)vm->mm.stats.promoted_2m);
+	if (k->known)
+		fprintf(f, "  kvm mapped    peak pages_4k %llu, pages_2m %llu, pages_1g %llu; "
+			   "at exit %llu, %llu, %llu\n",
+			(unsigned long long)k->peak[PS_4K], (unsigned long long)k->peak[PS_2M],
+			(unsigned long long)k->peak[PS_1G], (unsigned long long)k->last[PS_4K],
+			(unsigned long long)k->last[PS_2M], (unsigned long long)k->last[PS_1G]);
+	else
+		fprintf(f, "  kvm mapped    unknown (%s)\n", k->error);
+	fprintf(f, "  tlb flushes   %llu full, %llu single-page (--tlb-flush %s); %llu table updates, "
+		   "%llu guest stores\n",
+		(unsigned long long)t->flush_all, (unsigned long long)t->invlpg,
+		tlb_flush_policy_name(c->tlb_flush),
+		(unsigned long long)t->updates, (unsigned long long)t->stores);
+	fprintf(f, "  exits         %llu (%llu syscalls, %llu exceptions of which %llu spurious #PF, "
+		   "%llu batch runs)\n",
+		(unsigned long long)vm->stats.exits, (unsigned long long)vm->stats.syscall_exits,
+		(unsigned long long)vm->stats.exception_exits,
+		(unsigned long long)vm->stats.spurious_faults, (unsigned long long)vm->stats.pt_updates);
+	fprintf(f, "  time          setup %.3f ms, run %.3f ms\n", ms(vm->stats.setup_ns),
+		ms(vm->stats.run_ns));
+	fprintf(f, "  end           %s, exit status %d\n", report_end_name(vm->end), vm_exit_status(vm));
+}
+
+static json_object *json_u64(uint64_t v) { return json_object_new_uint64(v); }
+
+static json_object *report_json_config(const struct config *c)
+{
+	json_object *o = json_object_new_object(), *args = json_object_new_array();
+	int i;
+
+	json_object_object_add(o, "payload", json_object_new_string(c->payload));
+	for (i = 1; i < c->payload_argc; i++)
+		json_object_array_add(args, json_object_new_string(c->payload_argv[i]));
+	json_object_object_add(o, "args", args);
+	json_object_object_add(o, "mem_bytes", json_u64(c->mem_bytes));
+	json_object_object_add(o, "backing", json_object_new_string(mem_backing_name(c->backing)));
+	json_object_object_add(o, "guest_pages",
+			       json_object_new_string(guest_page_policy_name(c->guest_pages)));
+	json_object_object_add(o, "prealloc", json_object_new_boolean(c->prealloc));
+	json_object_object_add(o, "tlb_flush", json_object_new_string(tlb_flush_policy_name(c->tlb_flush)));
+	return o;
+}
+
+static json_object *report_json_sizes(const uint64_t *v)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "4k", json_u64(v[PS_4K]));
+	json_object_object_add(o, "2m", json_u64(v[PS_2M]));
+	json_object_object_add(o, "1g", json_u64(v[PS_1G]));
+	return o;
+}
+
+static json_object *report_json_tables(const struct vm *vm)
+{
+	const struct pt_summary *s = &vm->pt.sum;
+	json_object *o = json_object_new_object(), *lv = json_object_new_object();
+
+	json_object_object_add(lv, "pml4", json_u64(s->tables[PT_LEVEL_PML4]));
+	json_object_object_add(lv, "pdpt", json_u64(s->tables[PT_LEVEL_PDPT]));
+	json_object_object_add(lv, "pd", json_u64(s->tables[PT_LEVEL_PD]));
+	json_object_object_add(lv, "pt", json_u64(s->tables[PT_LEVEL_PT]));
+	json_object_object_add(o, "table_pages", lv);
+	json_object_object_add(o, "table_bytes", json_u64(s->bytes_tables));
+	json_object_object_add(o, "payload_leaves", report_json_sizes(vm->leaves_peak));
+	json_object_object_add(o, "payload_leaves_at_exit", report_json_sizes(s->leaves));
+	json_object_object_add(o, "vmm_leaves_4k", json_u64(s->kernel_leaves));
+	json_object_object_add(o, "large_page_fallbacks", json_u64(vm->mm.stats.fallback_small));
+	json_object_object_add(o, "promoted_2m", json_u64(vm->mm.stats.promoted_2m));
+	return o;
+}
+
+/* {"pages_4k": peak, ..., "at_exit": {"pages_4k": last, ...}, "samples": n} */
+static json_object *report_json_kvm_pages(const struct kvm_pages *k)
+{
+	json_object *o = json_object_new_object(), *end;
+	int i;
+
+	if (!k->known) {
+		json_object_object_add(o, "supported", json_object_new_boolean(false));
+		json_object_object_add(o, "reason", json_object_new_string(k->error));
+		return o;
+	}
+	end = json_object_new_object();
+	for (i = 0; i < PS_COUNT; i++) {
+		json_object_object_add(o, kvm_pages_stat_name[i], json_u64(k->peak[i]));
+		json_object_object_add(end, kvm_pages_stat_name[i], json_u64(k->last[i]));
+	}
+	json_object_object_add(o, "at_exit", end);
+	json_object_object_add(o, "samples", json_u64(k->samples));
+	return o;
+}
+
+static json_object *report_json_run(const struct vm *vm)
+{
+	const struct pt_tlb_stats *t = &vm->pt.tlb;
+	json_object *o = json_object_new_object(), *tlb = json_object_new_object();
+
+	json_object_object_add(tlb, "full_flushes", json_u64(t->flush_all));
+	json_object_object_add(tlb, "single_page", json_u64(t->invlpg));
+	json_object_object_add(tlb, "table_updates", json_u64(t->updates));
+	json_object_object_add(tlb, "guest_stores", json_u64(t->stores));
+	json_object_object_add(o, "tlb_invalidations", tlb);
+	json_object_object_add(o, "exits", json_u64(vm->stats.exits));
+	json_object_object_add(o, "syscalls", json_u64(vm->stats.syscall_exits));
+	json_object_object_add(o, "exceptions", json_u64(vm->stats.exception_exits));
+	json_object_object_add(o, "spurious_page_faults", json_u64(vm->stats.spurious_faults));
+	json_object_object_add(o, "batch_runs", json_u64(vm->stats.pt_updates));
+	json_object_object_add(o, "setup_ns", json_u64(vm->stats.setup_ns));
+	json_object_object_add(o, "run_ns", json_u64(vm->stats.run_ns));
+	json_object_object_add(o, "end", json_object_new_string(report_end_name(vm->end)));
+	json_object_object_add(o, "exit_status", json_object_new_int(vm_exit_status(vm)));
+	return o;
+}
+
+int report_write_json(const struct vm *vm, const char *path)
+{
+	json_object *root = json_object_new_object(), *paging = json_object_new_object();
+	int ret = 0;
+
+	json_object_object_add(root, "config", report_json_config(vm->cfg));
+	json_object_object_add(paging, "mode", json_object_new_string(kvm_paging_mode_name(vm->paging.mode)));
+	json_object_object_add(paging, "detail", json_object_new_string(vm->paging.detail));
+	json_object_object_add(root, "kvm_paging", paging);
+	json_object_object_add(root, "guest_tables", report_json_tables(vm));
+	json_object_object_add(root, "kvm_pages", report_json_kvm_pages(&vm->kvm_pages));
+	json_object_object_add(root, "run", report_json_run(vm));
+	if (vm->counters)
+		counters_add_json(vm->counters, root);
+	if (json_object_to_file_ext(path, root, JSON_C_TO_STRING_PRETTY) < 0)
+		ret = err_set("report: %s: %s", path, strerror(errno));
+	json_object_put(root);
+	return ret;
+}

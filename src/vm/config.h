@@ -1,0 +1,48 @@
+/* Command line of `vmm run`: every option, its default, and all validation
+ * that does not need KVM, in one place. */
+#ifndef VMM_CONFIG_H
+#define VMM_CONFIG_H
+
+#include <stdio.h>
+
+#include "guest/mem.h"
+#include "kernel/mm.h"
+
+#define CONFIG_DEFAULT_MEM (1ull << 30)
+
+/* How page-table updates invalidate the guest TLB. */
+enum tlb_flush_policy {
+	TLB_FLUSH_AUTO, /* invlpg per page up to 33 pages, then a full flush (Linux) */
+	TLB_FLUSH_FULL, /* always a full flush (CR3 reload) */
+	TLB_FLUSH_PAGE, /* always invlpg per page, however many */
+};
+const char *tlb_flush_policy_name(enum tlb_flush_policy p);
+
+struct config {
+	uint64_t mem_bytes;
+	enum mem_backing backing;
+	enum guest_page_policy guest_pages;
+	bool prealloc;
+	enum tlb_flush_policy tlb_flush; /* --tlb-flush */
+	double timeout_s;        /* 0: none */
+	bool stats;              /* report on stderr */
+	const char *json_path;   /* --json FILE */
+	const char *events;      /* -e LIST, NULL: default set */
+	const char *csv_sep;     /* -x SEP */
+	bool no_counters;        /* --no-counters */
+	const char *perf_control; /* --perf-control fifo:CTL[,ACK] | fd:N[,M] */
+	const char *payload;
+	int payload_argc;        /* payload + its arguments */
+	char **payload_argv;
+	bool help;
+};
+
+/* Parses `vmm run` arguments (argv[0] is "run"). -1 with err set on bad
+ * input; help is set (and 0 returned) for --help. */
+int config_parse(struct config *c, int argc, char **argv);
+void config_usage(FILE *f);
+
+/* "1G", "512M", "4096K", "8192": bytes, overflow-checked. */
+int config_parse_size(const char *s, uint64_t *out);
+
+#endif

@@ -1,0 +1,131 @@
+/* Building the guest for one payload: KVM, guest RAM, frames, page tables,
+ * system area, ELF image, stack, vCPU, counters. Each step returns an error
+ * that names itself; vm_setup maps it to the exit status. */
+#include "vm/vm.h"
+
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kvm/cpu.h"
+#include "util/err.h"
+#include "guest/sysarea.h"
+
+extern char **environ;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* 1 GiB guest pages need CPUID.80000001H:EDX.Page1GB (SDM 3A 4.1.4). */
+static bool vm_has_1g_pages(const struct kvm *k)
+{
+	const struct kvm_cpuid_entry2 *e = kvm_cpuid_find(k, 0x80000001, 0);
+
+	return e && (e->edx & (1u << 26));
+}
+
+static int vm_memory(struct vm *vm)
+{
+	const struct config *c = vm->cfg;
+
+	if (mem_create(&vm->mem, c->mem_bytes, c->backing, c->prealloc) < 0)
+		return -1;
+	if (kvm_set_memory(&vm->kvm, &vm->mem) < 0)
+		return -1;
+	if (frames_init(&vm->frames, vm->mem.size) < 0 ||
+	    frames_reserve(&vm->frames, 0, SYS_AREA_END) < 0 ||
+	    pt_init(&vm->pt, &vm->mem, &vm->frames) < 0 || sysarea_build(&vm->mem, &vm->pt) < 0)
+		return -1;
+	mm_init(&vm->mm, &vm->pt, c->guest_pages);
+	vm->pt.invlpg_ceiling = c->tlb_flush == TLB_FLUSH_FULL	  ? 0
+				: c->tlb_flush == TLB_FLUSH_PAGE ? SIZE_MAX
+								 : PT_INVLPG_CEILING;
+	return 0;
+}
+
+static int vm_load(struct vm *vm)
+{
+	const struct kvm_cpuid_entry2 *leaf1 = kvm_cpuid_find(&vm->kvm, 1, 0);
+	struct loader_args a = {
+	    .argc = vm->cfg->payload_argc,
+	    .argv = vm->cfg->payload_argv,
+	    .envp = environ,
+	    .execfn = vm->cfg->payload,
+	    .hwcap = leaf1 ? leaf1->edx : 0,
+	};
+
+	if (loader_load(&vm->mm, &vm->elf, &a, &vm->load) < 0)
+		return err_wrap("vm: loading into %lluM of guest RAM (--mem)",
+				(unsigned long long)(vm->mem.size >> 20));
+	/* Everything so far was written before the guest ever ran: no table
+	 * can be shadowed yet, so the host writes stand as they are. */
+	return pt_commit(&vm->pt, NULL, NULL);
+}
+
+int vm_setup(struct vm *vm, const struct config *cfg)
+{
+	uint64_t t0 = now_ns();
+	int r;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = cfg;
+	vm->kvm.sys_fd = vm->kvm.vm_fd = vm->kvm.vcpu_fd = -1;
+	vm->kvm_pages.stats.fd = -1;
+	vm->perf_ctl.ctl_fd = vm->perf_ctl.ack_fd = -1;
+	kvm_detect_paging(&vm->paging);
+
+	r = elf_open(&vm->elf, cfg->payload);
+	if (r == ELF_ERR_NOENT)
+		return EXIT_NOENT;
+	if (r < 0)
+		return EXIT_NOEXEC;
+	if (kvm_open(&vm->kvm) < 0 || kvm_create_vm(&vm->kvm) < 0)
+		return EXIT_VMM;
+	if (cfg->guest_pages == GUEST_PAGES_1G && !vm_has_1g_pages(&vm->kvm)) {
+		err_set("config: --guest-pages 1g: this host's KVM offers no 1 GiB guest pages "
+			"(CPUID Page1GB/pdpe1gb missing); use 2m");
+		return EXIT_VMM;
+	}
+	if (vm_memory(vm) < 0 || vm_load(vm) < 0)
+		return EXIT_VMM;
+	if (kvm_create_vcpu(&vm->kvm) < 0 ||
+	    cpu_vcpu_init(&vm->kvm, vm->pt.root, vm->load.entry, vm->load.sp) < 0)
+		return EXIT_VMM;
+	proc_init(&vm->proc, &vm->mm, vm->mem.size);
+	if (!cfg->no_counters &&
+	    counters_open(&vm->counters, cfg->events, vm->kvm.vm_fd, vm->kvm.vcpu_fd) < 0)
+		return EXIT_VMM;
+	if (cfg->perf_control && perf_control_open(&vm->perf_ctl, cfg->perf_control) < 0)
+		return EXIT_VMM;
+	vm->stats.setup_ns = now_ns() - t0;
+	return 0;
+}
+
+int vm_exit_status(const struct vm *vm)
+{
+	switch (vm->end) {
+	case RUN_EXITED: return vm->status;
+	case RUN_SIGNALED: return 128 + vm->status;
+	case RUN_TIMEOUT: return EXIT_TIMEOUT;
+	default: return EXIT_VMM;
+	}
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (vm->counters)
+		counters_close(vm->counters);
+	kvm_pages_close(&vm->kvm_pages);
+	perf_control_close(&vm->perf_ctl);
+	mm_destroy(&vm->mm);
+	pt_destroy(&vm->pt);
+	frames_destroy(&vm->frames);
+	kvm_close(&vm->kvm);
+	mem_destroy(&vm->mem);
+	elf_close(&vm->elf);
+}
