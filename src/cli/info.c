@@ -13,12 +13,12 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "util/err.h"
 #include "counters/event_names.h"
+#include "counters/perf_events.h"
 #include "kvm/kvm.h"
 #include "kvm/kvm_stats.h"
+#include "util/err.h"
 #include "util/sysfs.h"
-#include "counters/perf_events.h"
 
 #define HUGEPAGES_DIR "/sys/kernel/mm/hugepages"
 #define THP_DIR "/sys/kernel/mm/transparent_hugepage"

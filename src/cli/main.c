@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util/err.h"
 #include "cli/info.h"
 #include "report/report.h"
+#include "util/err.h"
 #include "vm/vm.h"
 
 static void usage(FILE *f)

@@ -9,10 +9,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "util/err.h"
 #include "counters/event_names.h"
-#include "kvm/kvm_stats.h"
 #include "counters/perf_events.h"
+#include "kvm/kvm_stats.h"
+#include "util/err.h"
 #include "util/types.h"
 
 #define REASON_MAX PERF_REASON_MAX

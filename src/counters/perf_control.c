@@ -44,7 +44,9 @@ int perf_control_open(struct perf_control *pc, const char *spec)
 	pc->enabled = false;
 	pc->commands = 0;
 	if (!fifo && strncmp(spec, "fd:", 3) != 0)
-		return err_set("perf-control: '%s': use fifo:CTL[,ACK] or fd:N[,M] as perf stat --control", spec);
+		return err_set(
+		    "perf-control: '%s': use fifo:CTL[,ACK] or fd:N[,M] as perf stat --control",
+		    spec);
 	if (strlen(spec) >= sizeof(buf))
 		return err_set("perf-control: spec too long");
 	strcpy(buf, spec + (fifo ? 5 : 3));
@@ -70,7 +72,8 @@ static int pc_wait_ack(struct perf_control *pc)
 		return err_set("perf-control: no ack from perf within %d ms", PERF_ACK_TIMEOUT_MS);
 	n = read(pc->ack_fd, buf, sizeof(buf) - 1);
 	if (n <= 0)
-		return err_set("perf-control: reading the ack: %s", n < 0 ? strerror(errno) : "closed");
+		return err_set("perf-control: reading the ack: %s",
+			       n < 0 ? strerror(errno) : "closed");
 	buf[n] = '\0';
 	if (strncmp(buf, "ack", 3) != 0)
 		return err_set("perf-control: unexpected answer '%s'", buf);
@@ -85,7 +88,8 @@ int perf_control_set(struct perf_control *pc, bool enable)
 	if (pc->ctl_fd < 0 || pc->enabled == enable)
 		return 0;
 	if (write(pc->ctl_fd, cmd, len) != (ssize_t)len)
-		return err_set("perf-control: writing '%.*s': %s", (int)len - 1, cmd, strerror(errno));
+		return err_set("perf-control: writing '%.*s': %s", (int)len - 1, cmd,
+			       strerror(errno));
 	pc->enabled = enable;
 	pc->commands++;
 	return pc->ack_fd >= 0 ? pc_wait_ack(pc) : 0;

@@ -10,7 +10,7 @@
 struct perf_control {
 	int ctl_fd, ack_fd; /* -1 when unused */
 	bool enabled;
-	uint64_t commands;  /* enable/disable commands sent */
+	uint64_t commands; /* enable/disable commands sent */
 };
 
 /* spec is perf's syntax: "fifo:CTL[,ACK]" or "fd:N[,M]". */

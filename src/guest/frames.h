@@ -9,9 +9,9 @@
 #include "util/types.h"
 
 struct frames {
-	uint64_t nframes;     /* 4 KiB frames in guest RAM */
+	uint64_t nframes; /* 4 KiB frames in guest RAM */
 	uint64_t nfree;
-	uint64_t *used;       /* bitmap, one bit per 4 KiB frame */
+	uint64_t *used;	      /* bitmap, one bit per 4 KiB frame */
 	uint16_t *used_in_2m; /* used frames in each 2 MiB block, 0..512 */
 	uint64_t next_small;  /* where the next 4 KiB search starts */
 	uint64_t npartial;    /* 2 MiB blocks with 0 < used < 512: skip the search when 0 */

@@ -7,17 +7,17 @@
 #include "util/types.h"
 
 enum mem_backing {
-	MEM_BACKING_ANON,       /* anonymous 4 KiB pages, MADV_NOHUGEPAGE */
-	MEM_BACKING_THP,        /* anonymous, 2 MiB aligned, MADV_HUGEPAGE */
+	MEM_BACKING_ANON,	/* anonymous 4 KiB pages, MADV_NOHUGEPAGE */
+	MEM_BACKING_THP,	/* anonymous, 2 MiB aligned, MADV_HUGEPAGE */
 	MEM_BACKING_HUGETLB_2M, /* MAP_HUGETLB | MAP_HUGE_2MB */
 	MEM_BACKING_HUGETLB_1G, /* MAP_HUGETLB | MAP_HUGE_1GB */
 };
 
 struct guest_mem {
-	uint8_t *host;     /* guest physical 0 in the VMM's address space */
-	uint64_t size;     /* bytes of guest RAM */
+	uint8_t *host; /* guest physical 0 in the VMM's address space */
+	uint64_t size; /* bytes of guest RAM */
 	enum mem_backing backing;
-	void *map_base;    /* what munmap needs (host may be aligned inside it) */
+	void *map_base; /* what munmap needs (host may be aligned inside it) */
 	size_t map_len;
 };
 

@@ -62,20 +62,20 @@ struct pt_freed {
 struct pt_update {
 	struct pt_store *stores;
 	size_t nstores, cap_stores;
-	gva_t *invlpg;     /* one address per leaf page changed or removed */
+	gva_t *invlpg; /* one address per leaf page changed or removed */
 	size_t ninvlpg, cap_invlpg;
-	bool flush_all;    /* set when ninvlpg would exceed PT_INVLPG_CEILING;
-			    * invlpg is then emptied: a CR3 reload covers it */
+	bool flush_all;		/* set when ninvlpg would exceed PT_INVLPG_CEILING;
+				 * invlpg is then emptied: a CR3 reload covers it */
 	struct pt_freed *freed; /* frames to zero and free after the guest applied */
 	size_t nfreed, cap_freed;
 };
 
 /* What the tables hold, for the report. */
 struct pt_summary {
-	uint64_t tables[4];        /* table pages per level (index enum pt_level) */
+	uint64_t tables[4];	   /* table pages per level (index enum pt_level) */
 	uint64_t leaves[PS_COUNT]; /* payload (user) leaf pages, per page size */
-	uint64_t kernel_leaves;    /* 4 KiB leaves of the VMM's own mappings */
-	uint64_t bytes_tables;     /* guest memory used by table pages */
+	uint64_t kernel_leaves;	   /* 4 KiB leaves of the VMM's own mappings */
+	uint64_t bytes_tables;	   /* guest memory used by table pages */
 	/* Places where pt_populate could use a large page (alignment and
 	 * length allowed it) but found no free frame of that size and used
 	 * smaller pages instead: one per such place. */
@@ -84,20 +84,20 @@ struct pt_summary {
 
 /* TLB invalidations performed by committed updates. */
 struct pt_tlb_stats {
-	uint64_t flush_all;     /* full flushes (CR3 reloads) */
-	uint64_t invlpg;        /* single-page invalidations executed */
-	uint64_t updates;       /* commits that needed the guest at all */
-	uint64_t stores;        /* live entries the guest stored */
+	uint64_t flush_all; /* full flushes (CR3 reloads) */
+	uint64_t invlpg;    /* single-page invalidations executed */
+	uint64_t updates;   /* commits that needed the guest at all */
+	uint64_t stores;    /* live entries the guest stored */
 };
 
 struct page_tables {
 	struct guest_mem *mem;
 	struct frames *frames;
-	gpa_t root;          /* PML4 */
-	bool live;           /* the guest has run: tables may be shadowed */
+	gpa_t root;	       /* PML4 */
+	bool live;	       /* the guest has run: tables may be shadowed */
 	size_t invlpg_ceiling; /* pages above which an update flushes everything */
-	uint64_t *fresh;     /* bitmap per frame: table allocated this update */
-	gpa_t *fresh_list;   /* the frames set in `fresh`, so commit clears only those */
+	uint64_t *fresh;       /* bitmap per frame: table allocated this update */
+	gpa_t *fresh_list;     /* the frames set in `fresh`, so commit clears only those */
 	size_t nfresh, cap_fresh;
 	struct pt_update upd;
 	struct pt_summary sum;
@@ -139,17 +139,18 @@ int pt_split(struct page_tables *pt, gva_t va, uint64_t len);
  * frees the deferred frames and makes fresh tables live. apply returns 0 on
  * success. With apply == NULL the update is taken as applied (unit tests,
  * and everything before the first KVM_RUN). */
-int pt_commit(struct page_tables *pt, int (*apply)(void *ctx, const struct pt_update *u), void *ctx);
+int pt_commit(struct page_tables *pt, int (*apply)(void *ctx, const struct pt_update *u),
+	      void *ctx);
 
 /* One walk of va through the tables, for fault reports and translation. */
 struct pt_walk {
-	int levels;               /* entries read, 1..4 */
-	gpa_t entry_gpa[4];       /* [0] = PML4 entry, [1] = PDPTE, ... */
+	int levels;	    /* entries read, 1..4 */
+	gpa_t entry_gpa[4]; /* [0] = PML4 entry, [1] = PDPTE, ... */
 	uint64_t entry[4];
-	bool mapped;              /* reached a present leaf */
-	enum page_size size;      /* of that leaf */
-	gpa_t gpa;                /* va translated */
-	uint64_t leaf;            /* the leaf entry */
+	bool mapped;	     /* reached a present leaf */
+	enum page_size size; /* of that leaf */
+	gpa_t gpa;	     /* va translated */
+	uint64_t leaf;	     /* the leaf entry */
 };
 void pt_walk(const struct page_tables *pt, gva_t va, struct pt_walk *w);
 /* Writes the walk as lines "  PML4E[255] @gpa 0x... = 0x... (P RW US)". */

@@ -16,7 +16,10 @@ _Static_assert(sizeof(struct tss64) == 104, "TSS layout");
 _Static_assert(SYS_TSS_OFFSET + sizeof(struct tss64) + IOBITMAP_BYTES <= 0x1000, "TSS fits");
 _Static_assert(sizeof(struct idt_gate) == 16, "IDT gate layout");
 
-static gva_t direct(gpa_t gpa) { return DIRECT_MAP_VA + gpa; }
+static gva_t direct(gpa_t gpa)
+{
+	return DIRECT_MAP_VA + gpa;
+}
 
 static void gdt_build(uint64_t *gdt)
 {
@@ -72,7 +75,8 @@ static void idt_build(struct idt_gate *idt)
 int sysarea_build(struct guest_mem *mem, struct page_tables *pt)
 {
 	uint64_t *gdt = mem_ptr(mem, SYS_GDT_GPA, GDT_ENTRIES * 8);
-	struct tss64 *tss = mem_ptr(mem, SYS_GDT_GPA + SYS_TSS_OFFSET, sizeof(*tss) + IOBITMAP_BYTES);
+	struct tss64 *tss =
+	    mem_ptr(mem, SYS_GDT_GPA + SYS_TSS_OFFSET, sizeof(*tss) + IOBITMAP_BYTES);
 	struct idt_gate *idt = mem_ptr(mem, SYS_IDT_GPA, IDT_VECTORS * sizeof(*idt));
 	uint8_t *ktext = mem_ptr(mem, SYS_KTEXT_GPA, SZ_4K);
 	uint8_t *utext = mem_ptr(mem, SYS_UTEXT_GPA, SZ_4K);
@@ -92,7 +96,10 @@ int sysarea_build(struct guest_mem *mem, struct page_tables *pt)
 	return 0;
 }
 
-gva_t sysarea_batch_entry(void) { return KTEXT_VA + (uint64_t)(ktext_batch - ktext_start); }
+gva_t sysarea_batch_entry(void)
+{
+	return KTEXT_VA + (uint64_t)(ktext_batch - ktext_start);
+}
 
 int sysarea_stub_vector(gva_t rip)
 {

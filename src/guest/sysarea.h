@@ -13,17 +13,17 @@
 #define KTEXT_NSTUBS 33 /* vectors 0..31, then one for all others */
 
 /* Guest physical layout of the system area (reserved from the frames). */
-#define SYS_GDT_GPA 0x1000     /* GDT, TSS at +0x800 */
+#define SYS_GDT_GPA 0x1000 /* GDT, TSS at +0x800 */
 #define SYS_TSS_OFFSET 0x800
 #define SYS_IDT_GPA 0x2000
 #define SYS_KTEXT_GPA 0x3000
 #define SYS_UTEXT_GPA 0x4000
 #define SYS_IST_STACK_GPA 0x5000 /* one page, for #DF/#NMI/#MC */
-#define SYS_KSTACK_GPA 0x6000    /* two pages, RSP0 at the top */
+#define SYS_KSTACK_GPA 0x6000	 /* two pages, RSP0 at the top */
 #define SYS_KSTACK_TOP_GPA 0x8000
-#define SYS_BATCH_GPA 0x8000     /* page-table stores: 16 bytes each */
+#define SYS_BATCH_GPA 0x8000 /* page-table stores: 16 bytes each */
 #define SYS_BATCH_BYTES 0x10000
-#define SYS_INVLPG_GPA 0x18000   /* invlpg addresses: 8 bytes each */
+#define SYS_INVLPG_GPA 0x18000 /* invlpg addresses: 8 bytes each */
 #define SYS_INVLPG_BYTES 0x1000
 #define SYS_AREA_END 0x19000
 

@@ -45,11 +45,11 @@
 
 /* GDT descriptors, SDM Vol. 3A 3.4.5: flat 4 GiB limit, G=1. */
 #define GDT_KERNEL_CODE64 0x00af9a000000ffffull /* L=1, DPL0, execute/read */
-#define GDT_KERNEL_DATA 0x00cf92000000ffffull   /* DPL0, read/write */
-#define GDT_USER_CODE32 0x00cffa000000ffffull   /* DPL3, compat mode, unused */
-#define GDT_USER_DATA 0x00cff2000000ffffull     /* DPL3, read/write */
-#define GDT_USER_CODE64 0x00affa000000ffffull   /* L=1, DPL3, execute/read */
-#define GDT_ENTRIES 8                           /* TSS takes the last two */
+#define GDT_KERNEL_DATA 0x00cf92000000ffffull	/* DPL0, read/write */
+#define GDT_USER_CODE32 0x00cffa000000ffffull	/* DPL3, compat mode, unused */
+#define GDT_USER_DATA 0x00cff2000000ffffull	/* DPL3, read/write */
+#define GDT_USER_CODE64 0x00affa000000ffffull	/* L=1, DPL3, execute/read */
+#define GDT_ENTRIES 8				/* TSS takes the last two */
 
 /* Segment types, SDM Vol. 3A 3.4.5.1 and 3.5. */
 #define SEG_TYPE_CODE_XRA 0xb /* execute/read, accessed */
@@ -57,9 +57,27 @@
 #define SEG_TYPE_TSS64_BUSY 0xb
 
 /* Exception vectors, SDM Vol. 3A table 6-1. */
-enum { VEC_DE = 0, VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_OF = 4, VEC_BR = 5, VEC_UD = 6,
-       VEC_NM = 7, VEC_DF = 8, VEC_TS = 10, VEC_NP = 11, VEC_SS = 12, VEC_GP = 13, VEC_PF = 14,
-       VEC_MF = 16, VEC_AC = 17, VEC_MC = 18, VEC_XM = 19, VEC_CP = 21 };
+enum {
+	VEC_DE = 0,
+	VEC_DB = 1,
+	VEC_NMI = 2,
+	VEC_BP = 3,
+	VEC_OF = 4,
+	VEC_BR = 5,
+	VEC_UD = 6,
+	VEC_NM = 7,
+	VEC_DF = 8,
+	VEC_TS = 10,
+	VEC_NP = 11,
+	VEC_SS = 12,
+	VEC_GP = 13,
+	VEC_PF = 14,
+	VEC_MF = 16,
+	VEC_AC = 17,
+	VEC_MC = 18,
+	VEC_XM = 19,
+	VEC_CP = 21
+};
 
 /* #PF error code bits, SDM Vol. 3A 4.7. */
 #define PF_PRESENT (1u << 0)
@@ -99,6 +117,5 @@ struct idt_gate {
 #define IOBITMAP_PORTS 256
 #define IOBITMAP_BYTES (IOBITMAP_PORTS / 8 + 1) /* + the required 0xff byte */
 #define TSS_LIMIT (sizeof(struct tss64) + IOBITMAP_BYTES - 1)
-
 
 #endif

@@ -25,24 +25,24 @@
 #define ELF_ERR_NOENT (-2)   /* the file does not exist: exit 127 */
 
 struct elf_segment {
-	gva_t vaddr;      /* p_vaddr, before any load bias */
+	gva_t vaddr; /* p_vaddr, before any load bias */
 	uint64_t memsz;
 	uint64_t filesz;
-	uint64_t offset;  /* p_offset in the file */
-	uint64_t align;   /* p_align (1 when 0 in the file) */
-	int prot;         /* PROT_READ/PROT_WRITE/PROT_EXEC from p_flags */
+	uint64_t offset; /* p_offset in the file */
+	uint64_t align;	 /* p_align (1 when 0 in the file) */
+	int prot;	 /* PROT_READ/PROT_WRITE/PROT_EXEC from p_flags */
 };
 
 struct elf_image {
 	const char *path;
-	const uint8_t *file;  /* whole file: a private read-only copy, mmap()ed */
+	const uint8_t *file; /* whole file: a private read-only copy, mmap()ed */
 	size_t file_size;
-	bool pie;             /* ET_DYN (static-pie): needs a load bias */
-	gva_t entry;          /* e_entry, before bias */
-	gva_t phdr_vaddr;     /* vaddr of the program headers (for AT_PHDR), 0 if not loaded */
+	bool pie;	  /* ET_DYN (static-pie): needs a load bias */
+	gva_t entry;	  /* e_entry, before bias */
+	gva_t phdr_vaddr; /* vaddr of the program headers (for AT_PHDR), 0 if not loaded */
 	uint16_t phnum, phentsize;
-	uint64_t max_align;   /* largest p_align of the PT_LOAD segments */
-	size_t nsegs;         /* PT_LOAD segments, sorted by vaddr */
+	uint64_t max_align; /* largest p_align of the PT_LOAD segments */
+	size_t nsegs;	    /* PT_LOAD segments, sorted by vaddr */
 	struct elf_segment segs[ELF_MAX_SEGMENTS];
 };
 

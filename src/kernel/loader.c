@@ -13,8 +13,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "util/err.h"
 #include "guest/uaccess.h"
+#include "util/err.h"
 
 struct fill_ctx {
 	const uint8_t *src;
@@ -35,8 +35,8 @@ static int loader_copy(struct mm *mm, gva_t dst, const void *src, uint64_t len)
 	struct fill_ctx c = {.src = src};
 
 	if (uaccess_each(mm->pt, dst, len, PT_READ, fill_piece, &c) < 0)
-		return err_set("loader: cannot write 0x%llx bytes at 0x%llx", (unsigned long long)len,
-			       (unsigned long long)dst);
+		return err_set("loader: cannot write 0x%llx bytes at 0x%llx",
+			       (unsigned long long)len, (unsigned long long)dst);
 	return 0;
 }
 
@@ -110,12 +110,24 @@ static int loader_stack(struct mm *mm, const struct loader_args *a, const struct
 	random_at = stack_push_bytes(&b, random_bytes, sizeof(random_bytes));
 
 	const uint64_t auxv[][2] = {
-	    {AT_PHDR, li->phdr},         {AT_PHENT, img->phentsize}, {AT_PHNUM, img->phnum},
-	    {AT_PAGESZ, SZ_4K},          {AT_BASE, 0},               {AT_FLAGS, 0},
-	    {AT_ENTRY, li->entry},       {AT_UID, getuid()},         {AT_EUID, geteuid()},
-	    {AT_GID, getgid()},          {AT_EGID, getegid()},       {AT_SECURE, 0},
-	    {AT_RANDOM, random_at},      {AT_EXECFN, execfn},        {AT_PLATFORM, platform},
-	    {AT_HWCAP, a->hwcap},        {AT_HWCAP2, 0},             {AT_CLKTCK, 100},
+	    {AT_PHDR, li->phdr},
+	    {AT_PHENT, img->phentsize},
+	    {AT_PHNUM, img->phnum},
+	    {AT_PAGESZ, SZ_4K},
+	    {AT_BASE, 0},
+	    {AT_FLAGS, 0},
+	    {AT_ENTRY, li->entry},
+	    {AT_UID, getuid()},
+	    {AT_EUID, geteuid()},
+	    {AT_GID, getgid()},
+	    {AT_EGID, getegid()},
+	    {AT_SECURE, 0},
+	    {AT_RANDOM, random_at},
+	    {AT_EXECFN, execfn},
+	    {AT_PLATFORM, platform},
+	    {AT_HWCAP, a->hwcap},
+	    {AT_HWCAP2, 0},
+	    {AT_CLKTCK, 100},
 	    {AT_NULL, 0},
 	};
 	nwords = 1 + (size_t)a->argc + 1 + envc + 1 + 2 * ARRAY_SIZE(auxv);

@@ -10,19 +10,19 @@
 #define LOADER_PIE_BASE 0x555555554000ull
 
 struct load_info {
-	gva_t entry;    /* first instruction */
-	gva_t sp;       /* initial stack pointer (points at argc) */
-	uint64_t bias;  /* load bias: 0 for ET_EXEC */
-	gva_t phdr;     /* AT_PHDR */
-	gva_t brk;      /* start of the heap */
+	gva_t entry;   /* first instruction */
+	gva_t sp;      /* initial stack pointer (points at argc) */
+	uint64_t bias; /* load bias: 0 for ET_EXEC */
+	gva_t phdr;    /* AT_PHDR */
+	gva_t brk;     /* start of the heap */
 };
 
 struct loader_args {
 	int argc;
-	char **argv;      /* argv[0] is what the payload sees as its name */
+	char **argv; /* argv[0] is what the payload sees as its name */
 	char **envp;
 	const char *execfn;
-	uint64_t hwcap;   /* AT_HWCAP: CPUID.1:EDX as the guest sees it */
+	uint64_t hwcap; /* AT_HWCAP: CPUID.1:EDX as the guest sees it */
 };
 
 int loader_load(struct mm *mm, const struct elf_image *img, const struct loader_args *a,

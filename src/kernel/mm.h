@@ -13,17 +13,17 @@
 #include "kernel/vma.h"
 
 enum guest_page_policy {
-	GUEST_PAGES_4K,      /* 4 KiB pages only */
-	GUEST_PAGES_2M,      /* 2 MiB where aligned, 4 KiB elsewhere */
-	GUEST_PAGES_1G,      /* 1 GiB, then 2 MiB, then 4 KiB */
+	GUEST_PAGES_4K,	     /* 4 KiB pages only */
+	GUEST_PAGES_2M,	     /* 2 MiB where aligned, 4 KiB elsewhere */
+	GUEST_PAGES_1G,	     /* 1 GiB, then 2 MiB, then 4 KiB */
 	GUEST_PAGES_MADVISE, /* 2 MiB only in madvise(MADV_HUGEPAGE) regions */
 };
 int guest_page_policy_parse(const char *s, enum guest_page_policy *out);
 const char *guest_page_policy_name(enum guest_page_policy p);
 
 /* Where the address space puts things (Linux x86-64 defaults). */
-#define MM_MMAP_MIN 0x10000ull             /* vm.mmap_min_addr */
-#define MM_STACK_SIZE (8ull << 20)         /* RLIMIT_STACK default */
+#define MM_MMAP_MIN 0x10000ull	   /* vm.mmap_min_addr */
+#define MM_STACK_SIZE (8ull << 20) /* RLIMIT_STACK default */
 /* A guard page below TASK_SIZE (USER_TOP); the VMM's syscall page lies at
  * USER_TOP itself, above TASK_SIZE like Linux's vsyscall page. */
 #define MM_STACK_TOP (USER_TOP - SZ_4K)
@@ -31,7 +31,7 @@ const char *guest_page_policy_name(enum guest_page_policy p);
 
 struct mm_stats {
 	uint64_t mmap, munmap, mprotect, madvise, brk; /* calls */
-	uint64_t promoted_2m;  /* 2 MiB pages made by madvise(MADV_HUGEPAGE) */
+	uint64_t promoted_2m;	 /* 2 MiB pages made by madvise(MADV_HUGEPAGE) */
 	uint64_t fallback_small; /* large pages the policy allowed but could not get */
 };
 
@@ -40,7 +40,7 @@ struct mm {
 	struct vma_list vmas;
 	enum guest_page_policy policy;
 	gva_t brk_start, brk_end; /* heap: [brk_start, brk_end), brk_end page aligned up */
-	gva_t brk_cur;            /* what brk() last returned */
+	gva_t brk_cur;		  /* what brk() last returned */
 	/* How pending page-table changes reach the guest; NULL until it runs. */
 	int (*apply)(void *ctx, const struct pt_update *u);
 	void *apply_ctx;

@@ -12,21 +12,21 @@
 struct proc {
 	struct mm *mm;
 	struct page_tables *pt;
-	uint64_t mem_bytes;       /* guest RAM, for sysinfo */
+	uint64_t mem_bytes; /* guest RAM, for sysinfo */
 
 	bool exited;
-	int exit_status;          /* valid once exited */
+	int exit_status; /* valid once exited */
 
 	uint64_t fs_base, gs_base; /* arch_prctl: the run loop loads them */
 	bool segbase_dirty;
 
 	gva_t clear_child_tid;
 	uint64_t sigmask;
-	uint64_t sig_ignored;     /* bit N-1: signal N set to SIG_IGN */
-	int kill_signal;          /* nonzero: Linux would kill the payload now */
+	uint64_t sig_ignored; /* bit N-1: signal N set to SIG_IGN */
+	int kill_signal;      /* nonzero: Linux would kill the payload now */
 	bool fd_open[PROC_NFDS];
-	uint64_t warned[8];       /* unknown syscalls warned about (bitmap) */
-	bool warned_oom;          /* "out of guest memory" said once */
+	uint64_t warned[8]; /* unknown syscalls warned about (bitmap) */
+	bool warned_oom;    /* "out of guest memory" said once */
 
 	/* prctl(PR_TASK_PERF_EVENTS_{ENABLE,DISABLE}) -> region edges. */
 	int (*region_edge)(void *ctx, bool enable);

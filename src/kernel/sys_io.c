@@ -13,9 +13,9 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "util/err.h"
-#include "kernel/syscall.h"
 #include "guest/uaccess.h"
+#include "kernel/syscall.h"
+#include "util/err.h"
 
 #define IO_MAX_COUNT 0x7ffff000ull /* Linux's MAX_RW_COUNT */
 
@@ -99,8 +99,14 @@ static long io_vec(struct proc *p, const uint64_t a[6], bool reading)
 	return (long)total;
 }
 
-long sys_readv(struct proc *p, const uint64_t a[6]) { return io_vec(p, a, true); }
-long sys_writev(struct proc *p, const uint64_t a[6]) { return io_vec(p, a, false); }
+long sys_readv(struct proc *p, const uint64_t a[6])
+{
+	return io_vec(p, a, true);
+}
+long sys_writev(struct proc *p, const uint64_t a[6])
+{
+	return io_vec(p, a, false);
+}
 
 long sys_close(struct proc *p, const uint64_t a[6])
 {
@@ -207,8 +213,14 @@ static long no_files(struct proc *p, gva_t path_gva, const char *call)
 	return -ENOENT;
 }
 
-long sys_openat(struct proc *p, const uint64_t a[6]) { return no_files(p, a[1], "openat"); }
-long sys_open(struct proc *p, const uint64_t a[6]) { return no_files(p, a[0], "open"); }
+long sys_openat(struct proc *p, const uint64_t a[6])
+{
+	return no_files(p, a[1], "openat");
+}
+long sys_open(struct proc *p, const uint64_t a[6])
+{
+	return no_files(p, a[0], "open");
+}
 
 long sys_readlink(struct proc *p, const uint64_t a[6])
 {

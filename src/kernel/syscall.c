@@ -16,14 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util/err.h"
 #include "guest/uaccess.h"
+#include "util/err.h"
 
 #ifndef ARCH_CET_STATUS
 #define ARCH_CET_STATUS 0x3001
 #endif
-#define SIGSET_BYTES 8           /* the kernel's sigset_t on x86-64 */
-#define GETRANDOM_MAX 33554431u  /* Linux caps one getrandom at this */
+#define SIGSET_BYTES 8		/* the kernel's sigset_t on x86-64 */
+#define GETRANDOM_MAX 33554431u /* Linux caps one getrandom at this */
 #define NSIG_LINUX 64
 #define RLIMIT_STACK_BYTES (8ull << 20)
 
@@ -56,13 +56,41 @@ static long sys_getpid(struct proc *p, const uint64_t a[6])
 	return getpid(); /* one process, one thread: pid == tid */
 }
 
-static long sys_getppid(struct proc *p, const uint64_t a[6]) { (void)p, (void)a; return getppid(); }
-static long sys_getuid(struct proc *p, const uint64_t a[6]) { (void)p, (void)a; return getuid(); }
-static long sys_geteuid(struct proc *p, const uint64_t a[6]) { (void)p, (void)a; return geteuid(); }
-static long sys_getgid(struct proc *p, const uint64_t a[6]) { (void)p, (void)a; return getgid(); }
-static long sys_getegid(struct proc *p, const uint64_t a[6]) { (void)p, (void)a; return getegid(); }
-static long sys_zero(struct proc *p, const uint64_t a[6]) { (void)p, (void)a; return 0; }
-static long sys_nosys(struct proc *p, const uint64_t a[6]) { (void)p, (void)a; return -ENOSYS; }
+static long sys_getppid(struct proc *p, const uint64_t a[6])
+{
+	(void)p, (void)a;
+	return getppid();
+}
+static long sys_getuid(struct proc *p, const uint64_t a[6])
+{
+	(void)p, (void)a;
+	return getuid();
+}
+static long sys_geteuid(struct proc *p, const uint64_t a[6])
+{
+	(void)p, (void)a;
+	return geteuid();
+}
+static long sys_getgid(struct proc *p, const uint64_t a[6])
+{
+	(void)p, (void)a;
+	return getgid();
+}
+static long sys_getegid(struct proc *p, const uint64_t a[6])
+{
+	(void)p, (void)a;
+	return getegid();
+}
+static long sys_zero(struct proc *p, const uint64_t a[6])
+{
+	(void)p, (void)a;
+	return 0;
+}
+static long sys_nosys(struct proc *p, const uint64_t a[6])
+{
+	(void)p, (void)a;
+	return -ENOSYS;
+}
 
 static long sys_set_tid_address(struct proc *p, const uint64_t a[6])
 {
@@ -96,7 +124,8 @@ static long sys_prctl(struct proc *p, const uint64_t a[6])
 	switch (a[0]) {
 	case PR_TASK_PERF_EVENTS_ENABLE:
 	case PR_TASK_PERF_EVENTS_DISABLE:
-		if (p->region_edge && p->region_edge(p->region_ctx, a[0] == PR_TASK_PERF_EVENTS_ENABLE) < 0)
+		if (p->region_edge &&
+		    p->region_edge(p->region_ctx, a[0] == PR_TASK_PERF_EVENTS_ENABLE) < 0)
 			vmm_warn("%s", err_msg());
 		return 0;
 	case PR_SET_NAME:
@@ -129,9 +158,14 @@ static long sys_uname(struct proc *p, const uint64_t a[6])
 static bool clock_id_valid(uint64_t id)
 {
 	switch (id) {
-	case CLOCK_REALTIME: case CLOCK_MONOTONIC: case CLOCK_PROCESS_CPUTIME_ID:
-	case CLOCK_THREAD_CPUTIME_ID: case CLOCK_MONOTONIC_RAW: case CLOCK_REALTIME_COARSE:
-	case CLOCK_MONOTONIC_COARSE: case CLOCK_BOOTTIME:
+	case CLOCK_REALTIME:
+	case CLOCK_MONOTONIC:
+	case CLOCK_PROCESS_CPUTIME_ID:
+	case CLOCK_THREAD_CPUTIME_ID:
+	case CLOCK_MONOTONIC_RAW:
+	case CLOCK_REALTIME_COARSE:
+	case CLOCK_MONOTONIC_COARSE:
+	case CLOCK_BOOTTIME:
 		return true;
 	default:
 		return false;
@@ -316,7 +350,8 @@ static long sys_rt_sigaction(struct proc *p, const uint64_t a[6])
 		return -EINVAL;
 	if (a[1] && uaccess_read(p->pt, act, a[1], sizeof(act)) < 0)
 		return -EFAULT;
-	old[0] = (p->sig_ignored & bit) ? (uint64_t)(uintptr_t)SIG_IGN : (uint64_t)(uintptr_t)SIG_DFL;
+	old[0] =
+	    (p->sig_ignored & bit) ? (uint64_t)(uintptr_t)SIG_IGN : (uint64_t)(uintptr_t)SIG_DFL;
 	if (a[2] && uaccess_write(p->pt, a[2], old, sizeof(old)) < 0)
 		return -EFAULT;
 	/* Only SIG_IGN changes anything: handlers are accepted but never run,
@@ -350,7 +385,10 @@ static long sys_sigaltstack(struct proc *p, const uint64_t a[6])
 	return a[1] ? uaccess_write(p->pt, a[1], ss, sizeof(ss)) : 0;
 }
 
-static long sys_brk(struct proc *p, const uint64_t a[6]) { return mm_sys_brk(p->mm, a[0]); }
+static long sys_brk(struct proc *p, const uint64_t a[6])
+{
+	return mm_sys_brk(p->mm, a[0]);
+}
 /* Linux would overcommit where vmm maps eagerly: say so once, since the
  * payload only sees ENOMEM. */
 static long warn_if_out_of_memory(struct proc *p, long r, uint64_t len)
@@ -367,14 +405,21 @@ static long warn_if_out_of_memory(struct proc *p, long r, uint64_t len)
 
 static long sys_mmap(struct proc *p, const uint64_t a[6])
 {
-	return warn_if_out_of_memory(p, mm_sys_mmap(p->mm, a[0], a[1], a[2], a[3], a[4], a[5]), a[1]);
+	return warn_if_out_of_memory(p, mm_sys_mmap(p->mm, a[0], a[1], a[2], a[3], a[4], a[5]),
+				     a[1]);
 }
-static long sys_munmap(struct proc *p, const uint64_t a[6]) { return mm_sys_munmap(p->mm, a[0], a[1]); }
+static long sys_munmap(struct proc *p, const uint64_t a[6])
+{
+	return mm_sys_munmap(p->mm, a[0], a[1]);
+}
 static long sys_mprotect(struct proc *p, const uint64_t a[6])
 {
 	return mm_sys_mprotect(p->mm, a[0], a[1], a[2]);
 }
-static long sys_madvise(struct proc *p, const uint64_t a[6]) { return mm_sys_madvise(p->mm, a[0], a[1], a[2]); }
+static long sys_madvise(struct proc *p, const uint64_t a[6])
+{
+	return mm_sys_madvise(p->mm, a[0], a[1], a[2]);
+}
 static long sys_mremap(struct proc *p, const uint64_t a[6])
 {
 	return mm_sys_mremap(p->mm, a[0], a[1], a[2], a[3], a[4]);
@@ -468,7 +513,8 @@ static void syscall_warn_once(struct proc *p, uint64_t nr)
 		return;
 	p->warned[bit / 64] |= 1ull << (bit % 64);
 	if (name)
-		vmm_warn("syscall %s (%llu) is not implemented: -ENOSYS", name, (unsigned long long)nr);
+		vmm_warn("syscall %s (%llu) is not implemented: -ENOSYS", name,
+			 (unsigned long long)nr);
 	else
 		vmm_warn("unknown syscall %llu: -ENOSYS", (unsigned long long)nr);
 }

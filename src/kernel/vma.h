@@ -7,16 +7,16 @@
 #include "util/types.h"
 
 /* vma.flags */
-#define VMA_HUGE (1u << 0)    /* madvise(MADV_HUGEPAGE) */
-#define VMA_NOHUGE (1u << 1)  /* madvise(MADV_NOHUGEPAGE) */
+#define VMA_HUGE (1u << 0)   /* madvise(MADV_HUGEPAGE) */
+#define VMA_NOHUGE (1u << 1) /* madvise(MADV_NOHUGEPAGE) */
 #define VMA_STACK (1u << 2)
-#define VMA_ELF (1u << 3)     /* loaded from the payload file */
-#define VMA_HEAP (1u << 4)    /* brk area */
-#define VMA_SYSTEM (1u << 5)  /* the VMM's own user-visible page (syscall entry) */
+#define VMA_ELF (1u << 3)    /* loaded from the payload file */
+#define VMA_HEAP (1u << 4)   /* brk area */
+#define VMA_SYSTEM (1u << 5) /* the VMM's own user-visible page (syscall entry) */
 
 struct vma {
 	gva_t start, end; /* [start, end), 4 KiB aligned */
-	int prot;         /* PROT_READ | PROT_WRITE | PROT_EXEC, or PROT_NONE */
+	int prot;	  /* PROT_READ | PROT_WRITE | PROT_EXEC, or PROT_NONE */
 	unsigned flags;
 };
 

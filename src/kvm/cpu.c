@@ -8,17 +8,28 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "util/err.h"
 #include "guest/sysarea.h"
 #include "guest/x86.h"
+#include "util/err.h"
 
-static gva_t direct(gpa_t gpa) { return DIRECT_MAP_VA + gpa; }
+static gva_t direct(gpa_t gpa)
+{
+	return DIRECT_MAP_VA + gpa;
+}
 
 static void seg_set(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code)
 {
 	*s = (struct kvm_segment){
-	    .base = 0, .limit = 0xffffffff, .selector = sel, .type = type, .present = 1,
-	    .dpl = sel & 3, .db = code ? 0 : 1, .s = 1, .l = code ? 1 : 0, .g = 1,
+	    .base = 0,
+	    .limit = 0xffffffff,
+	    .selector = sel,
+	    .type = type,
+	    .present = 1,
+	    .dpl = sel & 3,
+	    .db = code ? 0 : 1,
+	    .s = 1,
+	    .l = code ? 1 : 0,
+	    .g = 1,
 	};
 }
 
@@ -40,8 +51,11 @@ static void sregs_build(struct kvm_sregs *s, gpa_t cr3, bool xsave)
 	seg_set(&s->ds, SEL_USER_DS, SEG_TYPE_DATA_RWA, false);
 	s->es = s->fs = s->gs = s->ds;
 	s->tr = (struct kvm_segment){
-	    .base = direct(SYS_GDT_GPA + SYS_TSS_OFFSET), .limit = TSS_LIMIT,
-	    .selector = SEL_TSS, .type = SEG_TYPE_TSS64_BUSY, .present = 1,
+	    .base = direct(SYS_GDT_GPA + SYS_TSS_OFFSET),
+	    .limit = TSS_LIMIT,
+	    .selector = SEL_TSS,
+	    .type = SEG_TYPE_TSS64_BUSY,
+	    .present = 1,
 	};
 	s->ldt = (struct kvm_segment){.type = 2, .present = 1, .unusable = 1};
 	s->gdt.base = direct(SYS_GDT_GPA);
@@ -56,15 +70,18 @@ static void sregs_build(struct kvm_sregs *s, gpa_t cr3, bool xsave)
 
 static int msrs_set(struct kvm *k)
 {
-	static const uint32_t idx[] = {MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK,
+	static const uint32_t idx[] = {MSR_STAR,    MSR_LSTAR,	 MSR_CSTAR,	    MSR_SFMASK,
 				       MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE};
 	const uint64_t val[] = {
 	    /* syscall loads CS/SS from 47:32; sysret from 63:48 (+16 / +8). */
 	    ((uint64_t)(SEL_USER_CS32 & ~3) << 48) | ((uint64_t)SEL_KERNEL_CS << 32),
-	    UTEXT_VA, UTEXT_VA,
+	    UTEXT_VA,
+	    UTEXT_VA,
 	    /* Clear TF, DF, IF, AC on entry, as Linux does. */
 	    (1u << 8) | (1u << 10) | (1u << 9) | (1u << 18),
-	    0, 0, 0,
+	    0,
+	    0,
+	    0,
 	};
 	struct {
 		struct kvm_msrs hdr;

@@ -3,9 +3,9 @@
 #ifndef VMM_CPU_H
 #define VMM_CPU_H
 
-#include "kvm/kvm.h"
 #include "guest/paging.h"
 #include "guest/x86.h"
+#include "kvm/kvm.h"
 
 /* Sets the vCPU's registers, segments, control registers, MSRs, XCR0 and
  * CPUID so that it starts at CPL3 at entry with stack pointer sp. */
@@ -15,6 +15,5 @@ int cpu_vcpu_init(struct kvm *k, gpa_t cr3, gva_t entry, gva_t sp);
 void cpu_user_segments(struct kvm_sregs *s);
 /* The kernel segments, for running the batch routine at CPL0. */
 void cpu_kernel_segments(struct kvm_sregs *s);
-
 
 #endif

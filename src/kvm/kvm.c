@@ -23,8 +23,8 @@ static const struct {
 	int cap;
 	const char *name;
 } kvm_required_caps[] = {
-	{KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
-	{KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
+    {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
+    {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
 };
 
 /* Intel VMX wants three pages for a real-mode TSS the guest never uses (it
@@ -35,8 +35,9 @@ static const struct {
 static int kvm_open_hint(int e, char *buf, size_t len)
 {
 	if (e == ENOENT)
-		snprintf(buf, len, " (is the kvm module loaded? inside a VM, nested virtualization "
-				   "or kvm_pvm is needed)");
+		snprintf(buf, len,
+			 " (is the kvm module loaded? inside a VM, nested virtualization "
+			 "or kvm_pvm is needed)");
 	else if (e == EACCES || e == EPERM)
 		snprintf(buf, len, " (run as root or add yourself to the kvm group)");
 	else
@@ -80,7 +81,8 @@ int kvm_open(struct kvm *k)
 		return err_set("kvm: API version %d, need %d", k->api_version, KVM_API_VERSION);
 	for (i = 0; i < ARRAY_SIZE(kvm_required_caps); i++)
 		if (ioctl(k->sys_fd, KVM_CHECK_EXTENSION, kvm_required_caps[i].cap) <= 0)
-			return err_set("kvm: required capability %s missing", kvm_required_caps[i].name);
+			return err_set("kvm: required capability %s missing",
+				       kvm_required_caps[i].name);
 	return kvm_get_cpuid(k);
 }
 
@@ -103,7 +105,8 @@ int kvm_set_memory(struct kvm *k, const struct guest_mem *m)
 
 	/* Above that, RAM covers the address; a long-mode guest with
 	 * unrestricted guest support (every VMX CPU since 2010) needs no TSS. */
-	if (m->size <= KVM_TSS_ADDR && ioctl(k->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_TSS_ADDR) > 0 &&
+	if (m->size <= KVM_TSS_ADDR &&
+	    ioctl(k->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_TSS_ADDR) > 0 &&
 	    ioctl(k->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0)
 		return err_set("kvm: KVM_SET_TSS_ADDR: %s", strerror(errno));
 	if (ioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
@@ -181,7 +184,10 @@ static bool kvm_module_loaded(const char *module)
 	return access(path, F_OK) == 0;
 }
 
-static bool param_true(const char *v) { return v[0] == 'Y' || v[0] == 'y' || v[0] == '1'; }
+static bool param_true(const char *v)
+{
+	return v[0] == 'Y' || v[0] == 'y' || v[0] == '1';
+}
 
 void kvm_detect_paging(struct kvm_paging_info *info)
 {
@@ -194,10 +200,12 @@ void kvm_detect_paging(struct kvm_paging_info *info)
 			 "kvm_pvm loaded: paravirtual, shadow page tables (kvm.tdp_mmu=%s)", tdp);
 	} else if (kvm_read_param("kvm_intel", "ept", v, sizeof(v))) {
 		info->mode = param_true(v) ? KVM_PAGING_EPT : KVM_PAGING_SHADOW;
-		snprintf(info->detail, sizeof(info->detail), "kvm_intel.ept=%s, kvm.tdp_mmu=%s", v, tdp);
+		snprintf(info->detail, sizeof(info->detail), "kvm_intel.ept=%s, kvm.tdp_mmu=%s", v,
+			 tdp);
 	} else if (kvm_read_param("kvm_amd", "npt", v, sizeof(v))) {
 		info->mode = param_true(v) ? KVM_PAGING_NPT : KVM_PAGING_SHADOW;
-		snprintf(info->detail, sizeof(info->detail), "kvm_amd.npt=%s, kvm.tdp_mmu=%s", v, tdp);
+		snprintf(info->detail, sizeof(info->detail), "kvm_amd.npt=%s, kvm.tdp_mmu=%s", v,
+			 tdp);
 	} else {
 		info->mode = KVM_PAGING_UNKNOWN;
 		snprintf(info->detail, sizeof(info->detail),
@@ -208,8 +216,8 @@ void kvm_detect_paging(struct kvm_paging_info *info)
 const char *kvm_paging_mode_name(enum kvm_paging_mode m)
 {
 	static const char *const names[] = {
-	    [KVM_PAGING_EPT] = "ept",     [KVM_PAGING_NPT] = "npt",
-	    [KVM_PAGING_SHADOW] = "shadow", [KVM_PAGING_PVM] = "pvm-shadow",
+	    [KVM_PAGING_EPT] = "ept",	      [KVM_PAGING_NPT] = "npt",
+	    [KVM_PAGING_SHADOW] = "shadow",   [KVM_PAGING_PVM] = "pvm-shadow",
 	    [KVM_PAGING_UNKNOWN] = "unknown",
 	};
 	return (unsigned)m < ARRAY_SIZE(names) ? names[m] : "unknown";

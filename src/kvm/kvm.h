@@ -13,7 +13,7 @@
 struct kvm {
 	int sys_fd, vm_fd, vcpu_fd;
 	int api_version;
-	struct kvm_run *run;  /* the vCPU's shared run structure */
+	struct kvm_run *run; /* the vCPU's shared run structure */
 	size_t run_size;
 	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID (by kvm_open), passed to the vCPU */
 };
@@ -34,10 +34,10 @@ const struct kvm_cpuid_entry2 *kvm_cpuid_find(const struct kvm *k, uint32_t fn, 
 
 /* What translates guest physical to host: detected, never assumed. */
 enum kvm_paging_mode {
-	KVM_PAGING_EPT,    /* Intel VMX with EPT */
-	KVM_PAGING_NPT,    /* AMD SVM with nested page tables */
+	KVM_PAGING_EPT,	   /* Intel VMX with EPT */
+	KVM_PAGING_NPT,	   /* AMD SVM with nested page tables */
 	KVM_PAGING_SHADOW, /* VMX/SVM without TDP: shadow page tables */
-	KVM_PAGING_PVM,    /* kvm_pvm: paravirtual, shadow page tables */
+	KVM_PAGING_PVM,	   /* kvm_pvm: paravirtual, shadow page tables */
 	KVM_PAGING_UNKNOWN,
 };
 struct kvm_paging_info {

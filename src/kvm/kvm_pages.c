@@ -30,7 +30,8 @@ void kvm_pages_open(struct kvm_pages *p, int vm_fd)
 		p->stat[i] = kvm_stats_find(&p->stats, kvm_pages_stat_name[i]);
 		if (!p->stat[i]) {
 			char why[96];
-			snprintf(why, sizeof(why), "KVM has no VM statistic %s", kvm_pages_stat_name[i]);
+			snprintf(why, sizeof(why), "KVM has no VM statistic %s",
+				 kvm_pages_stat_name[i]);
 			kvm_pages_fail(p, why);
 			return;
 		}

@@ -9,11 +9,11 @@
 #include "util/types.h"
 
 struct kvm_pages {
-	bool known;              /* false: error says why */
+	bool known; /* false: error says why */
 	char error[160];
 	struct kvm_stats stats;
 	const struct kvm_stat *stat[PS_COUNT];
-	uint64_t *data;          /* one read of the whole stats block */
+	uint64_t *data;		 /* one read of the whole stats block */
 	uint64_t last[PS_COUNT]; /* at the latest sample */
 	uint64_t peak[PS_COUNT]; /* highest seen, per size */
 	uint64_t samples;

@@ -13,14 +13,21 @@
 static const char *report_end_name(enum run_end e)
 {
 	switch (e) {
-	case RUN_EXITED: return "exited";
-	case RUN_SIGNALED: return "signaled";
-	case RUN_TIMEOUT: return "timeout";
-	default: return "vmm-error";
+	case RUN_EXITED:
+		return "exited";
+	case RUN_SIGNALED:
+		return "signaled";
+	case RUN_TIMEOUT:
+		return "timeout";
+	default:
+		return "vmm-error";
 	}
 }
 
-static double ms(uint64_t ns) { return (double)ns / 1e6; }
+static double ms(uint64_t ns)
+{
+	return (double)ns / 1e6;
+}
 
 void report_print(const struct vm *vm, FILE *f)
 {
@@ -36,43 +43,57 @@ void report_print(const struct vm *vm, FILE *f)
 	fprintf(f, "  kvm paging    %s (%s)\n", kvm_paging_mode_name(vm->paging.mode),
 		vm->paging.detail);
 	fprintf(f, "  guest tables  %llu PML4 + %llu PDPT + %llu PD + %llu PT pages = %llu KiB\n",
-		(unsigned long long)s->tables[PT_LEVEL_PML4], (unsigned long long)s->tables[PT_LEVEL_PDPT],
-		(unsigned long long)s->tables[PT_LEVEL_PD], (unsigned long long)s->tables[PT_LEVEL_PT],
+		(unsigned long long)s->tables[PT_LEVEL_PML4],
+		(unsigned long long)s->tables[PT_LEVEL_PDPT],
+		(unsigned long long)s->tables[PT_LEVEL_PD],
+		(unsigned long long)s->tables[PT_LEVEL_PT],
 		(unsigned long long)(s->bytes_tables >> 10));
-	fprintf(f, "  guest leaves  payload peak %llu x 4K, %llu x 2M, %llu x 1G; at exit %llu, %llu, %llu;"
-		   " vmm %llu x 4K\n",
-		(unsigned long long)vm->leaves_peak[PS_4K], (unsigned long long)vm->leaves_peak[PS_2M],
+	fprintf(f,
+		"  guest leaves  payload peak %llu x 4K, %llu x 2M, %llu x 1G; at exit %llu, %llu, "
+		"%llu;"
+		" vmm %llu x 4K\n",
+		(unsigned long long)vm->leaves_peak[PS_4K],
+		(unsigned long long)vm->leaves_peak[PS_2M],
 		(unsigned long long)vm->leaves_peak[PS_1G], (unsigned long long)s->leaves[PS_4K],
 		(unsigned long long)s->leaves[PS_2M], (unsigned long long)s->leaves[PS_1G],
 		(unsigned long long)s->kernel_leaves);
-	fprintf(f, "  large pages   %llu wanted but not available (smaller pages used), %llu made by "
-		   "madvise\n",
+	fprintf(f,
+		"  large pages   %llu wanted but not available (smaller pages used), %llu made by "
+		"madvise\n",
 		(unsigned long long)vm->mm.stats.fallback_small,
 		(unsigned long long)vm->mm.stats.promoted_2m);
 	if (k->known)
-		fprintf(f, "  kvm mapped    peak pages_4k %llu, pages_2m %llu, pages_1g %llu; "
-			   "at exit %llu, %llu, %llu\n",
+		fprintf(f,
+			"  kvm mapped    peak pages_4k %llu, pages_2m %llu, pages_1g %llu; "
+			"at exit %llu, %llu, %llu\n",
 			(unsigned long long)k->peak[PS_4K], (unsigned long long)k->peak[PS_2M],
 			(unsigned long long)k->peak[PS_1G], (unsigned long long)k->last[PS_4K],
 			(unsigned long long)k->last[PS_2M], (unsigned long long)k->last[PS_1G]);
 	else
 		fprintf(f, "  kvm mapped    unknown (%s)\n", k->error);
-	fprintf(f, "  tlb flushes   %llu full, %llu single-page (--tlb-flush %s); %llu table updates, "
-		   "%llu guest stores\n",
+	fprintf(f,
+		"  tlb flushes   %llu full, %llu single-page (--tlb-flush %s); %llu table updates, "
+		"%llu guest stores\n",
 		(unsigned long long)t->flush_all, (unsigned long long)t->invlpg,
-		tlb_flush_policy_name(c->tlb_flush),
-		(unsigned long long)t->updates, (unsigned long long)t->stores);
-	fprintf(f, "  exits         %llu (%llu syscalls, %llu exceptions of which %llu spurious #PF, "
-		   "%llu batch runs)\n",
+		tlb_flush_policy_name(c->tlb_flush), (unsigned long long)t->updates,
+		(unsigned long long)t->stores);
+	fprintf(f,
+		"  exits         %llu (%llu syscalls, %llu exceptions of which %llu spurious #PF, "
+		"%llu batch runs)\n",
 		(unsigned long long)vm->stats.exits, (unsigned long long)vm->stats.syscall_exits,
 		(unsigned long long)vm->stats.exception_exits,
-		(unsigned long long)vm->stats.spurious_faults, (unsigned long long)vm->stats.pt_updates);
+		(unsigned long long)vm->stats.spurious_faults,
+		(unsigned long long)vm->stats.pt_updates);
 	fprintf(f, "  time          setup %.3f ms, run %.3f ms\n", ms(vm->stats.setup_ns),
 		ms(vm->stats.run_ns));
-	fprintf(f, "  end           %s, exit status %d\n", report_end_name(vm->end), vm_exit_status(vm));
+	fprintf(f, "  end           %s, exit status %d\n", report_end_name(vm->end),
+		vm_exit_status(vm));
 }
 
-static json_object *json_u64(uint64_t v) { return json_object_new_uint64(v); }
+static json_object *json_u64(uint64_t v)
+{
+	return json_object_new_uint64(v);
+}
 
 static json_object *report_json_config(const struct config *c)
 {
@@ -88,7 +109,8 @@ static json_object *report_json_config(const struct config *c)
 	json_object_object_add(o, "guest_pages",
 			       json_object_new_string(guest_page_policy_name(c->guest_pages)));
 	json_object_object_add(o, "prealloc", json_object_new_boolean(c->prealloc));
-	json_object_object_add(o, "tlb_flush", json_object_new_string(tlb_flush_policy_name(c->tlb_flush)));
+	json_object_object_add(o, "tlb_flush",
+			       json_object_new_string(tlb_flush_policy_name(c->tlb_flush)));
 	return o;
 }
 
@@ -170,7 +192,8 @@ int report_write_json(const struct vm *vm, const char *path)
 	int ret = 0;
 
 	json_object_object_add(root, "config", report_json_config(vm->cfg));
-	json_object_object_add(paging, "mode", json_object_new_string(kvm_paging_mode_name(vm->paging.mode)));
+	json_object_object_add(paging, "mode",
+			       json_object_new_string(kvm_paging_mode_name(vm->paging.mode)));
 	json_object_object_add(paging, "detail", json_object_new_string(vm->paging.detail));
 	json_object_object_add(root, "kvm_paging", paging);
 	json_object_object_add(root, "guest_tables", report_json_tables(vm));

@@ -39,9 +39,15 @@ int err_wrap(const char *fmt, ...)
 	return -1;
 }
 
-const char *err_msg(void) { return err_buf[0] ? err_buf : "unknown error"; }
+const char *err_msg(void)
+{
+	return err_buf[0] ? err_buf : "unknown error";
+}
 
-void err_clear(void) { err_buf[0] = '\0'; }
+void err_clear(void)
+{
+	err_buf[0] = '\0';
+}
 
 void vmm_warn(const char *fmt, ...)
 {

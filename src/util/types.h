@@ -28,10 +28,19 @@ static inline const char *page_size_name(enum page_size s)
 	return s == PS_1G ? "1g" : s == PS_2M ? "2m" : "4k";
 }
 
-static inline bool is_aligned(uint64_t x, uint64_t a) { return (x & (a - 1)) == 0; }
-static inline uint64_t align_down(uint64_t x, uint64_t a) { return x & ~(a - 1); }
+static inline bool is_aligned(uint64_t x, uint64_t a)
+{
+	return (x & (a - 1)) == 0;
+}
+static inline uint64_t align_down(uint64_t x, uint64_t a)
+{
+	return x & ~(a - 1);
+}
 /* Caller guarantees x + a - 1 does not wrap. */
-static inline uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) & ~(a - 1); }
+static inline uint64_t align_up(uint64_t x, uint64_t a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
 
 /* Highest user address + 1, as Linux's TASK_SIZE with 4-level paging. */
 #define USER_TOP 0x00007ffffffff000ull

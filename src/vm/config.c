@@ -15,32 +15,45 @@
 
 void config_usage(FILE *f)
 {
-	fputs("usage: vmm run [OPTIONS] PAYLOAD [ARGS...]\n"
-	      "Runs a static x86-64 Linux executable in a KVM guest at CPL3, with vmm as its kernel.\n"
-	      "\n"
-	      "  --mem SIZE              guest RAM, with K/M/G suffix (default 1G; costs nothing until touched)\n"
-	      "  --backing KIND          host backing of guest RAM: anon (4 KiB), thp, hugetlb-2m, hugetlb-1g\n"
-	      "                          (default anon)\n"
-	      "  --guest-pages POLICY    guest page tables: 4k, 2m, 1g, or madvise (2 MiB only where the payload\n"
-	      "                          asked with madvise(MADV_HUGEPAGE)) (default 4k)\n"
-	      "  --prealloc              populate all guest RAM on the host before the payload starts\n"
-	      "  --tlb-flush POLICY      how page-table updates invalidate the guest TLB: auto (invlpg per\n"
-	      "                          page up to 33 pages, then a full flush, like Linux), full, page\n"
-	      "  --timeout SECONDS       stop the payload after SECONDS (exit status 124)\n"
-	      "  -e, --events LIST       counters, comma separated (perf names, sys:tracepoint, kvm-stat:NAME,\n"
-	      "                          kvm-vcpu-stat:NAME, pfm:RAW); default: a TLB-oriented set\n"
-	      "  --no-counters           open no counters at all\n"
-	      "  --perf-control SPEC     pass the payload's regions to an outer perf stat -D -1 --control\n"
-	      "                          SPEC (fifo:CTL[,ACK] or fd:N[,M], as perf's --control)\n"
-	      "  --stats                 print the run report and counters on stderr\n"
-	      "  --json FILE             write the report and counters as one JSON object\n"
-	      "  -x SEP                  print counters as CSV with separator SEP (like perf stat -x)\n"
-	      "  -h, --help              this help\n"
-	      "\n"
-	      "Exit status: the payload's own; 128+N when it dies of signal N (139 SIGSEGV, 132 SIGILL,\n"
-	      "136 SIGFPE, 133 SIGTRAP); 124 timeout; 125 vmm failure (bad option, KVM unavailable, out of\n"
-	      "memory, triple fault); 126 payload cannot be loaded; 127 payload not found.\n",
-	      f);
+	fputs(
+	    "usage: vmm run [OPTIONS] PAYLOAD [ARGS...]\n"
+	    "Runs a static x86-64 Linux executable in a KVM guest at CPL3, with vmm as its "
+	    "kernel.\n"
+	    "\n"
+	    "  --mem SIZE              guest RAM, with K/M/G suffix (default 1G; costs nothing "
+	    "until touched)\n"
+	    "  --backing KIND          host backing of guest RAM: anon (4 KiB), thp, hugetlb-2m, "
+	    "hugetlb-1g\n"
+	    "                          (default anon)\n"
+	    "  --guest-pages POLICY    guest page tables: 4k, 2m, 1g, or madvise (2 MiB only where "
+	    "the payload\n"
+	    "                          asked with madvise(MADV_HUGEPAGE)) (default 4k)\n"
+	    "  --prealloc              populate all guest RAM on the host before the payload "
+	    "starts\n"
+	    "  --tlb-flush POLICY      how page-table updates invalidate the guest TLB: auto "
+	    "(invlpg per\n"
+	    "                          page up to 33 pages, then a full flush, like Linux), full, "
+	    "page\n"
+	    "  --timeout SECONDS       stop the payload after SECONDS (exit status 124)\n"
+	    "  -e, --events LIST       counters, comma separated (perf names, sys:tracepoint, "
+	    "kvm-stat:NAME,\n"
+	    "                          kvm-vcpu-stat:NAME, pfm:RAW); default: a TLB-oriented set\n"
+	    "  --no-counters           open no counters at all\n"
+	    "  --perf-control SPEC     pass the payload's regions to an outer perf stat -D -1 "
+	    "--control\n"
+	    "                          SPEC (fifo:CTL[,ACK] or fd:N[,M], as perf's --control)\n"
+	    "  --stats                 print the run report and counters on stderr\n"
+	    "  --json FILE             write the report and counters as one JSON object\n"
+	    "  -x SEP                  print counters as CSV with separator SEP (like perf stat "
+	    "-x)\n"
+	    "  -h, --help              this help\n"
+	    "\n"
+	    "Exit status: the payload's own; 128+N when it dies of signal N (139 SIGSEGV, 132 "
+	    "SIGILL,\n"
+	    "136 SIGFPE, 133 SIGTRAP); 124 timeout; 125 vmm failure (bad option, KVM unavailable, "
+	    "out of\n"
+	    "memory, triple fault); 126 payload cannot be loaded; 127 payload not found.\n",
+	    f);
 }
 
 int config_parse_size(const char *s, uint64_t *out)
@@ -56,11 +69,25 @@ int config_parse_size(const char *s, uint64_t *out)
 	if (errno || end == s)
 		return err_set("config: size '%s': not a number", s);
 	switch (*end) {
-	case 'k': case 'K': mult = 1ull << 10; end++; break;
-	case 'm': case 'M': mult = 1ull << 20; end++; break;
-	case 'g': case 'G': mult = 1ull << 30; end++; break;
-	case '\0': break;
-	default: return err_set("config: size '%s': unknown suffix (use K, M or G)", s);
+	case 'k':
+	case 'K':
+		mult = 1ull << 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1ull << 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1ull << 30;
+		end++;
+		break;
+	case '\0':
+		break;
+	default:
+		return err_set("config: size '%s': unknown suffix (use K, M or G)", s);
 	}
 	if (*end == 'i' && end[1] == 'B')
 		end += 2;
@@ -105,7 +132,8 @@ static int config_parse_timeout(const char *s, double *out)
 static int config_validate(const struct config *c)
 {
 	if (!c->payload)
-		return err_set("config: no payload given (usage: vmm run [OPTIONS] PAYLOAD [ARGS...])");
+		return err_set(
+		    "config: no payload given (usage: vmm run [OPTIONS] PAYLOAD [ARGS...])");
 	if (c->mem_bytes < CONFIG_MIN_MEM)
 		return err_set("config: --mem %lluK is too small: need at least %lluM",
 			       (unsigned long long)(c->mem_bytes >> 10),
@@ -120,8 +148,18 @@ static int config_validate(const struct config *c)
 	return 0;
 }
 
-enum { OPT_MEM = 256, OPT_BACKING, OPT_GUEST_PAGES, OPT_PREALLOC, OPT_TIMEOUT, OPT_STATS,
-       OPT_JSON, OPT_NO_COUNTERS, OPT_PERF_CONTROL, OPT_TLB_FLUSH };
+enum {
+	OPT_MEM = 256,
+	OPT_BACKING,
+	OPT_GUEST_PAGES,
+	OPT_PREALLOC,
+	OPT_TIMEOUT,
+	OPT_STATS,
+	OPT_JSON,
+	OPT_NO_COUNTERS,
+	OPT_PERF_CONTROL,
+	OPT_TLB_FLUSH
+};
 
 static int config_option(struct config *c, int opt, const char *arg)
 {
@@ -132,17 +170,36 @@ static int config_option(struct config *c, int opt, const char *arg)
 		return mem_backing_parse(arg, &c->backing);
 	case OPT_GUEST_PAGES:
 		return guest_page_policy_parse(arg, &c->guest_pages);
-	case OPT_PREALLOC: c->prealloc = true; return 0;
-	case OPT_TLB_FLUSH: return config_parse_tlb_flush(arg, &c->tlb_flush);
-	case OPT_TIMEOUT: return config_parse_timeout(arg, &c->timeout_s);
-	case OPT_STATS: c->stats = true; return 0;
-	case OPT_JSON: c->json_path = arg; return 0;
-	case OPT_NO_COUNTERS: c->no_counters = true; return 0;
-	case OPT_PERF_CONTROL: c->perf_control = arg; return 0;
-	case 'e': c->events = arg; return 0;
-	case 'x': c->csv_sep = arg; return 0;
-	case 'h': c->help = true; return 0;
-	default: return err_set("config: unknown option (see vmm run --help)");
+	case OPT_PREALLOC:
+		c->prealloc = true;
+		return 0;
+	case OPT_TLB_FLUSH:
+		return config_parse_tlb_flush(arg, &c->tlb_flush);
+	case OPT_TIMEOUT:
+		return config_parse_timeout(arg, &c->timeout_s);
+	case OPT_STATS:
+		c->stats = true;
+		return 0;
+	case OPT_JSON:
+		c->json_path = arg;
+		return 0;
+	case OPT_NO_COUNTERS:
+		c->no_counters = true;
+		return 0;
+	case OPT_PERF_CONTROL:
+		c->perf_control = arg;
+		return 0;
+	case 'e':
+		c->events = arg;
+		return 0;
+	case 'x':
+		c->csv_sep = arg;
+		return 0;
+	case 'h':
+		c->help = true;
+		return 0;
+	default:
+		return err_set("config: unknown option (see vmm run --help)");
 	}
 }
 
@@ -174,7 +231,8 @@ int config_parse(struct config *c, int argc, char **argv)
 	/* '+': stop at the payload; ':' : report a missing argument distinctly. */
 	while ((opt = getopt_long(argc, argv, "+:e:x:h", opts, NULL)) != -1) {
 		if (opt == '?')
-			return err_set("config: unknown option '%s' (see vmm run --help)", argv[optind - 1]);
+			return err_set("config: unknown option '%s' (see vmm run --help)",
+				       argv[optind - 1]);
 		if (opt == ':')
 			return err_set("config: option '%s' needs an argument", argv[optind - 1]);
 		if (config_option(c, opt, optarg) < 0)

@@ -24,15 +24,15 @@ struct config {
 	enum guest_page_policy guest_pages;
 	bool prealloc;
 	enum tlb_flush_policy tlb_flush; /* --tlb-flush */
-	double timeout_s;        /* 0: none */
-	bool stats;              /* report on stderr */
-	const char *json_path;   /* --json FILE */
-	const char *events;      /* -e LIST, NULL: default set */
-	const char *csv_sep;     /* -x SEP */
-	bool no_counters;        /* --no-counters */
-	const char *perf_control; /* --perf-control fifo:CTL[,ACK] | fd:N[,M] */
+	double timeout_s;		 /* 0: none */
+	bool stats;			 /* report on stderr */
+	const char *json_path;		 /* --json FILE */
+	const char *events;		 /* -e LIST, NULL: default set */
+	const char *csv_sep;		 /* -x SEP */
+	bool no_counters;		 /* --no-counters */
+	const char *perf_control;	 /* --perf-control fifo:CTL[,ACK] | fd:N[,M] */
 	const char *payload;
-	int payload_argc;        /* payload + its arguments */
+	int payload_argc; /* payload + its arguments */
 	char **payload_argv;
 	bool help;
 };

@@ -9,10 +9,10 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "guest/sysarea.h"
+#include "kernel/syscall.h"
 #include "kvm/cpu.h"
 #include "util/err.h"
-#include "kernel/syscall.h"
-#include "guest/sysarea.h"
 #include "vm/vm.h"
 
 static volatile sig_atomic_t run_timed_out;
@@ -137,7 +137,9 @@ static int run_apply_update(void *ctx, const struct pt_update *u)
 	do {
 		size_t ns = u->nstores - s < store_chunk ? u->nstores - s : store_chunk;
 		bool stores_done = s + ns == u->nstores;
-		size_t nv = !stores_done ? 0 : u->ninvlpg - v < inv_chunk ? u->ninvlpg - v : inv_chunk;
+		size_t nv = !stores_done		 ? 0
+			    : u->ninvlpg - v < inv_chunk ? u->ninvlpg - v
+							 : inv_chunk;
 
 		for (i = 0; i < ns; i++) {
 			batch[2 * i] = DIRECT_MAP_VA + u->stores[s + i].entry;
@@ -226,7 +228,8 @@ static int run_syscall(struct vm *vm)
 	if (vm->proc.kill_signal) {
 		char why[64];
 
-		snprintf(why, sizeof(why), "syscall %s", syscall_name(r->rax) ? syscall_name(r->rax) : "?");
+		snprintf(why, sizeof(why), "syscall %s",
+			 syscall_name(r->rax) ? syscall_name(r->rax) : "?");
 		trap_kill(vm, vm->proc.kill_signal, why);
 		return 1;
 	}
@@ -308,9 +311,10 @@ void vm_run(struct vm *vm)
 			r = run_exit(vm);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	vm->stats.run_ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ull +
-			   (uint64_t)(t1.tv_nsec - t0.tv_nsec);
-	if (vm->counters && counters_in_region(vm->counters) && counters_region_end(vm->counters) < 0)
+	vm->stats.run_ns =
+	    (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ull + (uint64_t)(t1.tv_nsec - t0.tv_nsec);
+	if (vm->counters && counters_in_region(vm->counters) &&
+	    counters_region_end(vm->counters) < 0)
 		vmm_warn("%s", err_msg());
 	if (perf_control_set(&vm->perf_ctl, false) < 0)
 		vmm_warn("%s", err_msg());

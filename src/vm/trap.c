@@ -6,14 +6,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kvm/cpu.h"
 #include "guest/sysarea.h"
+#include "kvm/cpu.h"
 #include "vm/vm.h"
 
 struct trap_info {
 	const char *name;
-	int signo;       /* 0: vmm cannot explain it (exit 125) */
-	bool has_error;  /* the CPU pushes an error code */
+	int signo;	/* 0: vmm cannot explain it (exit 125) */
+	bool has_error; /* the CPU pushes an error code */
 };
 
 /* What Linux's traps.c does with each vector taken in user mode. */
@@ -54,7 +54,8 @@ static bool trap_read_frame(struct vm *vm, bool has_error, struct trap_frame *f)
 	size_t n = has_error ? 6 : 5;
 	const uint64_t *p;
 
-	if (vm->regs.rsp < DIRECT_MAP_VA || gpa < SYS_IST_STACK_GPA || gpa + n * 8 > SYS_KSTACK_TOP_GPA)
+	if (vm->regs.rsp < DIRECT_MAP_VA || gpa < SYS_IST_STACK_GPA ||
+	    gpa + n * 8 > SYS_KSTACK_TOP_GPA)
 		return false;
 	p = mem_ptr(&vm->mem, gpa, n * 8);
 	if (!p)
@@ -73,8 +74,8 @@ static void trap_print_regs(const struct kvm_regs *r, FILE *f)
 		"  r8  %016llx r9  %016llx r10 %016llx r11 %016llx\n"
 		"  r12 %016llx r13 %016llx r14 %016llx r15 %016llx\n"
 		"  rip %016llx rflags %08llx\n",
-		r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi, r->rbp, r->rsp, r->r8, r->r9, r->r10,
-		r->r11, r->r12, r->r13, r->r14, r->r15, r->rip, r->rflags);
+		r->rax, r->rbx, r->rcx, r->rdx, r->rsi, r->rdi, r->rbp, r->rsp, r->r8, r->r9,
+		r->r10, r->r11, r->r12, r->r13, r->r14, r->r15, r->rip, r->rflags);
 }
 
 static void trap_print_code(struct vm *vm, gva_t rip, FILE *f)
@@ -97,7 +98,9 @@ static void trap_print_code(struct vm *vm, gva_t rip, FILE *f)
 static void trap_describe_pf(uint64_t err, uint64_t addr, FILE *f)
 {
 	fprintf(f, "  %s of 0x%llx: %s%s%s (error code 0x%llx)\n",
-		err & PF_FETCH ? "instruction fetch" : err & PF_WRITE ? "write" : "read",
+		err & PF_FETCH	 ? "instruction fetch"
+		: err & PF_WRITE ? "write"
+				 : "read",
 		(unsigned long long)addr,
 		err & PF_PRESENT ? "protection violation" : "page not present",
 		err & PF_USER ? ", user mode" : ", supervisor mode",
@@ -116,7 +119,9 @@ static void trap_describe_pf(uint64_t err, uint64_t addr, FILE *f)
 static int trap_spurious_pf(struct vm *vm, const struct trap_frame *fr)
 {
 	gva_t addr = vm->sregs.cr2;
-	enum pt_access acc = fr->error & PF_FETCH ? PT_EXEC : fr->error & PF_WRITE ? PT_WRITE : PT_READ;
+	enum pt_access acc = fr->error & PF_FETCH   ? PT_EXEC
+			     : fr->error & PF_WRITE ? PT_WRITE
+						    : PT_READ;
 	gpa_t gpa;
 
 	if (!(fr->error & PF_USER) || (fr->error & PF_RSVD) ||
@@ -143,10 +148,10 @@ void trap_kill(struct vm *vm, int signo, const char *why)
 
 int trap_exception(struct vm *vm, int vector)
 {
-	const struct trap_info *ti = vector >= 0 && (size_t)vector < ARRAY_SIZE(trap_table) &&
-					     trap_table[vector].name
-					 ? &trap_table[vector]
-					 : NULL;
+	const struct trap_info *ti =
+	    vector >= 0 && (size_t)vector < ARRAY_SIZE(trap_table) && trap_table[vector].name
+		? &trap_table[vector]
+		: NULL;
 	struct trap_frame fr = {.rip = vm->regs.rip, .rsp = vm->regs.rsp, .cs = SEL_USER_CS};
 	struct kvm_regs user = vm->regs;
 	int signo = ti ? ti->signo : SIGSEGV;
@@ -173,7 +178,8 @@ int trap_exception(struct vm *vm, int vector)
 	user.rsp = fr.rsp;
 	user.rflags = fr.rflags ? fr.rflags : user.rflags;
 	trap_kill(vm, signo, ti ? ti->name : "port I/O at CPL3");
-	fprintf(f, "  rip 0x%llx  rsp 0x%llx", (unsigned long long)fr.rip, (unsigned long long)fr.rsp);
+	fprintf(f, "  rip 0x%llx  rsp 0x%llx", (unsigned long long)fr.rip,
+		(unsigned long long)fr.rsp);
 	if (ti && ti->has_error)
 		fprintf(f, "  error code 0x%llx", (unsigned long long)fr.error);
 	fputc('\n', f);
@@ -205,7 +211,8 @@ void trap_dump(struct vm *vm, const char *what)
 		fprintf(f, " (entry failed, reason 0x%llx)",
 			(unsigned long long)kr->fail_entry.hardware_entry_failure_reason);
 	else if (kr->exit_reason == KVM_EXIT_MMIO)
-		fprintf(f, " (MMIO at guest physical 0x%llx)", (unsigned long long)kr->mmio.phys_addr);
+		fprintf(f, " (MMIO at guest physical 0x%llx)",
+			(unsigned long long)kr->mmio.phys_addr);
 	else if (kr->exit_reason == KVM_EXIT_IO)
 		fprintf(f, " (port 0x%x)", kr->io.port);
 	fputc('\n', f);

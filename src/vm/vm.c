@@ -7,9 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest/sysarea.h"
 #include "kvm/cpu.h"
 #include "util/err.h"
-#include "guest/sysarea.h"
 
 extern char **environ;
 
@@ -42,7 +42,7 @@ static int vm_memory(struct vm *vm)
 	    pt_init(&vm->pt, &vm->mem, &vm->frames) < 0 || sysarea_build(&vm->mem, &vm->pt) < 0)
 		return -1;
 	mm_init(&vm->mm, &vm->pt, c->guest_pages);
-	vm->pt.invlpg_ceiling = c->tlb_flush == TLB_FLUSH_FULL	  ? 0
+	vm->pt.invlpg_ceiling = c->tlb_flush == TLB_FLUSH_FULL	 ? 0
 				: c->tlb_flush == TLB_FLUSH_PAGE ? SIZE_MAX
 								 : PT_INVLPG_CEILING;
 	return 0;
@@ -109,10 +109,14 @@ int vm_setup(struct vm *vm, const struct config *cfg)
 int vm_exit_status(const struct vm *vm)
 {
 	switch (vm->end) {
-	case RUN_EXITED: return vm->status;
-	case RUN_SIGNALED: return 128 + vm->status;
-	case RUN_TIMEOUT: return EXIT_TIMEOUT;
-	default: return EXIT_VMM;
+	case RUN_EXITED:
+		return vm->status;
+	case RUN_SIGNALED:
+		return 128 + vm->status;
+	case RUN_TIMEOUT:
+		return EXIT_TIMEOUT;
+	default:
+		return EXIT_VMM;
 	}
 }
 

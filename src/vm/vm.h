@@ -3,18 +3,18 @@
 #ifndef VMM_VM_H
 #define VMM_VM_H
 
-#include "vm/config.h"
 #include "counters/counters.h"
-#include "kernel/elf.h"
+#include "counters/perf_control.h"
 #include "guest/frames.h"
+#include "guest/mem.h"
+#include "guest/paging.h"
+#include "kernel/elf.h"
+#include "kernel/loader.h"
+#include "kernel/mm.h"
+#include "kernel/proc.h"
 #include "kvm/kvm.h"
 #include "kvm/kvm_pages.h"
-#include "kernel/loader.h"
-#include "guest/mem.h"
-#include "kernel/mm.h"
-#include "guest/paging.h"
-#include "counters/perf_control.h"
-#include "kernel/proc.h"
+#include "vm/config.h"
 
 /* How a run ended; decides the exit status (env(1)/timeout(1) style). */
 enum run_end {
@@ -30,10 +30,10 @@ enum run_end {
 #define EXIT_NOENT 127
 
 struct run_stats {
-	uint64_t exits;          /* KVM_RUN returns */
+	uint64_t exits; /* KVM_RUN returns */
 	uint64_t syscall_exits;
 	uint64_t exception_exits;
-	uint64_t pt_updates;     /* guest batch runs for page-table stores */
+	uint64_t pt_updates;	  /* guest batch runs for page-table stores */
 	uint64_t spurious_faults; /* #PF on a translation already fixed: resumed */
 	uint64_t setup_ns, run_ns;
 };
@@ -50,18 +50,18 @@ struct vm {
 	struct proc proc;
 	struct counters *counters;
 	struct kvm_paging_info paging;
-	struct kvm_pages kvm_pages; /* what KVM mapped: sampled per syscall */
+	struct kvm_pages kvm_pages;	/* what KVM mapped: sampled per syscall */
 	uint64_t leaves_peak[PS_COUNT]; /* payload leaves of the guest tables, peak */
-	bool regions_marked;     /* the payload used prctl region markers */
-	gva_t spurious_addr;     /* last spurious #PF address, and how often */
+	bool regions_marked;		/* the payload used prctl region markers */
+	gva_t spurious_addr;		/* last spurious #PF address, and how often */
 	unsigned spurious_repeats;
 	struct perf_control perf_ctl; /* an outer perf stat, or fds -1 */
 
-	struct kvm_regs regs;    /* the vCPU state at the last exit */
+	struct kvm_regs regs; /* the vCPU state at the last exit */
 	struct kvm_sregs sregs;
 
 	enum run_end end;
-	int status;              /* exit status or signal number */
+	int status; /* exit status or signal number */
 	struct run_stats stats;
 };
 

@@ -113,7 +113,6 @@ static inline void e2e_require_kvm(const char *test)
 	}
 }
 
-
 /* A fresh path for `--json FILE`: "/tmp/vmm-e2e-json-XXXXXX", created. */
 #define E2E_JSON_TEMPLATE "/tmp/vmm-e2e-json-XXXXXX"
 static inline void e2e_json_path(char path[sizeof(E2E_JSON_TEMPLATE)])
@@ -137,18 +136,18 @@ static inline json_object *e2e_json_take(const char *path)
 }
 
 /* main() of an end-to-end test binary that needs /dev/kvm throughout. */
-#define E2E_MAIN(suite_fn, name)                                                \
-	int main(void)                                                          \
-	{                                                                       \
-		SRunner *sr;                                                    \
-		int failed;                                                     \
-                                                                                \
-		e2e_require_kvm(name);                                          \
-		sr = srunner_create(suite_fn());                                \
-		srunner_run_all(sr, CK_NORMAL);                                 \
-		failed = srunner_ntests_failed(sr);                             \
-		srunner_free(sr);                                               \
-		return failed ? 1 : 0;                                          \
+#define E2E_MAIN(suite_fn, name)                                                                   \
+	int main(void)                                                                             \
+	{                                                                                          \
+		SRunner *sr;                                                                       \
+		int failed;                                                                        \
+                                                                                                   \
+		e2e_require_kvm(name);                                                             \
+		sr = srunner_create(suite_fn());                                                   \
+		srunner_run_all(sr, CK_NORMAL);                                                    \
+		failed = srunner_ntests_failed(sr);                                                \
+		srunner_free(sr);                                                                  \
+		return failed ? 1 : 0;                                                             \
 	}
 
 #endif

@@ -56,7 +56,8 @@ static json_object *run_json(struct run_result *r, const char *events)
 	char json[sizeof(E2E_JSON_TEMPLATE)];
 
 	e2e_json_path(json);
-	e2e_run(r, NULL, VMM_BIN, "run", "--mem", "64M", "-e", events, "--json", json, REGIONS, NULL);
+	e2e_run(r, NULL, VMM_BIN, "run", "--mem", "64M", "-e", events, "--json", json, REGIONS,
+		NULL);
 	ck_assert_msg(r->status == 0, "status %d\n%s", r->status, r->err);
 	return e2e_json_take(json);
 }
@@ -64,7 +65,8 @@ static json_object *run_json(struct run_result *r, const char *events)
 START_TEST(issue_command_two_regions)
 {
 	struct run_result r;
-	json_object *root = run_json(&r, "dTLB-load-misses,iTLB-load-misses,kvm:kvm_page_fault,page-faults");
+	json_object *root =
+	    run_json(&r, "dTLB-load-misses,iTLB-load-misses,kvm:kvm_page_fault,page-faults");
 	json_object *v, *regions;
 	const char *hw[] = {"dTLB-load-misses", "iTLB-load-misses"};
 
@@ -84,7 +86,8 @@ START_TEST(issue_command_two_regions)
 	}
 	/* The table and the JSON hold the same numbers. */
 	for (int reg = 0; reg < 2; reg++) {
-		ck_assert(json_object_object_get_ex(region_counter(root, reg, "page-faults"), "value", &v));
+		ck_assert(json_object_object_get_ex(region_counter(root, reg, "page-faults"),
+						    "value", &v));
 		ck_assert_int_eq(table_value(r.err, reg, "page-faults"), json_object_get_int64(v));
 	}
 	json_object_put(root);
@@ -99,11 +102,14 @@ START_TEST(faults_land_in_the_right_region)
 	json_object *v;
 	long long r0, r1;
 
-	ck_assert(json_object_object_get_ex(region_counter(root, 0, "kvm-vcpu-stat:pf_fixed"), "value", &v));
+	ck_assert(json_object_object_get_ex(region_counter(root, 0, "kvm-vcpu-stat:pf_fixed"),
+					    "value", &v));
 	r0 = json_object_get_int64(v);
-	ck_assert(json_object_object_get_ex(region_counter(root, 1, "kvm-vcpu-stat:pf_fixed"), "value", &v));
+	ck_assert(json_object_object_get_ex(region_counter(root, 1, "kvm-vcpu-stat:pf_fixed"),
+					    "value", &v));
 	r1 = json_object_get_int64(v);
-	ck_assert_msg(r0 >= NPAGES * 9 / 10 && r0 <= NPAGES * 2, "region 0: %lld faults for %d pages", r0, NPAGES);
+	ck_assert_msg(r0 >= NPAGES * 9 / 10 && r0 <= NPAGES * 2,
+		      "region 0: %lld faults for %d pages", r0, NPAGES);
 	ck_assert_msg(r1 <= NPAGES / 20, "region 1: %lld faults, want about 0", r1);
 	ck_assert_int_eq(table_value(r.err, 0, "kvm-vcpu-stat:pf_fixed"), r0);
 	json_object_put(root);
@@ -135,7 +141,8 @@ START_TEST(unknown_event_lists_names)
 {
 	struct run_result r;
 
-	e2e_run(&r, NULL, VMM_BIN, "run", "-e", "no-such-event", TPAY_DIR "hello-musl-static.elf", NULL);
+	e2e_run(&r, NULL, VMM_BIN, "run", "-e", "no-such-event", TPAY_DIR "hello-musl-static.elf",
+		NULL);
 	ck_assert_int_eq(r.status, 125);
 	ck_assert_msg(strstr(r.err, "no-such-event") && strstr(r.err, "dTLB-load-misses") &&
 			  strstr(r.err, "kvm-stat:"),
@@ -167,7 +174,8 @@ START_TEST(outer_perf_stat_sees_only_the_regions)
 	ck_assert_msg(r.status == 0, "status %d\n%s", r.status, r.err);
 	for (const char *p = r.err; (p = strstr(p, "Events enabled")) != NULL; p++)
 		enabled++;
-	ck_assert_msg(enabled == 2, "perf enabled %d times, want 2 (one per region):\n%s", enabled, r.err);
+	ck_assert_msg(enabled == 2, "perf enabled %d times, want 2 (one per region):\n%s", enabled,
+		      r.err);
 	ck_assert(strstr(r.err, "task-clock"));
 	e2e_free(&r);
 }

@@ -16,8 +16,9 @@ static void check_same_as_native(const char *payload, const char *input, const c
 	e2e_run(&g, input, VMM_BIN, "run", "--mem", "256M", payload, arg, NULL);
 	ck_assert_msg(g.status == n.status, "%s: guest status %d, native %d\n%s", payload, g.status,
 		      n.status, g.err);
-	ck_assert_msg(strcmp(g.out, n.out) == 0, "%s: guest output differs:\n--- native\n%s--- guest\n%s",
-		      payload, n.out, g.out);
+	ck_assert_msg(strcmp(g.out, n.out) == 0,
+		      "%s: guest output differs:\n--- native\n%s--- guest\n%s", payload, n.out,
+		      g.out);
 	e2e_free(&n);
 	e2e_free(&g);
 }
@@ -39,7 +40,8 @@ END_TEST
 START_TEST(args_env_stdin_like_native)
 {
 	setenv("VMM_TEST_VAR", "value with spaces", 1);
-	check_same_as_native(TPAY_DIR "echo-glibc-static.elf", "line one\nline two\n", "--an-option");
+	check_same_as_native(TPAY_DIR "echo-glibc-static.elf", "line one\nline two\n",
+			     "--an-option");
 	check_same_as_native(TPAY_DIR "echo-musl-static.elf", "", "x");
 }
 END_TEST
@@ -85,9 +87,15 @@ START_TEST(anon_4k_maps_no_2m_pages)
 	int st;
 	json_object *root = run_touch("anon", "4k", &st);
 
-	ck_assert_int_eq(json_object_get_int64(json_path(json_path(root, "kvm_pages", NULL), "pages_2m", NULL)), 0);
-	ck_assert_int_gt(json_object_get_int64(json_path(json_path(root, "kvm_pages", NULL), "pages_4k", NULL)), 16384);
-	ck_assert_int_eq(json_object_get_int64(json_path(json_path(root, "guest_tables", "payload_leaves"), "2m", NULL)), 0);
+	ck_assert_int_eq(
+	    json_object_get_int64(json_path(json_path(root, "kvm_pages", NULL), "pages_2m", NULL)),
+	    0);
+	ck_assert_int_gt(
+	    json_object_get_int64(json_path(json_path(root, "kvm_pages", NULL), "pages_4k", NULL)),
+	    16384);
+	ck_assert_int_eq(json_object_get_int64(json_path(
+			     json_path(root, "guest_tables", "payload_leaves"), "2m", NULL)),
+			 0);
 	ck_assert_str_eq(json_object_get_string(json_path(root, "config", "backing")), "anon");
 	json_object_put(root);
 }
@@ -131,8 +139,12 @@ START_TEST(hugetlb_2m_guest_2m_maps_2m_pages)
 	}
 	root = run_touch("hugetlb-2m", "2m", &st);
 	write_long(HUGE_NR, old);
-	ck_assert_int_gt(json_object_get_int64(json_path(json_path(root, "kvm_pages", NULL), "pages_2m", NULL)), 0);
-	ck_assert_int_gt(json_object_get_int64(json_path(json_path(root, "guest_tables", "payload_leaves"), "2m", NULL)), 16);
+	ck_assert_int_gt(
+	    json_object_get_int64(json_path(json_path(root, "kvm_pages", NULL), "pages_2m", NULL)),
+	    0);
+	ck_assert_int_gt(json_object_get_int64(json_path(
+			     json_path(root, "guest_tables", "payload_leaves"), "2m", NULL)),
+			 16);
 	json_object_put(root);
 }
 END_TEST
@@ -141,7 +153,8 @@ START_TEST(guest_pages_1g_without_pdpe1gb_is_an_error)
 {
 	struct run_result r;
 
-	e2e_run(&r, NULL, VMM_BIN, "run", "--guest-pages", "1g", TPAY_DIR "hello-musl-static.elf", NULL);
+	e2e_run(&r, NULL, VMM_BIN, "run", "--guest-pages", "1g", TPAY_DIR "hello-musl-static.elf",
+		NULL);
 	/* Either the host offers 1 GiB pages and it runs, or it says why not. */
 	if (r.status != 0) {
 		ck_assert_int_eq(r.status, 125);
@@ -162,12 +175,13 @@ static int64_t madvise_leaves_2m(const char *pages)
 	int64_t n;
 
 	e2e_json_path(json);
-	e2e_run(&r, NULL, VMM_BIN, "run", "--mem", "256M", "--guest-pages", "madvise", "--json", json,
-		PAYLOAD_DIR "chase.elf", "--pages", pages, "--min", "8M", "--max", "8M", "--ops", "1000",
-		NULL);
+	e2e_run(&r, NULL, VMM_BIN, "run", "--mem", "256M", "--guest-pages", "madvise", "--json",
+		json, PAYLOAD_DIR "chase.elf", "--pages", pages, "--min", "8M", "--max", "8M",
+		"--ops", "1000", NULL);
 	ck_assert_msg(r.status == 0, "status %d\n%s", r.status, r.err);
 	root = e2e_json_take(json);
-	n = json_object_get_int64(json_path(json_path(root, "guest_tables", "payload_leaves"), "2m", NULL));
+	n = json_object_get_int64(
+	    json_path(json_path(root, "guest_tables", "payload_leaves"), "2m", NULL));
 	json_object_put(root);
 	e2e_free(&r);
 	return n;
@@ -207,9 +221,12 @@ END_TEST
 START_TEST(busybox_like_native)
 {
 	static const char *const cmds[][4] = {
-	    {"md5sum", NULL}, {"sort", NULL}, {"gzip", "-c", NULL},
+	    {"md5sum", NULL},
+	    {"sort", NULL},
+	    {"gzip", "-c", NULL},
 	    {"awk", "BEGIN { for (i = 0; i < 200000; i++) s += i * i; print s }", NULL},
-	    {"sh", "-c", "x=6; echo $((x * 7)); [ -n \"$x\" ] && echo yes", NULL}, /* builtins: no fork */
+	    {"sh", "-c", "x=6; echo $((x * 7)); [ -n \"$x\" ] && echo yes",
+	     NULL}, /* builtins: no fork */
 	};
 	char input[64 * 1024];
 	unsigned x = 1;
@@ -255,20 +272,25 @@ START_TEST(tlb_flush_policies)
 		json_object *root, *tlb;
 
 		e2e_json_path(json);
-		e2e_run(&g, NULL, VMM_BIN, "run", "--mem", "256M", "--tlb-flush", policy[i], "--json", json,
-			TPAY_DIR "bigprot-musl-static.elf", NULL);
+		e2e_run(&g, NULL, VMM_BIN, "run", "--mem", "256M", "--tlb-flush", policy[i],
+			"--json", json, TPAY_DIR "bigprot-musl-static.elf", NULL);
 		ck_assert_msg(g.status == 0, "%s: status %d\n%s", policy[i], g.status, g.err);
 		ck_assert_str_eq(g.out, n.out);
 		root = e2e_json_take(json);
 		tlb = json_path(root, "run", "tlb_invalidations");
 		if (i == 0) {
-			ck_assert_int_gt(json_object_get_int64(json_path(tlb, "full_flushes", NULL)), 0);
-			ck_assert_int_eq(json_object_get_int64(json_path(tlb, "single_page", NULL)), 0);
+			ck_assert_int_gt(
+			    json_object_get_int64(json_path(tlb, "full_flushes", NULL)), 0);
+			ck_assert_int_eq(json_object_get_int64(json_path(tlb, "single_page", NULL)),
+					 0);
 		} else {
-			ck_assert_int_eq(json_object_get_int64(json_path(tlb, "full_flushes", NULL)), 0);
-			ck_assert_int_ge(json_object_get_int64(json_path(tlb, "single_page", NULL)), 16384);
+			ck_assert_int_eq(
+			    json_object_get_int64(json_path(tlb, "full_flushes", NULL)), 0);
+			ck_assert_int_ge(json_object_get_int64(json_path(tlb, "single_page", NULL)),
+					 16384);
 		}
-		ck_assert_str_eq(json_object_get_string(json_path(root, "config", "tlb_flush")), policy[i]);
+		ck_assert_str_eq(json_object_get_string(json_path(root, "config", "tlb_flush")),
+				 policy[i]);
 		json_object_put(root);
 		e2e_free(&g);
 	}

@@ -161,7 +161,8 @@ START_TEST(every_bad_elf_is_126_with_its_message)
 		bad_elf_build(i, &f);
 		ck_assert(bad_elf_write(&f, path) == 0);
 		run_vmm(&r, path);
-		ck_assert_msg(r.status == 126, "%s: status %d\n%s", bad_elf_name(i), r.status, r.err);
+		ck_assert_msg(r.status == 126, "%s: status %d\n%s", bad_elf_name(i), r.status,
+			      r.err);
 		ck_assert_msg(strstr(r.err, bad_elf_expect(i)), "%s: want '%s' in:\n%s",
 			      bad_elf_name(i), bad_elf_expect(i), r.err);
 		e2e_free(&r);
@@ -182,7 +183,8 @@ START_TEST(fuzzed_syscalls_never_crash_the_vmm)
 		ck_assert_msg(strstr(r.out, "sysfuzz: survived"), "%s", r.out);
 		e2e_free(&r);
 	}
-	e2e_run(&r, "", VMM_BIN, "run", "--mem", "64M", TPAY_DIR "sysfuzz-musl-static.elf", "4000", NULL);
+	e2e_run(&r, "", VMM_BIN, "run", "--mem", "64M", TPAY_DIR "sysfuzz-musl-static.elf", "4000",
+		NULL);
 	ck_assert_msg(r.status == 0, "musl: status %d\n%s", r.status, r.err);
 	e2e_free(&r);
 }
@@ -197,14 +199,18 @@ START_TEST(closed_pipe_is_sigpipe_like_native)
 	char cmd[256];
 
 	for (int i = 0; i < 2; i++) {
-		snprintf(cmd, sizeof(cmd), "%sflood-musl-static.elf %s | head -n 1 >/dev/null; echo ${PIPESTATUS[0]}",
+		snprintf(cmd, sizeof(cmd),
+			 "%sflood-musl-static.elf %s | head -n 1 >/dev/null; echo ${PIPESTATUS[0]}",
 			 TPAY_DIR, modes[i]);
 		e2e_run(&n, NULL, "/bin/bash", "-c", cmd, NULL);
-		snprintf(cmd, sizeof(cmd), VMM_BIN " run %sflood-glibc-static.elf %s | head -n 1 >/dev/null; echo ${PIPESTATUS[0]}",
+		snprintf(cmd, sizeof(cmd),
+			 VMM_BIN " run %sflood-glibc-static.elf %s | head -n 1 >/dev/null; echo "
+				 "${PIPESTATUS[0]}",
 			 TPAY_DIR, modes[i]);
 		e2e_run(&g, NULL, "/bin/bash", "-c", cmd, NULL);
 		ck_assert_str_eq(n.out, i == 0 ? "141\n" : "3\n");
-		ck_assert_msg(strcmp(g.out, n.out) == 0, "guest %s, native %s\n%s", g.out, n.out, g.err);
+		ck_assert_msg(strcmp(g.out, n.out) == 0, "guest %s, native %s\n%s", g.out, n.out,
+			      g.err);
 		e2e_free(&n);
 		e2e_free(&g);
 	}
@@ -217,7 +223,8 @@ START_TEST(missing_dev_kvm_is_125_with_a_hint)
 	struct run_result r;
 
 	e2e_run(&r, NULL, "/usr/bin/unshare", "-m", "sh", "-c",
-		"mount -t tmpfs none /dev && exec " VMM_BIN " run " TPAY_DIR "hello-musl-static.elf",
+		"mount -t tmpfs none /dev && exec " VMM_BIN " run " TPAY_DIR
+		"hello-musl-static.elf",
 		NULL);
 	if (strstr(r.err, "unshare:") || strstr(r.err, "mount:")) {
 		printf("SKIP: missing /dev/kvm: cannot hide /dev here: %s\n", r.err);
@@ -225,8 +232,9 @@ START_TEST(missing_dev_kvm_is_125_with_a_hint)
 		return;
 	}
 	ck_assert_int_eq(r.status, 125);
-	ck_assert_msg(strstr(r.err, "kvm: /dev/kvm: No such file or directory (is the kvm module loaded?"),
-		      "%s", r.err);
+	ck_assert_msg(
+	    strstr(r.err, "kvm: /dev/kvm: No such file or directory (is the kvm module loaded?"),
+	    "%s", r.err);
 	e2e_free(&r);
 }
 END_TEST

@@ -30,7 +30,8 @@ START_TEST(payloads_and_faults)
 {
 	check_clean(0, TPAY_DIR "hello-glibc-static.elf", NULL);
 	check_clean(0, "--mem", "256M", "--stats", TPAY_DIR "memtest-glibc-static.elf", NULL);
-	check_clean(0, "--mem", "256M", "--guest-pages", "2m", TPAY_DIR "memtest-musl-static.elf", NULL);
+	check_clean(0, "--mem", "256M", "--guest-pages", "2m", TPAY_DIR "memtest-musl-static.elf",
+		    NULL);
 	check_clean(139, TPAY_DIR "nullwrite-glibc-static.elf", NULL);
 	check_clean(132, TPAY_DIR "ud2-musl-static.elf", NULL);
 	check_clean(124, "--timeout", "0.3", TPAY_DIR "spin-musl-static.elf", NULL);
@@ -40,9 +41,12 @@ END_TEST
 
 START_TEST(fuzzed_syscalls)
 {
-	check_clean(0, "--mem", "256M", "--guest-pages", "4k", TPAY_DIR "sysfuzz-glibc-static.elf", "2000", NULL);
-	check_clean(0, "--mem", "256M", "--guest-pages", "2m", TPAY_DIR "sysfuzz-glibc-static.elf", "2000", NULL);
-	check_clean(0, "--mem", "256M", "--guest-pages", "madvise", TPAY_DIR "sysfuzz-musl-static.elf", "2000", NULL);
+	check_clean(0, "--mem", "256M", "--guest-pages", "4k", TPAY_DIR "sysfuzz-glibc-static.elf",
+		    "2000", NULL);
+	check_clean(0, "--mem", "256M", "--guest-pages", "2m", TPAY_DIR "sysfuzz-glibc-static.elf",
+		    "2000", NULL);
+	check_clean(0, "--mem", "256M", "--guest-pages", "madvise",
+		    TPAY_DIR "sysfuzz-musl-static.elf", "2000", NULL);
 }
 END_TEST
 
@@ -64,7 +68,8 @@ START_TEST(failures_before_the_guest_runs)
 	check_clean(126, "/bin/true", NULL);
 	check_clean(125, "--mem", "1X", TPAY_DIR "hello-musl-static.elf", NULL);
 	check_clean(125, "-e", "bogus", TPAY_DIR "hello-musl-static.elf", NULL);
-	check_clean(125, "--guest-pages", "1g", "--mem", "17M", TPAY_DIR "hello-musl-static.elf", NULL);
+	check_clean(125, "--guest-pages", "1g", "--mem", "17M", TPAY_DIR "hello-musl-static.elf",
+		    NULL);
 }
 END_TEST
 

@@ -7,7 +7,8 @@
 int main(void)
 {
 	size_t len = 64ul << 20, i;
-	unsigned char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *p =
+	    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	unsigned long sum = 0;
 
 	if (p == MAP_FAILED || madvise(p, len, MADV_NOHUGEPAGE))

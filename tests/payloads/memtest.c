@@ -14,12 +14,12 @@
 static __thread int tls_counter = 7;
 static int failures;
 
-#define CHECK(cond, what)                                                        \
-	do {                                                                     \
-		if (!(cond)) {                                                   \
-			printf("FAIL %s (line %d)\n", what, __LINE__);            \
-			failures++;                                              \
-		}                                                                \
+#define CHECK(cond, what)                                                                          \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			printf("FAIL %s (line %d)\n", what, __LINE__);                             \
+			failures++;                                                                \
+		}                                                                                  \
 	} while (0)
 
 static void heap(void)
@@ -38,7 +38,8 @@ static void heap(void)
 		for (j = 0; j < sizes[i]; j += 64)
 			sum += p[j];
 		p = realloc(p, sizes[i] * 2);
-		CHECK(p != NULL && p[64 % sizes[i]] == (unsigned char)((64 % sizes[i]) >> 6), "realloc keeps data");
+		CHECK(p != NULL && p[64 % sizes[i]] == (unsigned char)((64 % sizes[i]) >> 6),
+		      "realloc keeps data");
 		free(p);
 	}
 	printf("heap checksum %llu\n", (unsigned long long)sum);
@@ -47,7 +48,8 @@ static void heap(void)
 static void maps(void)
 {
 	size_t len = 8 << 20;
-	unsigned char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *p =
+	    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	unsigned char *q;
 	size_t i;
 

@@ -29,20 +29,64 @@ static uint64_t next(void)
 static int skipped(long nr)
 {
 	switch (nr) {
-	case SYS_exit: case SYS_exit_group: case SYS_rt_sigreturn: case SYS_munmap:
-	case SYS_mprotect: case SYS_mremap: case SYS_madvise: case SYS_brk: case SYS_mmap:
-	case SYS_arch_prctl: case SYS_nanosleep: case SYS_clock_nanosleep: case SYS_close:
-	case SYS_read: case SYS_readv: case SYS_pause: case SYS_kill: case SYS_tgkill:
-	case SYS_tkill: case SYS_vfork: case SYS_fork: case SYS_clone: case SYS_clone3:
-	case SYS_execve: case SYS_execveat: case SYS_rt_sigsuspend: case SYS_select:
-	case SYS_pselect6: case SYS_poll: case SYS_ppoll: case SYS_epoll_wait:
-	case SYS_epoll_pwait: case SYS_futex: case SYS_wait4: case SYS_waitid:
-	case SYS_shmat: case SYS_set_tid_address: case SYS_rt_sigtimedwait: case SYS_alarm:
-	case SYS_setitimer: case SYS_timer_settime: case SYS_sched_setaffinity:
-	case SYS_setrlimit: case SYS_prlimit64: case SYS_prctl: case SYS_seccomp:
-	case SYS_ptrace: case SYS_reboot: case SYS_process_vm_writev: case SYS_mlockall:
-	case SYS_munlockall: case SYS_ioctl: case SYS_dup2: case SYS_dup3:
-	case SYS_sigaltstack: case SYS_personality: case SYS_unshare: case SYS_setns:
+	case SYS_exit:
+	case SYS_exit_group:
+	case SYS_rt_sigreturn:
+	case SYS_munmap:
+	case SYS_mprotect:
+	case SYS_mremap:
+	case SYS_madvise:
+	case SYS_brk:
+	case SYS_mmap:
+	case SYS_arch_prctl:
+	case SYS_nanosleep:
+	case SYS_clock_nanosleep:
+	case SYS_close:
+	case SYS_read:
+	case SYS_readv:
+	case SYS_pause:
+	case SYS_kill:
+	case SYS_tgkill:
+	case SYS_tkill:
+	case SYS_vfork:
+	case SYS_fork:
+	case SYS_clone:
+	case SYS_clone3:
+	case SYS_execve:
+	case SYS_execveat:
+	case SYS_rt_sigsuspend:
+	case SYS_select:
+	case SYS_pselect6:
+	case SYS_poll:
+	case SYS_ppoll:
+	case SYS_epoll_wait:
+	case SYS_epoll_pwait:
+	case SYS_futex:
+	case SYS_wait4:
+	case SYS_waitid:
+	case SYS_shmat:
+	case SYS_set_tid_address:
+	case SYS_rt_sigtimedwait:
+	case SYS_alarm:
+	case SYS_setitimer:
+	case SYS_timer_settime:
+	case SYS_sched_setaffinity:
+	case SYS_setrlimit:
+	case SYS_prlimit64:
+	case SYS_prctl:
+	case SYS_seccomp:
+	case SYS_ptrace:
+	case SYS_reboot:
+	case SYS_process_vm_writev:
+	case SYS_mlockall:
+	case SYS_munlockall:
+	case SYS_ioctl:
+	case SYS_dup2:
+	case SYS_dup3:
+	case SYS_sigaltstack:
+	case SYS_personality:
+	case SYS_unshare:
+	case SYS_setns:
 		return 1;
 	default:
 		return 0;
@@ -52,12 +96,18 @@ static int skipped(long nr)
 static uint64_t arg(char *scratch)
 {
 	switch (next() % 6) {
-	case 0: return next();                            /* anything */
-	case 1: return next() % 4096;                     /* small number or null page */
-	case 2: return (uint64_t)(uintptr_t)scratch + next() % 8192; /* valid-ish pointer */
-	case 3: return 0xffff800000000000ull + next() % (1ull << 40);   /* kernel half */
-	case 4: return 0x7ffffffff000ull - next() % 8192;  /* the top of user space */
-	default: return -(next() % 4096);                 /* -errno-like, huge lengths */
+	case 0:
+		return next(); /* anything */
+	case 1:
+		return next() % 4096; /* small number or null page */
+	case 2:
+		return (uint64_t)(uintptr_t)scratch + next() % 8192; /* valid-ish pointer */
+	case 3:
+		return 0xffff800000000000ull + next() % (1ull << 40); /* kernel half */
+	case 4:
+		return 0x7ffffffff000ull - next() % 8192; /* the top of user space */
+	default:
+		return -(next() % 4096); /* -errno-like, huge lengths */
 	}
 }
 
@@ -71,12 +121,25 @@ static void fuzz_memory(char *win)
 	if (off + (len & 0xffffffff) > WINDOW)
 		len = WINDOW - off;
 	switch (next() % 6) {
-	case 0: mmap(win + off, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0); break;
-	case 1: munmap(win + off, len); break;
-	case 2: mprotect(win + off, len, prot); break;
-	case 3: madvise(win + off, len, (int)(next() % 16)); break;
-	case 4: mremap(win + off, len, (next() % 64 + 1) * 4096, 0); break;
-	default: if (prot & PROT_WRITE) mprotect(win + off, 4096, PROT_READ | PROT_WRITE); break;
+	case 0:
+		mmap(win + off, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		break;
+	case 1:
+		munmap(win + off, len);
+		break;
+	case 2:
+		mprotect(win + off, len, prot);
+		break;
+	case 3:
+		madvise(win + off, len, (int)(next() % 16));
+		break;
+	case 4:
+		mremap(win + off, len, (next() % 64 + 1) * 4096, 0);
+		break;
+	default:
+		if (prot & PROT_WRITE)
+			mprotect(win + off, 4096, PROT_READ | PROT_WRITE);
+		break;
 	}
 	/* Leave the window mapped so that nothing else lands in it. */
 	mmap(win + off, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);

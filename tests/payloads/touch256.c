@@ -40,7 +40,8 @@ int main(int argc, char **argv)
 		sum += a[i] * (i | 1);
 	printf("touched %zu MiB, checksum %016llx\n", mib, (unsigned long long)sum);
 	fprintf(stderr, "random rmw: %.2f ns/access\n",
-		((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / (double)accesses);
+		((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) /
+		    (double)accesses);
 	free(a);
 	return 0;
 }

@@ -2,9 +2,9 @@
  * point where the payload's own arguments begin. */
 #include <string.h>
 
-#include "vm/config.h"
-#include "util/err.h"
 #include "unit.h"
+#include "util/err.h"
+#include "vm/config.h"
 
 static int parse(struct config *c, char **argv)
 {
@@ -57,9 +57,10 @@ END_TEST
 
 START_TEST(all_options)
 {
-	char *argv[] = {"run", "--mem", "256M", "--backing", "hugetlb-2m", "--guest-pages", "madvise",
-			"--prealloc", "--timeout", "2.5", "--json", "r.json", "-e", "cycles", "-x", ";",
-			"p.elf", NULL};
+	char *argv[] = {
+	    "run",     "--mem",	     "256M",	  "--backing", "hugetlb-2m", "--guest-pages",
+	    "madvise", "--prealloc", "--timeout", "2.5",       "--json",     "r.json",
+	    "-e",      "cycles",     "-x",	  ";",	       "p.elf",	     NULL};
 	struct config c;
 
 	ck_assert_int_eq(parse(&c, argv), 0);

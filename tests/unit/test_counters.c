@@ -15,10 +15,10 @@
 #include <unistd.h>
 
 #include "counters/counters.h"
-#include "util/err.h"
 #include "counters/perf_events.h"
-#include "util/types.h"
 #include "unit.h"
+#include "util/err.h"
+#include "util/types.h"
 
 #define TOUCH_PAGES 2048
 

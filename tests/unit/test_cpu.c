@@ -1,7 +1,7 @@
 /* Hardware constants against the manuals (a typo in one of them is a guest
  * that triple-faults), and the stub lookup the run loop trusts. */
-#include "kvm/cpu.h"
 #include "guest/sysarea.h"
+#include "kvm/cpu.h"
 #include "unit.h"
 
 START_TEST(control_register_bits)
@@ -11,10 +11,10 @@ START_TEST(control_register_bits)
 		uint64_t v;
 		int bit;
 	} bits[] = {
-	    {CR0_PE, 0},   {CR0_MP, 1},          {CR0_ET, 4},           {CR0_NE, 5},
-	    {CR0_WP, 16},  {CR0_AM, 18},         {CR0_PG, 31},          {CR4_PAE, 5},
-	    {CR4_OSFXSR, 9}, {CR4_OSXMMEXCPT, 10}, {CR4_OSXSAVE, 18},   {EFER_SCE, 0},
-	    {EFER_LME, 8}, {EFER_LMA, 10},       {EFER_NXE, 11},        {RFLAGS_IF, 9},
+	    {CR0_PE, 0},       {CR0_MP, 1},	     {CR0_ET, 4},	{CR0_NE, 5},
+	    {CR0_WP, 16},      {CR0_AM, 18},	     {CR0_PG, 31},	{CR4_PAE, 5},
+	    {CR4_OSFXSR, 9},   {CR4_OSXMMEXCPT, 10}, {CR4_OSXSAVE, 18}, {EFER_SCE, 0},
+	    {EFER_LME, 8},     {EFER_LMA, 10},	     {EFER_NXE, 11},	{RFLAGS_IF, 9},
 	    {RFLAGS_FIXED, 1},
 	};
 

@@ -3,8 +3,8 @@
  * files that are not files (missing, a directory, a FIFO) fail cleanly. */
 #include "bad_elves.h"
 #include "kernel/elf.h"
-#include "util/err.h"
 #include "unit.h"
+#include "util/err.h"
 
 #include <dirent.h>
 #include <errno.h>

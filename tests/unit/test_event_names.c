@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util/err.h"
 #include "counters/event_names.h"
 #include "unit.h"
+#include "util/err.h"
 
 static const struct event_spec *find(const struct event_list *l, const char *name)
 {

@@ -1,8 +1,8 @@
 /* Unit tests of the guest frame allocator: sizes, alignment, packing of
  * 4 KiB frames, reserve, accounting, and a randomized run against a model. */
-#include "util/err.h"
 #include "guest/frames.h"
 #include "unit.h"
+#include "util/err.h"
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util/err.h"
 #include "cli/info.h"
-#include "util/types.h"
 #include "unit.h"
+#include "util/err.h"
+#include "util/types.h"
 
 static json_object *get(json_object *o, const char *key)
 {

@@ -10,10 +10,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "util/err.h"
 #include "kvm/kvm_stats.h"
-#include "util/types.h"
 #include "unit.h"
+#include "util/err.h"
+#include "util/types.h"
 
 #define NAME_SIZE 48
 #define ID_OFF 24u

@@ -1,9 +1,9 @@
 /* Unit tests of guest RAM: backing names, size checks, the checked gpa ->
  * host pointer, zeroing, THP and hugetlb mappings (the hugetlb pool is
  * filled and restored by the test itself, as root). */
-#include "util/err.h"
 #include "guest/mem.h"
 #include "unit.h"
+#include "util/err.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "util/err.h"
 #include "kernel/mm.h"
 #include "unit.h"
+#include "util/err.h"
 
 #define GUEST_RAM (64ull << 20)
 #define RW (PROT_READ | PROT_WRITE)

@@ -2,9 +2,9 @@
  * memory, no KVM): walks, large pages, populate with fallbacks, splits,
  * unmap and protect, the recording of live-table updates, and a randomized
  * run against a per-page model. */
-#include "util/err.h"
 #include "guest/paging.h"
 #include "unit.h"
+#include "util/err.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kernel/syscall.h"
 #include "guest/uaccess.h"
+#include "kernel/syscall.h"
 #include "unit.h"
 
 #define GUEST_RAM (32ull << 20)
@@ -62,7 +62,7 @@ START_TEST(uaccess_ranges)
 	ck_assert_int_eq(uaccess_read(&pt, buf, RW_PAGE, 3 * SZ_4K), 0);
 	ck_assert_int_eq(uaccess_read(&pt, buf, RW_PAGE, 3 * SZ_4K + 1), -EFAULT);
 	ck_assert_int_eq(uaccess_read(&pt, buf, 0, 1), -EFAULT);
-	ck_assert_int_eq(uaccess_read(&pt, buf, UINT64_MAX - 2, 8), -EFAULT); /* wraps */
+	ck_assert_int_eq(uaccess_read(&pt, buf, UINT64_MAX - 2, 8), -EFAULT);	     /* wraps */
 	ck_assert_int_eq(uaccess_read(&pt, buf, 0xffff888000000000ull, 8), -EFAULT); /* kernel */
 	ck_assert_int_eq(uaccess_read(&pt, buf, RW_PAGE, 0), 0);
 }

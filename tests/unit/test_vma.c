@@ -3,9 +3,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "util/err.h"
-#include "unit.h"
 #include "kernel/vma.h"
+#include "unit.h"
+#include "util/err.h"
 
 #define K4 0x1000ull
 #define RW (PROT_READ | PROT_WRITE)
