@@ -36,7 +36,7 @@ TPAY_BINS := $(TPAY_NAMES:%=$(BUILD)/tests/payloads/%-glibc-static.elf) \
 	$(BUILD)/tests/payloads/memtest-glibc-static-pie.elf
 PAYLOAD_CFLAGS := -O2 -g -Wall -Wextra -Werror -static
 
-.PHONY: all deps run check layers unit unit-asan e2e test-payloads payloads clean
+.PHONY: all deps run check layers format format-check unit unit-asan e2e test-payloads payloads clean
 all: vmm
 
 deps:
@@ -105,11 +105,19 @@ unit-asan: $(SAN_UNIT_BINS)
 e2e: vmm $(BUILD)/asan/vmm test-payloads payloads $(E2E_BINS)
 	@scripts/run-tests.sh $(E2E_BINS)
 
+# One style for every C file (.clang-format); make check refuses drift.
+FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null)
+format:
+	@clang-format -i $(FORMAT_FILES)
+
+format-check:
+	@clang-format --dry-run -Werror $(FORMAT_FILES) && echo "format: $(words $(FORMAT_FILES)) files clean"
+
 # The dependency rule between the layers of src/ (docs/design.md).
 layers:
 	@scripts/check-layers.py src
 
-check: deps layers
+check: deps layers format-check
 	@$(MAKE) --no-print-directory -j$(NPROC) all test-payloads payloads $(UNIT_BINS) $(SAN_UNIT_BINS) \
 		$(E2E_BINS) $(BUILD)/asan/vmm
 	@scripts/run-tests.sh $(UNIT_BINS) $(SAN_UNIT_BINS) $(E2E_BINS)

@@ -5,6 +5,7 @@ set -euo pipefail
 
 pkgs=(
 	gcc make pkg-config
+	clang-format    # make format, and the format check in make check
 	libelf-dev      # ELF loading (elfutils libelf)
 	libjson-c-dev   # --json reports
 	libpfm4-dev     # named raw PMU events
