@@ -1,6 +1,6 @@
 /* Guest code that the VMM copies into guest memory: the only code that ever
  * runs at CPL0, kept to a few instructions because PVM emulates CPL0 code
- * one instruction at a time (PLATFORM.md). Each stub's first job is a port
+ * one instruction at a time (docs/design.md, section 6). Each stub's first job is a port
  * write that exits to the VMM, which then handles the event in C. */
 #include "guest/sysarea.h"
 
@@ -21,7 +21,7 @@ ktext_start:
 
 	/* Applies a batch of page-table stores prepared by the VMM, then the
 	 * TLB invalidation it asks for. Stores made by the guest itself are
-	 * what KVM's shadow paging traps and follows (DESIGN.md section 2).
+	 * what KVM's shadow paging traps and follows (docs/design.md, section 4).
 	 *   rdi: array of {entry va, value}, rsi: count
 	 *   rdx: array of page va to invlpg, rcx: count
 	 *   r8: nonzero to reload CR3 instead (full flush) */
