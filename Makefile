@@ -92,6 +92,11 @@ $(BUILD)/tests/payloads/%-musl-static.elf: tests/payloads/%.c
 
 test-payloads: $(TPAY_BINS)
 
+# The bare-KVM floor programs that vmm's own costs are measured against.
+$(BUILD)/bench/kvm_floor: bench/floor/kvm_floor.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 $(WARN) -o $@ $<
+
 # The stress payloads and the benchmarks bring their own rules.
 -include guest-payloads/payloads.mk
 -include bench/bench.mk
