@@ -22,7 +22,8 @@ static struct guest_mem mem;
 static struct frames fr;
 static struct page_tables pt;
 static struct mm mm;
-static struct proc p;
+static struct process proc;
+static struct task task;
 
 static void setup(void)
 {
@@ -32,7 +33,8 @@ static void setup(void)
 	mm_init(&mm, &pt, GUEST_PAGES_4K);
 	ck_assert_int_eq(mm_map_fixed(&mm, RW_PAGE, 2 * SZ_4K, PROT_READ | PROT_WRITE, 0), 0);
 	ck_assert_int_eq(mm_map_fixed(&mm, RO_PAGE, SZ_4K, PROT_READ, 0), 0);
-	proc_init(&p, &mm, mem.size);
+	process_init(&proc, &mm, mem.size);
+	task_init(&task, &proc);
 }
 
 static void teardown(void)
@@ -47,7 +49,7 @@ static long sys(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
 {
 	uint64_t a[6] = {a0, a1, a2, a3, 0, 0};
 
-	return syscall_dispatch(&p, nr, a);
+	return syscall_dispatch(&task, nr, a);
 }
 
 START_TEST(uaccess_ranges)
@@ -174,8 +176,8 @@ START_TEST(arch_prctl_and_unknown)
 {
 	ck_assert_int_eq(sys(SYS_arch_prctl, 0x1002 /* SET_FS */, USER_TOP, 0, 0), -EPERM);
 	ck_assert_int_eq(sys(SYS_arch_prctl, 0x1002, 0x7f0000001000ull, 0, 0), 0);
-	ck_assert(p.segbase_dirty);
-	ck_assert_uint_eq(p.fs_base, 0x7f0000001000ull);
+	ck_assert(task.segbase_dirty);
+	ck_assert_uint_eq(task.fs_base, 0x7f0000001000ull);
 	ck_assert_int_eq(sys(SYS_arch_prctl, 0x1003 /* GET_FS */, RO_PAGE, 0, 0), -EFAULT);
 	ck_assert_int_eq(sys(SYS_arch_prctl, 0x9999, 0, 0, 0), -EINVAL);
 	ck_assert_int_eq(sys(100000, 0, 0, 0, 0), -ENOSYS);
@@ -189,8 +191,8 @@ END_TEST
 START_TEST(exit_group_status)
 {
 	ck_assert_int_eq(sys(SYS_exit_group, 0x1234, 0, 0, 0), 0);
-	ck_assert(p.exited);
-	ck_assert_int_eq(p.exit_status, 0x34); /* only the low 8 bits, like Linux */
+	ck_assert(proc.exited);
+	ck_assert_int_eq(proc.exit_status, 0x34); /* only the low 8 bits, like Linux */
 }
 END_TEST
 
