@@ -46,7 +46,7 @@ static int cmd_run(int argc, char **argv)
 		config_usage(stdout);
 		return 0;
 	}
-	/* A closed pipe is the payload's SIGPIPE (syscall.c), not vmm's. */
+	/* A closed pipe is the payload's SIGPIPE (kernel/sys_signal.c), not vmm's. */
 	signal(SIGPIPE, SIG_IGN);
 	status = vm_setup(&vm, &cfg);
 	if (status != 0) {

@@ -79,37 +79,47 @@ static gva_t stack_push_string(struct stack_builder *b, const char *s)
 	return stack_push_bytes(b, s, strlen(s) + 1);
 }
 
-static int loader_stack(struct mm *mm, const struct loader_args *a, const struct load_info *li,
-			const struct elf_image *img, gva_t *sp_out)
+/* Where the strings that argv, envp and the auxiliary vector point at
+ * landed on the stack. */
+struct stack_strings {
+	gva_t execfn, platform, random;
+	gva_t *argv, *envp; /* argc and envc entries (calloc'd) */
+	size_t envc;
+};
+
+/* Pushes the strings, the last environment string highest as Linux does. */
+static int stack_push_strings(struct stack_builder *b, const struct loader_args *a,
+			      struct stack_strings *s)
 {
-	struct stack_builder b = {.mm = mm, .sp = MM_STACK_TOP};
-	size_t envc = 0, nwords, i, w = 0;
 	uint8_t random_bytes[16];
-	gva_t execfn, platform, random_at, *argv_at, *envp_at;
-	uint64_t *words;
-	int ret = -1;
+	size_t i;
 
-	while (a->envp && a->envp[envc])
-		envc++;
-	argv_at = calloc((size_t)a->argc + 1, sizeof(gva_t));
-	envp_at = calloc(envc + 1, sizeof(gva_t));
-	if (!argv_at || !envp_at) {
-		err_set("loader: out of memory");
-		goto out;
-	}
-	execfn = stack_push_string(&b, a->execfn);
-	for (i = envc; i-- > 0;)
-		envp_at[i] = stack_push_string(&b, a->envp[i]);
+	while (a->envp && a->envp[s->envc])
+		s->envc++;
+	s->argv = calloc((size_t)a->argc + 1, sizeof(gva_t));
+	s->envp = calloc(s->envc + 1, sizeof(gva_t));
+	if (!s->argv || !s->envp)
+		return err_set("loader: out of memory");
+	s->execfn = stack_push_string(b, a->execfn);
+	for (i = s->envc; i-- > 0;)
+		s->envp[i] = stack_push_string(b, a->envp[i]);
 	for (i = (size_t)a->argc; i-- > 0;)
-		argv_at[i] = stack_push_string(&b, a->argv[i]);
-	platform = stack_push_string(&b, "x86_64");
-	if (getrandom(random_bytes, sizeof(random_bytes), 0) != sizeof(random_bytes)) {
-		err_set("loader: getrandom for AT_RANDOM failed");
-		goto out;
-	}
-	random_at = stack_push_bytes(&b, random_bytes, sizeof(random_bytes));
+		s->argv[i] = stack_push_string(b, a->argv[i]);
+	s->platform = stack_push_string(b, "x86_64");
+	if (getrandom(random_bytes, sizeof(random_bytes), 0) != sizeof(random_bytes))
+		return err_set("loader: getrandom for AT_RANDOM failed");
+	s->random = stack_push_bytes(b, random_bytes, sizeof(random_bytes));
+	return 0;
+}
 
-	const uint64_t auxv[][2] = {
+#define AUXV_COUNT 19
+
+/* What a static binary's libc reads from the auxiliary vector. */
+static void stack_auxv(uint64_t auxv[AUXV_COUNT][2], const struct loader_args *a,
+		       const struct load_info *li, const struct elf_image *img,
+		       const struct stack_strings *s)
+{
+	const uint64_t v[AUXV_COUNT][2] = {
 	    {AT_PHDR, li->phdr},
 	    {AT_PHENT, img->phentsize},
 	    {AT_PHNUM, img->phnum},
@@ -122,43 +132,72 @@ static int loader_stack(struct mm *mm, const struct loader_args *a, const struct
 	    {AT_GID, getgid()},
 	    {AT_EGID, getegid()},
 	    {AT_SECURE, 0},
-	    {AT_RANDOM, random_at},
-	    {AT_EXECFN, execfn},
-	    {AT_PLATFORM, platform},
+	    {AT_RANDOM, s->random},
+	    {AT_EXECFN, s->execfn},
+	    {AT_PLATFORM, s->platform},
 	    {AT_HWCAP, a->hwcap},
 	    {AT_HWCAP2, 0},
 	    {AT_CLKTCK, 100},
 	    {AT_NULL, 0},
 	};
-	nwords = 1 + (size_t)a->argc + 1 + envc + 1 + 2 * ARRAY_SIZE(auxv);
-	words = calloc(nwords, sizeof(uint64_t));
+
+	memcpy(auxv, v, sizeof(v));
+}
+
+/* The block rsp points at: argc, argv[], NULL, envp[], NULL, auxv pairs.
+ * NULL with err set when out of memory. */
+static uint64_t *stack_words(const struct loader_args *a, const struct stack_strings *s,
+			     const uint64_t auxv[AUXV_COUNT][2], size_t *nwords)
+{
+	size_t i, w = 0, n = 1 + (size_t)a->argc + 1 + s->envc + 1 + 2 * AUXV_COUNT;
+	uint64_t *words = calloc(n, sizeof(uint64_t));
+
 	if (!words) {
 		err_set("loader: out of memory");
-		goto out;
+		return NULL;
 	}
 	words[w++] = (uint64_t)a->argc;
 	for (i = 0; i < (size_t)a->argc; i++)
-		words[w++] = argv_at[i];
+		words[w++] = s->argv[i];
 	words[w++] = 0;
-	for (i = 0; i < envc; i++)
-		words[w++] = envp_at[i];
+	for (i = 0; i < s->envc; i++)
+		words[w++] = s->envp[i];
 	words[w++] = 0;
-	for (i = 0; i < ARRAY_SIZE(auxv); i++) {
+	for (i = 0; i < AUXV_COUNT; i++) {
 		words[w++] = auxv[i][0];
 		words[w++] = auxv[i][1];
 	}
-	/* The ABI wants rsp 16-byte aligned at entry, pointing at argc. */
-	b.sp = align_down(b.sp - nwords * 8, 16);
-	if (b.err == 0 && loader_copy(mm, b.sp, words, nwords * 8) == 0) {
-		*sp_out = b.sp;
-		ret = 0;
+	*nwords = n;
+	return words;
+}
+
+static int loader_stack(struct mm *mm, const struct loader_args *a, const struct load_info *li,
+			const struct elf_image *img, gva_t *sp_out)
+{
+	struct stack_builder b = {.mm = mm, .sp = MM_STACK_TOP};
+	struct stack_strings s = {0};
+	uint64_t auxv[AUXV_COUNT][2], *words = NULL;
+	size_t nwords = 0;
+	int ret = -1;
+
+	if (stack_push_strings(&b, a, &s) == 0) {
+		stack_auxv(auxv, a, li, img, &s);
+		words = stack_words(a, &s, auxv, &nwords);
+	}
+	if (words) {
+		/* The ABI wants rsp 16-byte aligned at entry, pointing at argc. */
+		b.sp = align_down(b.sp - nwords * 8, 16);
+		if (b.err == 0 && loader_copy(mm, b.sp, words, nwords * 8) == 0) {
+			*sp_out = b.sp;
+			ret = 0;
+		}
 	}
 	free(words);
-out:
-	free(argv_at);
-	free(envp_at);
-	return ret < 0 ? err_wrap("loader: initial stack (%d args, %zu env strings)", a->argc, envc)
-		       : 0;
+	free(s.argv);
+	free(s.envp);
+	return ret < 0
+		   ? err_wrap("loader: initial stack (%d args, %zu env strings)", a->argc, s.envc)
+		   : 0;
 }
 
 int loader_load(struct mm *mm, const struct elf_image *img, const struct loader_args *a,

@@ -14,14 +14,14 @@
 #include <unistd.h>
 
 #include "guest/uaccess.h"
-#include "kernel/syscall.h"
+#include "kernel/syscalls.h"
 #include "util/err.h"
 
 #define IO_MAX_COUNT 0x7ffff000ull /* Linux's MAX_RW_COUNT */
 
-static int fd_check(const struct proc *p, uint64_t fd)
+static int fd_check(const struct task *t, uint64_t fd)
 {
-	return fd < PROC_NFDS && p->fd_open[fd] ? 0 : -EBADF;
+	return fd < PROCESS_NFDS && t->proc->fd_open[fd] ? 0 : -EBADF;
 }
 
 struct io_ctx {
@@ -45,50 +45,50 @@ static long io_piece(void *ctx, void *host, size_t n)
 	return (size_t)r < n ? 1 : 0;
 }
 
-static long io_range(struct proc *p, int fd, gva_t buf, uint64_t len, bool reading)
+static long io_range(struct task *t, int fd, gva_t buf, uint64_t len, bool reading)
 {
 	struct io_ctx c = {.fd = fd, .reading = reading};
 	long r;
 
 	if (len > IO_MAX_COUNT)
 		len = IO_MAX_COUNT;
-	r = uaccess_each(p->pt, buf, len, reading ? PT_WRITE : PT_READ, io_piece, &c);
+	r = uaccess_each(t->proc->pt, buf, len, reading ? PT_WRITE : PT_READ, io_piece, &c);
 	if (r < 0 && !c.done)
-		return reading ? r : proc_check_epipe(p, r);
+		return reading ? r : signal_check_epipe(t, r);
 	return (long)c.done;
 }
 
-long sys_read(struct proc *p, const uint64_t a[6])
+long sys_read(struct task *t, const uint64_t a[6])
 {
-	int e = fd_check(p, a[0]);
+	int e = fd_check(t, a[0]);
 
-	return e ? e : io_range(p, (int)a[0], a[1], a[2], true);
+	return e ? e : io_range(t, (int)a[0], a[1], a[2], true);
 }
 
-long sys_write(struct proc *p, const uint64_t a[6])
+long sys_write(struct task *t, const uint64_t a[6])
 {
-	int e = fd_check(p, a[0]);
-	return e ? e : io_range(p, (int)a[0], a[1], a[2], false);
+	int e = fd_check(t, a[0]);
+	return e ? e : io_range(t, (int)a[0], a[1], a[2], false);
 }
 
-static long io_vec(struct proc *p, const uint64_t a[6], bool reading)
+static long io_vec(struct task *t, const uint64_t a[6], bool reading)
 {
 	struct iovec iov[IOV_MAX];
 	uint64_t n = a[2], i, total = 0, sum = 0;
-	int e = fd_check(p, a[0]);
+	int e = fd_check(t, a[0]);
 
 	if (e)
 		return e;
 	if (n > IOV_MAX)
 		return -EINVAL;
-	if (uaccess_read(p->pt, iov, a[1], n * sizeof(iov[0])) < 0)
+	if (uaccess_read(t->proc->pt, iov, a[1], n * sizeof(iov[0])) < 0)
 		return -EFAULT;
 	for (i = 0; i < n; i++)
 		if (__builtin_add_overflow(sum, (uint64_t)iov[i].iov_len, &sum) || sum > SSIZE_MAX)
 			return -EINVAL;
 	for (i = 0; i < n; i++) {
 		uint64_t len = iov[i].iov_len;
-		long r = io_range(p, (int)a[0], (gva_t)(uintptr_t)iov[i].iov_base, len, reading);
+		long r = io_range(t, (int)a[0], (gva_t)(uintptr_t)iov[i].iov_base, len, reading);
 
 		if (r < 0)
 			return total ? (long)total : r;
@@ -99,31 +99,31 @@ static long io_vec(struct proc *p, const uint64_t a[6], bool reading)
 	return (long)total;
 }
 
-long sys_readv(struct proc *p, const uint64_t a[6])
+long sys_readv(struct task *t, const uint64_t a[6])
 {
-	return io_vec(p, a, true);
+	return io_vec(t, a, true);
 }
-long sys_writev(struct proc *p, const uint64_t a[6])
+long sys_writev(struct task *t, const uint64_t a[6])
 {
-	return io_vec(p, a, false);
+	return io_vec(t, a, false);
 }
 
-long sys_close(struct proc *p, const uint64_t a[6])
+long sys_close(struct task *t, const uint64_t a[6])
 {
-	int e = fd_check(p, a[0]);
+	int e = fd_check(t, a[0]);
 
 	if (e)
 		return e;
 	/* The VMM keeps its own fd: only the payload's view closes. */
-	p->fd_open[a[0]] = false;
+	t->proc->fd_open[a[0]] = false;
 	return 0;
 }
 
-long sys_ioctl(struct proc *p, const uint64_t a[6])
+long sys_ioctl(struct task *t, const uint64_t a[6])
 {
-	int e = fd_check(p, a[0]);
+	int e = fd_check(t, a[0]);
 	struct winsize ws;
-	struct termios t;
+	struct termios tio;
 
 	if (e)
 		return e;
@@ -133,52 +133,52 @@ long sys_ioctl(struct proc *p, const uint64_t a[6])
 	case TIOCGWINSZ:
 		if (ioctl((int)a[0], TIOCGWINSZ, &ws) < 0)
 			return -ENOTTY;
-		return uaccess_write(p->pt, a[2], &ws, sizeof(ws));
+		return uaccess_write(t->proc->pt, a[2], &ws, sizeof(ws));
 	case TCGETS:
-		if (tcgetattr((int)a[0], &t) < 0)
+		if (tcgetattr((int)a[0], &tio) < 0)
 			return -ENOTTY;
 		/* struct termios of glibc is the kernel's termios2-less layout
 		 * for the first 36 bytes, which is what TCGETS fills. */
-		return uaccess_write(p->pt, a[2], &t, 36);
+		return uaccess_write(t->proc->pt, a[2], &tio, 36);
 	default:
 		return -ENOTTY;
 	}
 }
 
-static long stat_fd(struct proc *p, int fd, gva_t buf)
+static long stat_fd(struct task *t, int fd, gva_t buf)
 {
 	struct stat st;
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	/* On x86-64 glibc's struct stat is the kernel's. */
-	return uaccess_write(p->pt, buf, &st, sizeof(st));
+	return uaccess_write(t->proc->pt, buf, &st, sizeof(st));
 }
 
-long sys_fstat(struct proc *p, const uint64_t a[6])
+long sys_fstat(struct task *t, const uint64_t a[6])
 {
-	int e = fd_check(p, a[0]);
+	int e = fd_check(t, a[0]);
 
-	return e ? e : stat_fd(p, (int)a[0], a[1]);
+	return e ? e : stat_fd(t, (int)a[0], a[1]);
 }
 
-long sys_newfstatat(struct proc *p, const uint64_t a[6])
+long sys_newfstatat(struct task *t, const uint64_t a[6])
 {
 	char path[2];
-	long n = uaccess_strncpy(p->pt, path, a[1], sizeof(path));
+	long n = uaccess_strncpy(t->proc->pt, path, a[1], sizeof(path));
 
 	if (n == -EFAULT)
 		return n;
 	if (n == 0 && (a[3] & AT_EMPTY_PATH)) {
-		int e = fd_check(p, a[0]);
-		return e ? e : stat_fd(p, (int)a[0], a[2]);
+		int e = fd_check(t, a[0]);
+		return e ? e : stat_fd(t, (int)a[0], a[2]);
 	}
 	return -ENOENT;
 }
 
-long sys_lseek(struct proc *p, const uint64_t a[6])
+long sys_lseek(struct task *t, const uint64_t a[6])
 {
-	int e = fd_check(p, a[0]);
+	int e = fd_check(t, a[0]);
 	off_t r;
 
 	if (e)
@@ -187,9 +187,9 @@ long sys_lseek(struct proc *p, const uint64_t a[6])
 	return r < 0 ? -errno : (long)r;
 }
 
-long sys_fcntl(struct proc *p, const uint64_t a[6])
+long sys_fcntl(struct task *t, const uint64_t a[6])
 {
-	int e = fd_check(p, a[0]), r;
+	int e = fd_check(t, a[0]), r;
 
 	if (e)
 		return e;
@@ -199,11 +199,22 @@ long sys_fcntl(struct proc *p, const uint64_t a[6])
 	return r < 0 ? -errno : r;
 }
 
+/* There is no file system: the payload lives in "/". */
+long sys_getcwd(struct task *t, const uint64_t a[6])
+{
+	static const char root[] = "/";
+
+	if (a[1] < sizeof(root))
+		return -ERANGE;
+	return uaccess_write(t->proc->pt, a[0], root, sizeof(root)) < 0 ? -EFAULT
+									: (long)sizeof(root);
+}
+
 /* There are no files in the guest: say so once per path, not silently. */
-static long no_files(struct proc *p, gva_t path_gva, const char *call)
+static long no_files(struct task *t, gva_t path_gva, const char *call)
 {
 	char path[256];
-	long n = uaccess_strncpy(p->pt, path, path_gva, sizeof(path));
+	long n = uaccess_strncpy(t->proc->pt, path, path_gva, sizeof(path));
 
 	if (n == -EFAULT)
 		return n;
@@ -213,19 +224,19 @@ static long no_files(struct proc *p, gva_t path_gva, const char *call)
 	return -ENOENT;
 }
 
-long sys_openat(struct proc *p, const uint64_t a[6])
+long sys_openat(struct task *t, const uint64_t a[6])
 {
-	return no_files(p, a[1], "openat");
+	return no_files(t, a[1], "openat");
 }
-long sys_open(struct proc *p, const uint64_t a[6])
+long sys_open(struct task *t, const uint64_t a[6])
 {
-	return no_files(p, a[0], "open");
+	return no_files(t, a[0], "open");
 }
 
-long sys_readlink(struct proc *p, const uint64_t a[6])
+long sys_readlink(struct task *t, const uint64_t a[6])
 {
 	char path[256];
-	long n = uaccess_strncpy(p->pt, path, a[0], sizeof(path));
+	long n = uaccess_strncpy(t->proc->pt, path, a[0], sizeof(path));
 
 	return n == -EFAULT ? n : -ENOENT;
 }

@@ -196,12 +196,12 @@ int vm_resume_user(struct vm *vm)
 
 	if (run_set_regs(vm, &vm->regs) < 0)
 		return -1;
-	if (user_cs && !vm->proc.segbase_dirty)
+	if (user_cs && !vm->task.segbase_dirty)
 		return 0; /* saves a KVM_SET_SREGS on PVM, where CS stays user */
 	cpu_user_segments(&vm->sregs);
-	vm->sregs.fs.base = vm->proc.fs_base;
-	vm->sregs.gs.base = vm->proc.gs_base;
-	vm->proc.segbase_dirty = false;
+	vm->sregs.fs.base = vm->task.fs_base;
+	vm->sregs.gs.base = vm->task.gs_base;
+	vm->task.segbase_dirty = false;
 	return run_set_sregs(vm, &vm->sregs);
 }
 
@@ -216,21 +216,21 @@ static int run_syscall(struct vm *vm)
 	vm->stats.syscall_exits++;
 	/* Before the syscall can unmap anything: the peak is what ran. */
 	run_sample_mappings(vm);
-	ret = syscall_dispatch(&vm->proc, r->rax, args);
+	ret = syscall_dispatch(&vm->task, r->rax, args);
 	if (vm->mm.failed)
 		return err_wrap("run: page-table update for syscall %llu failed",
 				(unsigned long long)r->rax);
-	if (vm->proc.exited) {
+	if (vm->process.exited) {
 		vm->end = RUN_EXITED;
-		vm->status = vm->proc.exit_status;
+		vm->status = vm->process.exit_status;
 		return 1;
 	}
-	if (vm->proc.kill_signal) {
+	if (vm->task.kill_signal) {
 		char why[64];
 
 		snprintf(why, sizeof(why), "syscall %s",
 			 syscall_name(r->rax) ? syscall_name(r->rax) : "?");
-		trap_kill(vm, vm->proc.kill_signal, why);
+		trap_kill(vm, vm->task.kill_signal, why);
 		return 1;
 	}
 	r->rax = (uint64_t)ret;
@@ -283,8 +283,8 @@ void vm_run(struct vm *vm)
 
 	vm->mm.apply = run_apply_update;
 	vm->mm.apply_ctx = vm;
-	vm->proc.region_edge = run_region_edge;
-	vm->proc.region_ctx = vm;
+	vm->process.region_edge = run_region_edge;
+	vm->process.region_ctx = vm;
 	vm->pt.live = true;
 	kvm_pages_open(&vm->kvm_pages, vm->kvm.vm_fd);
 	if (run_arm_timeout(vm) < 0) {

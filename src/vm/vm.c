@@ -96,7 +96,8 @@ int vm_setup(struct vm *vm, const struct config *cfg)
 	if (kvm_create_vcpu(&vm->kvm) < 0 ||
 	    cpu_vcpu_init(&vm->kvm, vm->pt.root, vm->load.entry, vm->load.sp) < 0)
 		return EXIT_VMM;
-	proc_init(&vm->proc, &vm->mm, vm->mem.size);
+	process_init(&vm->process, &vm->mm, vm->mem.size);
+	task_init(&vm->task, &vm->process);
 	if (!cfg->no_counters &&
 	    counters_open(&vm->counters, cfg->events, vm->kvm.vm_fd, vm->kvm.vcpu_fd) < 0)
 		return EXIT_VMM;

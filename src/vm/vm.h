@@ -11,7 +11,8 @@
 #include "kernel/elf.h"
 #include "kernel/loader.h"
 #include "kernel/mm.h"
-#include "kernel/proc.h"
+#include "kernel/process.h"
+#include "kernel/task.h"
 #include "kvm/kvm.h"
 #include "kvm/kvm_pages.h"
 #include "vm/config.h"
@@ -47,7 +48,8 @@ struct vm {
 	struct mm mm;
 	struct elf_image elf;
 	struct load_info load;
-	struct proc proc;
+	struct process process;
+	struct task task; /* the payload's one thread */
 	struct counters *counters;
 	struct kvm_paging_info paging;
 	struct kvm_pages kvm_pages;	/* what KVM mapped: sampled per syscall */

@@ -3,6 +3,8 @@
  * ones come back as -EFAULT/-EINVAL and the VMM never touches host memory
  * outside guest RAM. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -22,7 +24,8 @@ static struct guest_mem mem;
 static struct frames fr;
 static struct page_tables pt;
 static struct mm mm;
-static struct proc p;
+static struct process proc;
+static struct task task;
 
 static void setup(void)
 {
@@ -32,7 +35,8 @@ static void setup(void)
 	mm_init(&mm, &pt, GUEST_PAGES_4K);
 	ck_assert_int_eq(mm_map_fixed(&mm, RW_PAGE, 2 * SZ_4K, PROT_READ | PROT_WRITE, 0), 0);
 	ck_assert_int_eq(mm_map_fixed(&mm, RO_PAGE, SZ_4K, PROT_READ, 0), 0);
-	proc_init(&p, &mm, mem.size);
+	process_init(&proc, &mm, mem.size);
+	task_init(&task, &proc);
 }
 
 static void teardown(void)
@@ -47,7 +51,7 @@ static long sys(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
 {
 	uint64_t a[6] = {a0, a1, a2, a3, 0, 0};
 
-	return syscall_dispatch(&p, nr, a);
+	return syscall_dispatch(&task, nr, a);
 }
 
 START_TEST(uaccess_ranges)
@@ -174,8 +178,8 @@ START_TEST(arch_prctl_and_unknown)
 {
 	ck_assert_int_eq(sys(SYS_arch_prctl, 0x1002 /* SET_FS */, USER_TOP, 0, 0), -EPERM);
 	ck_assert_int_eq(sys(SYS_arch_prctl, 0x1002, 0x7f0000001000ull, 0, 0), 0);
-	ck_assert(p.segbase_dirty);
-	ck_assert_uint_eq(p.fs_base, 0x7f0000001000ull);
+	ck_assert(task.segbase_dirty);
+	ck_assert_uint_eq(task.fs_base, 0x7f0000001000ull);
 	ck_assert_int_eq(sys(SYS_arch_prctl, 0x1003 /* GET_FS */, RO_PAGE, 0, 0), -EFAULT);
 	ck_assert_int_eq(sys(SYS_arch_prctl, 0x9999, 0, 0, 0), -EINVAL);
 	ck_assert_int_eq(sys(100000, 0, 0, 0, 0), -ENOSYS);
@@ -189,8 +193,67 @@ END_TEST
 START_TEST(exit_group_status)
 {
 	ck_assert_int_eq(sys(SYS_exit_group, 0x1234, 0, 0, 0), 0);
-	ck_assert(p.exited);
-	ck_assert_int_eq(p.exit_status, 0x34); /* only the low 8 bits, like Linux */
+	ck_assert(proc.exited);
+	ck_assert_int_eq(proc.exit_status, 0x34); /* only the low 8 bits, like Linux */
+}
+END_TEST
+
+/* Every number the installed kernel header defines has that name in the
+ * table: warnings and reports name syscalls by it. */
+START_TEST(names_match_the_kernel_header)
+{
+	FILE *f = fopen("/usr/include/x86_64-linux-gnu/asm/unistd_64.h", "r");
+	char line[256], name[128];
+	unsigned long nr;
+	int n = 0;
+
+	ck_assert_msg(f, "no <asm/unistd_64.h>: install linux-libc-dev");
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "#define __NR_%127s %lu", name, &nr) == 2) {
+			ck_assert_msg(syscall_name(nr), "%lu (%s) has no name", nr, name);
+			ck_assert_str_eq(syscall_name(nr), name);
+			n++;
+		}
+	fclose(f);
+	ck_assert_int_ge(n, 360);
+	ck_assert_str_eq(syscall_name(462), "mseal"); /* newer than the header */
+	ck_assert_ptr_null(syscall_name(335));	      /* unused on x86-64 */
+	ck_assert_ptr_null(syscall_name(463));
+}
+END_TEST
+
+/* What vmm says about the syscalls it lacks, captured from stderr. */
+static void warnings_of(const uint64_t *nrs, int count, char *out, size_t size)
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	size_t n;
+
+	ck_assert(tmp && saved >= 0);
+	fflush(stderr);
+	ck_assert_int_ge(dup2(fileno(tmp), 2), 0);
+	for (int i = 0; i < count; i++)
+		ck_assert_int_eq(sys(nrs[i], 0, 0, 0, 0), -ENOSYS);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	n = fread(out, 1, size - 1, tmp);
+	out[n] = '\0';
+	fclose(tmp);
+}
+
+START_TEST(unimplemented_syscalls_warn_once_by_name)
+{
+	static const uint64_t nrs[] = {
+	    SYS_pipe, SYS_pipe, 400, 100000, 100000, SYS_set_robust_list, 462, UINT64_MAX};
+	char out[1024];
+
+	warnings_of(nrs, (int)ARRAY_SIZE(nrs), out, sizeof(out));
+	ck_assert_str_eq(out, "vmm: warning: syscall pipe (22) is not implemented: -ENOSYS\n"
+			      "vmm: warning: unknown syscall 400: -ENOSYS\n"
+			      "vmm: warning: unknown syscall 100000: -ENOSYS\n"
+			      "vmm: warning: syscall mseal (462) is not implemented: -ENOSYS\n");
 }
 END_TEST
 
@@ -209,6 +272,8 @@ static Suite *syscall_suite(void)
 	tcase_add_test(tc, signals_and_limits);
 	tcase_add_test(tc, arch_prctl_and_unknown);
 	tcase_add_test(tc, exit_group_status);
+	tcase_add_test(tc, names_match_the_kernel_header);
+	tcase_add_test(tc, unimplemented_syscalls_warn_once_by_name);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,42 @@
+/* The payload as a Linux process: what all its threads share (memory, page
+ * tables, file table, signal dispositions) and how it ended. The run loop
+ * owns it; the syscall handlers change it through a task (task.h). */
+#ifndef VMM_PROCESS_H
+#define VMM_PROCESS_H
+
+#include <pthread.h>
+
+#include "kernel/mm.h"
+
+#define PROCESS_NFDS 3	      /* the payload has stdin, stdout and stderr only */
+#define PROCESS_WARN_BITS 512 /* syscall numbers warned about; above: one bit */
+
+struct process {
+	struct mm *mm;
+	struct page_tables *pt;
+	uint64_t mem_bytes; /* guest RAM, for sysinfo */
+	/* Guards what threads on other vCPUs would share; one thread today,
+	 * so nothing takes it yet. */
+	pthread_mutex_t lock;
+	unsigned nthreads; /* live tasks: the last exit(2) ends the process */
+
+	bool exited;
+	int exit_status; /* valid once exited */
+
+	uint64_t sig_ignored; /* bit N-1: signal N set to SIG_IGN */
+	bool fd_open[PROCESS_NFDS];
+	uint64_t warned[PROCESS_WARN_BITS / 64]; /* unimplemented syscalls said once */
+	bool warned_oom;			 /* "out of guest memory" said once */
+
+	/* prctl(PR_TASK_PERF_EVENTS_{ENABLE,DISABLE}) -> region edges. */
+	int (*region_edge)(void *ctx, bool enable);
+	void *region_ctx;
+};
+
+/* A process without threads yet (task_init adds them). Its lock is
+ * statically initialized, so there is nothing to destroy. */
+void process_init(struct process *p, struct mm *mm, uint64_t mem_bytes);
+/* exit_group: the whole process ends with status & 0xff, as Linux does. */
+void process_exit(struct process *p, int status);
+
+#endif

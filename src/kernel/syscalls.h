@@ -1,0 +1,74 @@
+/* Private to the syscall layer: the handlers the dispatch table in
+ * syscall.c points at, by family. Each takes the calling task and the six
+ * raw argument registers. */
+#ifndef VMM_SYSCALLS_H
+#define VMM_SYSCALLS_H
+
+#include "kernel/task.h"
+
+/* File descriptors, sys_io.c. */
+long sys_read(struct task *t, const uint64_t a[6]);
+long sys_write(struct task *t, const uint64_t a[6]);
+long sys_readv(struct task *t, const uint64_t a[6]);
+long sys_writev(struct task *t, const uint64_t a[6]);
+long sys_close(struct task *t, const uint64_t a[6]);
+long sys_ioctl(struct task *t, const uint64_t a[6]);
+long sys_fstat(struct task *t, const uint64_t a[6]);
+long sys_newfstatat(struct task *t, const uint64_t a[6]);
+long sys_lseek(struct task *t, const uint64_t a[6]);
+long sys_fcntl(struct task *t, const uint64_t a[6]);
+long sys_openat(struct task *t, const uint64_t a[6]);
+long sys_open(struct task *t, const uint64_t a[6]);
+long sys_readlink(struct task *t, const uint64_t a[6]);
+long sys_getcwd(struct task *t, const uint64_t a[6]);
+
+/* Memory, sys_mem.c (the work is in mm.c). */
+long sys_brk(struct task *t, const uint64_t a[6]);
+long sys_mmap(struct task *t, const uint64_t a[6]);
+long sys_munmap(struct task *t, const uint64_t a[6]);
+long sys_mprotect(struct task *t, const uint64_t a[6]);
+long sys_madvise(struct task *t, const uint64_t a[6]);
+long sys_mremap(struct task *t, const uint64_t a[6]);
+
+/* Process and thread identity, life and limits, sys_proc.c. */
+long sys_exit(struct task *t, const uint64_t a[6]);
+long sys_exit_group(struct task *t, const uint64_t a[6]);
+long sys_getpid(struct task *t, const uint64_t a[6]);
+long sys_gettid(struct task *t, const uint64_t a[6]);
+long sys_getppid(struct task *t, const uint64_t a[6]);
+long sys_getuid(struct task *t, const uint64_t a[6]);
+long sys_geteuid(struct task *t, const uint64_t a[6]);
+long sys_getgid(struct task *t, const uint64_t a[6]);
+long sys_getegid(struct task *t, const uint64_t a[6]);
+long sys_sched_yield(struct task *t, const uint64_t a[6]);
+long sys_set_tid_address(struct task *t, const uint64_t a[6]);
+long sys_arch_prctl(struct task *t, const uint64_t a[6]);
+long sys_prctl(struct task *t, const uint64_t a[6]);
+long sys_sched_getaffinity(struct task *t, const uint64_t a[6]);
+long sys_prlimit64(struct task *t, const uint64_t a[6]);
+long sys_getrlimit(struct task *t, const uint64_t a[6]);
+long sys_getrusage(struct task *t, const uint64_t a[6]);
+
+/* Signals (dispositions and masks; nothing is delivered), sys_signal.c. */
+long sys_rt_sigaction(struct task *t, const uint64_t a[6]);
+long sys_rt_sigprocmask(struct task *t, const uint64_t a[6]);
+long sys_sigaltstack(struct task *t, const uint64_t a[6]);
+/* A write to a pipe without reader: Linux sends SIGPIPE to the writer,
+ * whose default action kills the payload; with SIG_IGN the write just
+ * fails. Returns r. */
+long signal_check_epipe(struct task *t, long r);
+
+/* Clocks and sleeping, sys_time.c. */
+long sys_clock_gettime(struct task *t, const uint64_t a[6]);
+long sys_clock_getres(struct task *t, const uint64_t a[6]);
+long sys_clock_nanosleep(struct task *t, const uint64_t a[6]);
+long sys_gettimeofday(struct task *t, const uint64_t a[6]);
+long sys_time(struct task *t, const uint64_t a[6]);
+long sys_nanosleep(struct task *t, const uint64_t a[6]);
+
+/* The machine as the payload sees it, sys_info.c. */
+long sys_uname(struct task *t, const uint64_t a[6]);
+long sys_sysinfo(struct task *t, const uint64_t a[6]);
+long sys_getrandom(struct task *t, const uint64_t a[6]);
+
+#endif
