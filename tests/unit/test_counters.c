@@ -423,21 +423,6 @@ START_TEST(missing_kvm_stat_on_real_vm)
 }
 END_TEST
 
-static Suite *counters_suite(void)
-{
-	Suite *s = suite_create("counters");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_test(tc, scale_pure);
-	tcase_add_test(tc, group_read_parse);
-	tcase_add_test(tc, grouping_with_stand_ins);
-	tcase_add_test(tc, unknown_event_is_an_error);
-	tcase_add_test(tc, default_set_real_host);
-	tcase_add_test(tc, missing_things_have_reasons);
-	tcase_add_test(tc, missing_kvm_stat_on_real_vm);
-	tcase_add_test(tc, discard_regions);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-UNIT_MAIN(counters_suite)
+UNIT_SUITE_MAIN("counters", NULL, NULL, 0, scale_pure, group_read_parse, grouping_with_stand_ins,
+		unknown_event_is_an_error, default_set_real_host, missing_things_have_reasons,
+		missing_kvm_stat_on_real_vm, discard_regions)

@@ -138,17 +138,5 @@ START_TEST(cpuid_table_matches_cpuinfo)
 }
 END_TEST
 
-static Suite *info_suite(void)
-{
-	Suite *s = suite_create("info");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_test(tc, options);
-	tcase_add_test(tc, json_shape);
-	tcase_add_test(tc, text_sections);
-	tcase_add_test(tc, cpuid_table_matches_cpuinfo);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-UNIT_MAIN(info_suite)
+UNIT_SUITE_MAIN("info", NULL, NULL, 0, options, json_shape, text_sections,
+		cpuid_table_matches_cpuinfo)

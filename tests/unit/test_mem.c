@@ -11,8 +11,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define MB (1ull << 20)
-
 static struct guest_mem M;
 
 static void setup(void)
@@ -334,22 +332,14 @@ END_TEST
 static Suite *mem_suite(void)
 {
 	Suite *s = suite_create("mem");
-	TCase *tc = tcase_create("core");
+	TCase *core =
+	    UNIT_TCASE(s, "core", test_backing_names, test_size_errors, test_anon_ptr_bounds,
+		       test_anon_zero, test_anon_prealloc, test_thp, test_hugetlb_pool_errors);
+	TCase *huge = UNIT_TCASE(s, "hugetlb", test_hugetlb_2m);
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_backing_names);
-	tcase_add_test(tc, test_size_errors);
-	tcase_add_test(tc, test_anon_ptr_bounds);
-	tcase_add_test(tc, test_anon_zero);
-	tcase_add_test(tc, test_anon_prealloc);
-	tcase_add_test(tc, test_thp);
-	tcase_add_test(tc, test_hugetlb_pool_errors);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("hugetlb");
-	tcase_add_unchecked_fixture(tc, pool_setup, pool_teardown);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_hugetlb_2m);
-	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(core, setup, teardown);
+	tcase_add_unchecked_fixture(huge, pool_setup, pool_teardown);
+	tcase_add_checked_fixture(huge, setup, teardown);
 	return s;
 }
 

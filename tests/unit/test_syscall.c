@@ -194,23 +194,6 @@ START_TEST(exit_group_status)
 }
 END_TEST
 
-static Suite *syscall_suite(void)
-{
-	Suite *s = suite_create("syscall");
-	TCase *tc = tcase_create("fake guest memory");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, uaccess_ranges);
-	tcase_add_test(tc, strncpy_bounds);
-	tcase_add_test(tc, io_bad_pointers);
-	tcase_add_test(tc, time_and_identity);
-	tcase_add_test(tc, getrandom_sizes);
-	tcase_add_test(tc, getcwd_is_root);
-	tcase_add_test(tc, signals_and_limits);
-	tcase_add_test(tc, arch_prctl_and_unknown);
-	tcase_add_test(tc, exit_group_status);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-UNIT_MAIN(syscall_suite)
+UNIT_SUITE_MAIN("syscall", setup, teardown, 0, uaccess_ranges, strncpy_bounds, io_bad_pointers,
+		time_and_identity, getrandom_sizes, getcwd_is_root, signals_and_limits,
+		arch_prctl_and_unknown, exit_group_status)
