@@ -5,11 +5,12 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "guest_fixture.h"
 #include "kernel/mm.h"
 #include "unit.h"
 #include "util/err.h"
 
-#define GUEST_RAM (64ull << 20)
+#define GUEST_RAM (64 * MB)
 #define RW (PROT_READ | PROT_WRITE)
 #define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
 #ifndef MAP_FIXED_NOREPLACE
@@ -33,19 +34,13 @@ static int fake_apply(void *ctx, const struct pt_update *u)
 
 static void setup(void)
 {
-	ck_assert_int_eq(mem_create(&mem, GUEST_RAM, MEM_BACKING_ANON, false), 0);
-	ck_assert_int_eq(frames_init(&fr, mem.size), 0);
-	ck_assert_int_eq(pt_init(&pt, &mem, &fr), 0);
-	mm_init(&mm, &pt, GUEST_PAGES_4K);
+	guest_fixture_up(&mem, &fr, &pt, &mm, GUEST_RAM);
 	napply = 0;
 }
 
 static void teardown(void)
 {
-	mm_destroy(&mm);
-	pt_destroy(&pt);
-	frames_destroy(&fr);
-	mem_destroy(&mem);
+	guest_fixture_down(&mem, &fr, &pt, &mm);
 }
 
 /* Host pointer behind a CPL3 access of va, or NULL if it would fault. */

@@ -3,6 +3,7 @@
  * unmap and protect, the recording of live-table updates, and a randomized
  * run against a per-page model. */
 #include "guest/paging.h"
+#include "guest_fixture.h"
 #include "unit.h"
 #include "util/err.h"
 
@@ -20,17 +21,12 @@ static struct page_tables PT;
 
 static void vm_up(uint64_t size)
 {
-	err_clear();
-	ck_assert_msg(mem_create(&M, size, MEM_BACKING_ANON, false) == 0, "%s", err_msg());
-	ck_assert_int_eq(frames_init(&F, size), 0);
-	ck_assert_msg(pt_init(&PT, &M, &F) == 0, "%s", err_msg());
+	guest_fixture_up(&M, &F, &PT, NULL, size);
 }
 
 static void teardown(void)
 {
-	pt_destroy(&PT);
-	frames_destroy(&F);
-	mem_destroy(&M);
+	guest_fixture_down(&M, &F, &PT, NULL);
 }
 
 static gpa_t tr(gva_t va, enum pt_access acc)

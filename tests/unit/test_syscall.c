@@ -11,10 +11,10 @@
 #include <unistd.h>
 
 #include "guest/uaccess.h"
+#include "guest_fixture.h"
 #include "kernel/syscall.h"
 #include "unit.h"
 
-#define GUEST_RAM (32ull << 20)
 #define RW_PAGE 0x500000ull /* two writable pages */
 #define RO_PAGE 0x502000ull /* one read-only page right after */
 
@@ -26,10 +26,7 @@ static struct proc p;
 
 static void setup(void)
 {
-	ck_assert_int_eq(mem_create(&mem, GUEST_RAM, MEM_BACKING_ANON, false), 0);
-	ck_assert_int_eq(frames_init(&fr, mem.size), 0);
-	ck_assert_int_eq(pt_init(&pt, &mem, &fr), 0);
-	mm_init(&mm, &pt, GUEST_PAGES_4K);
+	guest_fixture_up(&mem, &fr, &pt, &mm, 32 * MB);
 	ck_assert_int_eq(mm_map_fixed(&mm, RW_PAGE, 2 * SZ_4K, PROT_READ | PROT_WRITE, 0), 0);
 	ck_assert_int_eq(mm_map_fixed(&mm, RO_PAGE, SZ_4K, PROT_READ, 0), 0);
 	proc_init(&p, &mm, mem.size);
@@ -37,10 +34,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	mm_destroy(&mm);
-	pt_destroy(&pt);
-	frames_destroy(&fr);
-	mem_destroy(&mem);
+	guest_fixture_down(&mem, &fr, &pt, &mm);
 }
 
 static long sys(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
