@@ -199,20 +199,6 @@ START_TEST(info_text_and_json)
 }
 END_TEST
 
-static Suite *counters_suite(void)
-{
-	Suite *s = suite_create("e2e_counters");
-	TCase *tc = tcase_create("counters");
-
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, issue_command_two_regions);
-	tcase_add_test(tc, faults_land_in_the_right_region);
-	tcase_add_test(tc, csv_like_perf_stat);
-	tcase_add_test(tc, unknown_event_lists_names);
-	tcase_add_test(tc, outer_perf_stat_sees_only_the_regions);
-	tcase_add_test(tc, info_text_and_json);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-E2E_MAIN(counters_suite, "e2e_counters")
+E2E_SUITE_MAIN("e2e_counters", 120, issue_command_two_regions, faults_land_in_the_right_region,
+	       csv_like_perf_stat, unknown_event_lists_names, outer_perf_stat_sees_only_the_regions,
+	       info_text_and_json)

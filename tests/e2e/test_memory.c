@@ -298,25 +298,9 @@ START_TEST(tlb_flush_policies)
 }
 END_TEST
 
-static Suite *memory_suite(void)
-{
-	Suite *s = suite_create("e2e_memory");
-	TCase *tc = tcase_create("memory");
-
-	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, memtest_like_native);
-	tcase_add_test(tc, args_env_stdin_like_native);
-	tcase_add_test(tc, mprotect_beyond_one_batch_like_native);
-	tcase_add_test(tc, tlb_flush_policies);
-	tcase_add_test(tc, bad_syscall_arguments_like_native);
-	tcase_add_test(tc, anon_4k_maps_no_2m_pages);
-	tcase_add_test(tc, hugetlb_2m_guest_2m_maps_2m_pages);
-	tcase_add_test(tc, guest_pages_1g_without_pdpe1gb_is_an_error);
-	tcase_add_test(tc, madvise_policy_follows_the_payload);
-	tcase_add_test(tc, hugetlb_pool_too_small_is_125);
-	tcase_add_test(tc, busybox_like_native);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-E2E_MAIN(memory_suite, "e2e_memory")
+E2E_SUITE_MAIN("e2e_memory", 300, memtest_like_native, args_env_stdin_like_native,
+	       mprotect_beyond_one_batch_like_native, tlb_flush_policies,
+	       bad_syscall_arguments_like_native, anon_4k_maps_no_2m_pages,
+	       hugetlb_2m_guest_2m_maps_2m_pages, guest_pages_1g_without_pdpe1gb_is_an_error,
+	       madvise_policy_follows_the_payload, hugetlb_pool_too_small_is_125,
+	       busybox_like_native)

@@ -13,6 +13,9 @@
 
 #define KB (1ull << 10)
 #define MB (1ull << 20)
+#ifndef ARRAY_SIZE /* the same as util/types.h's, for the e2e tests */
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
 
 /* For hot loops: ck_assert records every passing check, which costs
  * seconds over a million iterations under ASan. */
