@@ -101,44 +101,22 @@ START_TEST(anon_4k_maps_no_2m_pages)
 }
 END_TEST
 
-static long read_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static int write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-	int ok;
-
-	if (!f)
-		return -1;
-	ok = fprintf(f, "%ld\n", v) > 0;
-	return fclose(f) == 0 && ok ? 0 : -1;
-}
-
 START_TEST(hugetlb_2m_guest_2m_maps_2m_pages)
 {
-	long old = read_long(HUGE_NR), want = 64 + (old > 0 ? old : 0);
+	uint64_t old, now;
+	bool have_old = unit_read_u64(HUGE_NR, &old);
 	json_object *root;
 	int st;
 
-	if (old < 0 || write_long(HUGE_NR, want) < 0 || read_long(HUGE_NR) < want) {
+	if (!have_old || !unit_write_u64(HUGE_NR, old + 64) || !unit_read_u64(HUGE_NR, &now) ||
+	    now < old + 64) {
 		printf("SKIP: hugetlb_2m: cannot reserve 64 huge pages in %s\n", HUGE_NR);
-		if (old >= 0)
-			write_long(HUGE_NR, old);
+		if (have_old)
+			unit_write_u64(HUGE_NR, old);
 		return;
 	}
 	root = run_touch("hugetlb-2m", "2m", &st);
-	write_long(HUGE_NR, old);
+	unit_write_u64(HUGE_NR, old);
 	ck_assert_int_gt(
 	    json_object_get_int64(json_path(json_path(root, "kvm_pages", NULL), "pages_2m", NULL)),
 	    0);
@@ -200,8 +178,9 @@ START_TEST(hugetlb_pool_too_small_is_125)
 {
 	const char *pool = "/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages";
 	struct run_result r;
+	uint64_t free_pages;
 
-	if (read_long(pool) < 0 || read_long(pool) >= 2) {
+	if (!unit_read_u64(pool, &free_pages) || free_pages >= 2) {
 		printf("SKIP: hugetlb_pool_too_small: %s missing or holds 2+ pages\n", pool);
 		return;
 	}

@@ -22,29 +22,6 @@ static void teardown(void)
 	mem_destroy(&M);
 }
 
-static bool read_u64(const char *path, uint64_t *v)
-{
-	FILE *f = fopen(path, "r");
-	bool ok;
-
-	if (!f)
-		return false;
-	ok = fscanf(f, "%" SCNu64, v) == 1;
-	fclose(f);
-	return ok;
-}
-
-static bool write_u64(const char *path, uint64_t v)
-{
-	FILE *f = fopen(path, "w");
-	bool ok;
-
-	if (!f)
-		return false;
-	ok = fprintf(f, "%" PRIu64 "\n", v) > 0;
-	return fclose(f) == 0 && ok;
-}
-
 /* Pages a new hugetlb mapping can get, as mem.c counts them. */
 static bool hugetlb_avail(const char *dir, uint64_t *avail)
 {
@@ -52,10 +29,10 @@ static bool hugetlb_avail(const char *dir, uint64_t *avail)
 	uint64_t fr, resv;
 
 	snprintf(p, sizeof(p), "/sys/kernel/mm/hugepages/%s/free_hugepages", dir);
-	if (!read_u64(p, &fr))
+	if (!unit_read_u64(p, &fr))
 		return false;
 	snprintf(p, sizeof(p), "/sys/kernel/mm/hugepages/%s/resv_hugepages", dir);
-	if (!read_u64(p, &resv) || resv > fr)
+	if (!unit_read_u64(p, &resv) || resv > fr)
 		resv = 0;
 	*avail = fr - resv;
 	return true;
@@ -276,7 +253,7 @@ static void pool_setup(void)
 	uint64_t old, avail;
 
 	pool_raised = pool_ready = false;
-	if (!read_u64(NR_2M, &old)) {
+	if (!unit_read_u64(NR_2M, &old)) {
 		snprintf(pool_why, sizeof(pool_why), "cannot read %s", NR_2M);
 		return;
 	}
@@ -284,7 +261,7 @@ static void pool_setup(void)
 		pool_ready = true;
 		return;
 	}
-	pool_raised = write_u64(NR_2M, old + 2);
+	pool_raised = unit_write_u64(NR_2M, old + 2);
 	pool_ready = pool_raised && hugetlb_avail("hugepages-2048kB", &avail) && avail >= 2;
 	if (!pool_ready)
 		snprintf(pool_why, sizeof(pool_why), "could not reserve 2 pages in %s (root?)",
@@ -295,8 +272,8 @@ static void pool_teardown(void)
 {
 	uint64_t now;
 
-	if (pool_raised && read_u64(NR_2M, &now) && now >= 2)
-		write_u64(NR_2M, now - 2);
+	if (pool_raised && unit_read_u64(NR_2M, &now) && now >= 2)
+		unit_write_u64(NR_2M, now - 2);
 	pool_raised = false;
 }
 

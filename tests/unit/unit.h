@@ -8,7 +8,10 @@
 #define VMM_TESTS_UNIT_H
 
 #include <check.h>
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #define KB (1ull << 10)
@@ -33,6 +36,32 @@ static inline uint64_t unit_rand(uint64_t *state)
 	*state ^= *state >> 7;
 	*state ^= *state << 17;
 	return *state;
+}
+
+/* The number a /proc or /sys file (a hugetlb pool, say) starts with; false
+ * when it cannot be read. */
+static inline bool unit_read_u64(const char *path, uint64_t *v)
+{
+	FILE *f = fopen(path, "r");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fscanf(f, "%" SCNu64, v) == 1;
+	fclose(f);
+	return ok;
+}
+
+/* Writes v to such a file; false when the kernel refused it. */
+static inline bool unit_write_u64(const char *path, uint64_t v)
+{
+	FILE *f = fopen(path, "w");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fprintf(f, "%" PRIu64 "\n", v) > 0;
+	return fclose(f) == 0 && ok;
 }
 
 /* A new test case `name` in suite s holding the tests of the NULL-ended
