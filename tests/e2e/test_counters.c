@@ -41,14 +41,11 @@ static long long table_value(const char *err, int region, const char *name)
 
 static json_object *region_counter(json_object *root, int region, const char *name)
 {
-	json_object *regions, *r, *counters, *c;
+	json_object *regions = unit_json_path(root, "regions", NULL);
 
-	ck_assert(json_object_object_get_ex(root, "regions", &regions));
 	ck_assert_int_gt((int)json_object_array_length(regions), region);
-	r = json_object_array_get_idx(regions, (size_t)region);
-	ck_assert(json_object_object_get_ex(r, "counters", &counters));
-	ck_assert_msg(json_object_object_get_ex(counters, name, &c), "no %s in JSON", name);
-	return c;
+	return unit_json_path(json_object_array_get_idx(regions, (size_t)region), "counters", name,
+			      NULL);
 }
 
 static json_object *run_json(struct run_result *r, const char *events)

@@ -53,17 +53,6 @@ START_TEST(bad_syscall_arguments_like_native)
 }
 END_TEST
 
-static json_object *json_path(json_object *o, const char *a, const char *b)
-{
-	json_object *x = NULL, *y = NULL;
-
-	ck_assert_msg(json_object_object_get_ex(o, a, &x), "no %s in report", a);
-	if (!b)
-		return x;
-	ck_assert_msg(json_object_object_get_ex(x, b, &y), "no %s.%s in report", a, b);
-	return y;
-}
-
 /* Runs touch256 with 64 MiB and returns the parsed report. */
 static json_object *run_touch(const char *backing, const char *pages, int *status)
 {
@@ -87,16 +76,15 @@ START_TEST(anon_4k_maps_no_2m_pages)
 	int st;
 	json_object *root = run_touch("anon", "4k", &st);
 
-	ck_assert_int_eq(
-	    json_object_get_int64(json_path(json_path(root, "kvm_pages", NULL), "pages_2m", NULL)),
-	    0);
-	ck_assert_int_gt(
-	    json_object_get_int64(json_path(json_path(root, "kvm_pages", NULL), "pages_4k", NULL)),
-	    16384);
-	ck_assert_int_eq(json_object_get_int64(json_path(
-			     json_path(root, "guest_tables", "payload_leaves"), "2m", NULL)),
+	ck_assert_int_eq(json_object_get_int64(unit_json_path(root, "kvm_pages", "pages_2m", NULL)),
 			 0);
-	ck_assert_str_eq(json_object_get_string(json_path(root, "config", "backing")), "anon");
+	ck_assert_int_gt(json_object_get_int64(unit_json_path(root, "kvm_pages", "pages_4k", NULL)),
+			 16384);
+	ck_assert_int_eq(json_object_get_int64(
+			     unit_json_path(root, "guest_tables", "payload_leaves", "2m", NULL)),
+			 0);
+	ck_assert_str_eq(json_object_get_string(unit_json_path(root, "config", "backing", NULL)),
+			 "anon");
 	json_object_put(root);
 }
 END_TEST
@@ -117,11 +105,10 @@ START_TEST(hugetlb_2m_guest_2m_maps_2m_pages)
 	}
 	root = run_touch("hugetlb-2m", "2m", &st);
 	unit_write_u64(HUGE_NR, old);
-	ck_assert_int_gt(
-	    json_object_get_int64(json_path(json_path(root, "kvm_pages", NULL), "pages_2m", NULL)),
-	    0);
-	ck_assert_int_gt(json_object_get_int64(json_path(
-			     json_path(root, "guest_tables", "payload_leaves"), "2m", NULL)),
+	ck_assert_int_gt(json_object_get_int64(unit_json_path(root, "kvm_pages", "pages_2m", NULL)),
+			 0);
+	ck_assert_int_gt(json_object_get_int64(
+			     unit_json_path(root, "guest_tables", "payload_leaves", "2m", NULL)),
 			 16);
 	json_object_put(root);
 }
@@ -159,7 +146,7 @@ static int64_t madvise_leaves_2m(const char *pages)
 	ck_assert_msg(r.status == 0, "status %d\n%s", r.status, r.err);
 	root = e2e_json_take(json);
 	n = json_object_get_int64(
-	    json_path(json_path(root, "guest_tables", "payload_leaves"), "2m", NULL));
+	    unit_json_path(root, "guest_tables", "payload_leaves", "2m", NULL));
 	json_object_put(root);
 	e2e_free(&r);
 	return n;
@@ -256,20 +243,21 @@ START_TEST(tlb_flush_policies)
 		ck_assert_msg(g.status == 0, "%s: status %d\n%s", policy[i], g.status, g.err);
 		ck_assert_str_eq(g.out, n.out);
 		root = e2e_json_take(json);
-		tlb = json_path(root, "run", "tlb_invalidations");
+		tlb = unit_json_path(root, "run", "tlb_invalidations", NULL);
 		if (i == 0) {
 			ck_assert_int_gt(
-			    json_object_get_int64(json_path(tlb, "full_flushes", NULL)), 0);
-			ck_assert_int_eq(json_object_get_int64(json_path(tlb, "single_page", NULL)),
-					 0);
+			    json_object_get_int64(unit_json_path(tlb, "full_flushes", NULL)), 0);
+			ck_assert_int_eq(
+			    json_object_get_int64(unit_json_path(tlb, "single_page", NULL)), 0);
 		} else {
 			ck_assert_int_eq(
-			    json_object_get_int64(json_path(tlb, "full_flushes", NULL)), 0);
-			ck_assert_int_ge(json_object_get_int64(json_path(tlb, "single_page", NULL)),
-					 16384);
+			    json_object_get_int64(unit_json_path(tlb, "full_flushes", NULL)), 0);
+			ck_assert_int_ge(
+			    json_object_get_int64(unit_json_path(tlb, "single_page", NULL)), 16384);
 		}
-		ck_assert_str_eq(json_object_get_string(json_path(root, "config", "tlb_flush")),
-				 policy[i]);
+		ck_assert_str_eq(
+		    json_object_get_string(unit_json_path(root, "config", "tlb_flush", NULL)),
+		    policy[i]);
 		json_object_put(root);
 		e2e_free(&g);
 	}

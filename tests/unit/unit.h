@@ -9,6 +9,8 @@
 
 #include <check.h>
 #include <inttypes.h>
+#include <json-c/json.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -62,6 +64,23 @@ static inline bool unit_write_u64(const char *path, uint64_t v)
 		return false;
 	ok = fprintf(f, "%" PRIu64 "\n", v) > 0;
 	return fclose(f) == 0 && ok;
+}
+
+/* The member of JSON object o at the path of keys that follows, ended by
+ * NULL; every key must be there:
+ *	unit_json_path(root, "kvm_pages", "pages_2m", NULL) */
+__attribute__((sentinel)) static inline json_object *unit_json_path(json_object *o, ...)
+{
+	const char *key, *missing = NULL;
+	va_list ap;
+
+	va_start(ap, o);
+	while (!missing && (key = va_arg(ap, const char *)) != NULL)
+		if (!json_object_object_get_ex(o, key, &o))
+			missing = key;
+	va_end(ap);
+	ck_assert_msg(!missing, "no key %s in JSON", missing);
+	return o;
 }
 
 /* A new test case `name` in suite s holding the tests of the NULL-ended
