@@ -1,9 +1,12 @@
-/* Shared by the Check unit and end-to-end tests: the suite main(), a cheap
- * assertion for hot loops, sizes, and a reproducible random generator.
+/* Shared by the Check unit and end-to-end tests: the suite main(), sizes,
+ * a cheap assertion for hot loops (REQUIRE), a reproducible random
+ * generator, /proc and /sys numbers, and must-exist JSON lookups.
  * A file whose tests form one test case ends with
  *	UNIT_SUITE_MAIN("name", setup, teardown, timeout_s, test_a, test_b, ...)
- * one with several test cases builds them with UNIT_TCASE() in its own
- * suite function and ends with UNIT_MAIN(that_function). */
+ * (setup and teardown may be NULL, timeout_s 0 for Check's default); one
+ * with several test cases builds them with UNIT_TCASE() in its own suite
+ * function and ends with UNIT_MAIN(that_function). The KVM-free guest
+ * fixture is in guest_fixture.h. */
 #ifndef VMM_TESTS_UNIT_H
 #define VMM_TESTS_UNIT_H
 
