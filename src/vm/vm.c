@@ -74,7 +74,8 @@ int vm_setup(struct vm *vm, const struct config *cfg)
 
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
-	vm->kvm.sys_fd = vm->kvm.vm_fd = vm->kvm.vcpu_fd = -1;
+	vm->kvm.sys_fd = vm->kvm.vm_fd = -1;
+	vm->vcpu.fd = -1;
 	vm->kvm_pages.stats.fd = -1;
 	vm->perf_ctl.ctl_fd = vm->perf_ctl.ack_fd = -1;
 	kvm_detect_paging(&vm->paging);
@@ -93,13 +94,13 @@ int vm_setup(struct vm *vm, const struct config *cfg)
 	}
 	if (vm_memory(vm) < 0 || vm_load(vm) < 0)
 		return EXIT_VMM;
-	if (kvm_create_vcpu(&vm->kvm) < 0 ||
-	    cpu_vcpu_init(&vm->kvm, vm->pt.root, vm->load.entry, vm->load.sp) < 0)
+	if (vcpu_create(&vm->vcpu, &vm->kvm, 0) < 0 ||
+	    cpu_vcpu_init(&vm->vcpu, &vm->kvm, vm->pt.root, vm->load.entry, vm->load.sp) < 0)
 		return EXIT_VMM;
 	process_init(&vm->process, &vm->mm, vm->mem.size);
 	task_init(&vm->task, &vm->process);
 	if (!cfg->no_counters &&
-	    counters_open(&vm->counters, cfg->events, vm->kvm.vm_fd, vm->kvm.vcpu_fd) < 0)
+	    counters_open(&vm->counters, cfg->events, vm->kvm.vm_fd, vm->vcpu.fd) < 0)
 		return EXIT_VMM;
 	if (cfg->perf_control && perf_control_open(&vm->perf_ctl, cfg->perf_control) < 0)
 		return EXIT_VMM;
@@ -107,18 +108,23 @@ int vm_setup(struct vm *vm, const struct config *cfg)
 	return 0;
 }
 
-int vm_exit_status(const struct vm *vm)
+int run_exit_status(struct run_result r)
 {
-	switch (vm->end) {
+	switch (r.end) {
 	case RUN_EXITED:
-		return vm->status;
+		return r.status;
 	case RUN_SIGNALED:
-		return 128 + vm->status;
+		return 128 + r.status;
 	case RUN_TIMEOUT:
 		return EXIT_TIMEOUT;
 	default:
 		return EXIT_VMM;
 	}
+}
+
+int vm_exit_status(const struct vm *vm)
+{
+	return run_exit_status((struct run_result){vm->end, vm->status});
 }
 
 void vm_destroy(struct vm *vm)
@@ -130,6 +136,7 @@ void vm_destroy(struct vm *vm)
 	mm_destroy(&vm->mm);
 	pt_destroy(&vm->pt);
 	frames_destroy(&vm->frames);
+	vcpu_destroy(&vm->vcpu);
 	kvm_close(&vm->kvm);
 	mem_destroy(&vm->mem);
 	elf_close(&vm->elf);
