@@ -81,20 +81,6 @@ bool pt_table_empty(const struct page_tables *pt, gpa_t table)
 	return true;
 }
 
-/* Leaves are written with A set, and D when writable, as Linux leaves a
- * page after its first touch: otherwise the first access (and under
- * shadow paging the first write, as a separate fault) pays for setting
- * them, inside whatever is being measured. */
-uint64_t pt_leaf_bits(uint64_t perm)
-{
-	uint64_t v = (perm & PTE_PERM_MASK) | PTE_A;
-
-	v |= (perm & PTE_SW_PROTNONE) ? PTE_SW_PROTNONE : PTE_P;
-	if (perm & PTE_RW)
-		v |= PTE_D;
-	return v;
-}
-
 /* ---- checks of caller input ---- */
 
 int pt_check_range(const char *what, gva_t va, uint64_t len, uint64_t *s48, uint64_t *e48)

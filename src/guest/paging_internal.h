@@ -77,6 +77,22 @@ static inline uint64_t *pt_entries(const struct page_tables *pt, gpa_t table)
 	return p;
 }
 
+/* The bits of a leaf with permission `perm` (PTE_PERM_MASK and
+ * PTE_SW_PROTNONE bits), without address and PS. Leaves are written with
+ * A set, and D when writable, as Linux leaves a page after its first
+ * touch: otherwise the first access (and under shadow paging the first
+ * write, as a separate fault) pays for setting them, inside whatever is
+ * being measured. */
+static inline uint64_t pt_leaf_bits(uint64_t perm)
+{
+	uint64_t v = (perm & PTE_PERM_MASK) | PTE_A;
+
+	v |= (perm & PTE_SW_PROTNONE) ? PTE_SW_PROTNONE : PTE_P;
+	if (perm & PTE_RW)
+		v |= PTE_D;
+	return v;
+}
+
 /* ---- fresh tables (allocated during the current update) ---- */
 
 static inline bool pt_is_fresh(const struct page_tables *pt, gpa_t table)
@@ -115,9 +131,6 @@ void pt_drop_fresh_table(struct page_tables *pt, gpa_t table, int level);
 /* A new fresh table: 0, PT_OUT_OF_FRAMES or -1. */
 int pt_table_alloc(struct page_tables *pt, int level, gpa_t *out);
 bool pt_table_empty(const struct page_tables *pt, gpa_t table);
-/* The bits of a leaf with permission `perm` (PTE_PERM_MASK and
- * PTE_SW_PROTNONE bits), without address and PS. */
-uint64_t pt_leaf_bits(uint64_t perm);
 
 /* Checks of caller input: -1 with "paging: WHAT 0x... (+0x...): ..." */
 int pt_check_range(const char *what, gva_t va, uint64_t len, uint64_t *s48, uint64_t *e48);

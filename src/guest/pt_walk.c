@@ -7,22 +7,24 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Recursion depth is at most the four levels. */
+/* Recursion depth is at most the four levels. Each entry is read when its
+ * turn comes, after the visits before it. */
 int pt_range_walk(const struct page_tables *pt, gpa_t table, int level, uint64_t base, uint64_t s,
 		  uint64_t e, const struct pt_visitor *vis)
 {
 	uint64_t span = pt_span(level);
+	const uint64_t *ents = pt_entries(pt, table);
 
 	if (s >= e)
 		return 0;
-	for (unsigned i = (unsigned)((s - base) / span); i <= (e - 1 - base) / span; i++) {
-		struct pt_visit v = {
-		    .table = table, .idx = i, .level = level, .lo = base + i * span};
+	for (uint64_t i = (s - base) / span, last = (e - 1 - base) / span; i <= last; i++) {
+		struct pt_visit v = {.table = table, .idx = (unsigned)i, .level = level};
 		int r;
 
+		v.lo = base + i * span;
 		v.s = s > v.lo ? s : v.lo;
 		v.e = e < v.lo + span ? e : v.lo + span;
-		v.ent = pt_entries(pt, table)[i];
+		v.ent = ents[i];
 		if (v.ent && !pt_is_leaf(v.ent, level))
 			v.child = pt_table_of(v.ent);
 		r = vis->visit(&v, vis->ctx);
