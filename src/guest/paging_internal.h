@@ -132,7 +132,8 @@ void pt_drop_fresh_table(struct page_tables *pt, gpa_t table, int level);
 int pt_table_alloc(struct page_tables *pt, int level, gpa_t *out);
 bool pt_table_empty(const struct page_tables *pt, gpa_t table);
 
-/* Checks of caller input: -1 with "paging: WHAT 0x... (+0x...): ..." */
+/* Checks of caller input: -1 with "paging: WHAT 0x... (+0x...): ...".
+ * pt_check_range (len > 0) also gives the range as va48 [*s48, *e48). */
 int pt_check_range(const char *what, gva_t va, uint64_t len, uint64_t *s48, uint64_t *e48);
 int pt_check_aligned_4k(const char *what, gva_t va, uint64_t len);
 int pt_check_perm(const char *what, uint64_t perm, uint64_t allowed);

@@ -22,7 +22,7 @@ struct range_op {
 	gpa_t spare[MAX_EDGE_SPLITS]; /* frames taken ahead for edge splits */
 	int nspare;
 	/* Per level (enum pt_level), for the table on the walk's path there: */
-	bool quiet[4]; /* an entry above it was unlinked: its stores need no record */
+	bool quiet[4]; /* its stores need no record: an entry above it was unlinked */
 	bool inval[4]; /* an invalidation inside its range was recorded */
 	bool drop[4];  /* its entry being walked was unlinked before the descent */
 };
@@ -32,7 +32,8 @@ static enum pt_store_mode store_mode(const struct range_op *op, int level)
 	return op->quiet[level] || op->kind == RANGE_UNDO ? PT_STORE_QUIET : PT_STORE_RECORD;
 }
 
-/* A leaf change the TLB must forget: recorded when the guest may hold it. */
+/* A change to v's entry that TLBs and paging-structure caches must forget:
+ * an invalidation at v->lo, when the guest may have walked v->table. */
 static void invalidate(struct range_op *op, const struct pt_visit *v)
 {
 	if (pt_shadowed(op->pt, v->table)) {
