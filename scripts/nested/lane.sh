@@ -66,6 +66,7 @@ for m in "${MODES[@]}"; do
 		echo "nested-$m: did not finish (see $log); its last lines:"
 		grep -v '^@@ PASS' "$log.txt" | tail -n 25 | sed 's/^/  | /'
 	fi
+	echo "nested-$m: passed:" $(sed -n "s/^@@ PASS $m \([a-z0-9_]*\).*/\1/p" "$log.txt")
 	grep -E "^@@ (FAIL|INFO|SETUP-FAIL)|^@@\| " "$log.txt" | sed 's/^@@ //; s/^@@| /    /'
 	echo "nested-$m: $p passed, $f failed"
 	total_pass=$((total_pass + p))
@@ -82,12 +83,12 @@ done
 		if (n == 0) exit
 		nm = split(modes, ms, " ")
 		print "nested: KVM work per operation (ptchurn, one 4 KiB page; counts, not times)"
-		printf "  %-16s %-24s", "operation", "counter"
+		printf "  %-16s %-26s", "operation", "counter"
 		for (i = 1; i <= nm; i++) printf " %10s", ms[i]
 		printf "\n"
 		for (j = 0; j < n; j++) {
 			split(keys[j], kk, " ")
-			printf "  %-16s %-24s", kk[1], kk[2]
+			printf "  %-16s %-26s", kk[1], kk[2]
 			for (i = 1; i <= nm; i++)
 				if ((keys[j], ms[i]) in v) printf " %10.2f", v[keys[j], ms[i]]
 				else printf " %10s", "-"
