@@ -190,6 +190,27 @@ START_TEST(fuzzed_syscalls_never_crash_the_vmm)
 }
 END_TEST
 
+/* Where the fuzzer's stack ends depends on the environment's size; its
+ * pointers near the top of user space once hit live frames for some sizes
+ * (found in the nested lane, whose /init has a tiny environment). */
+START_TEST(fuzzer_survives_any_environment_size)
+{
+	static const size_t sizes[] = {0, 10, 100, 1000};
+	struct run_result r;
+	char var[1100];
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		snprintf(var, sizeof(var), "X=%0*d", (int)sizes[i], 0);
+		e2e_run(&r, "", "/usr/bin/env", "-i", var, VMM_BIN, "run", "--mem", "256M",
+			TPAY_DIR "sysfuzz-glibc-static.elf", "4000", NULL);
+		ck_assert_msg(r.status == 0 && strstr(r.out, "sysfuzz: survived"),
+			      "environment of %zu bytes: status %d\n%.2000s", sizes[i], r.status,
+			      r.err);
+		e2e_free(&r);
+	}
+}
+END_TEST
+
 /* `| head -1`: the payload dies of SIGPIPE, or sees EPIPE when it ignores
  * SIGPIPE, exactly as natively. */
 START_TEST(closed_pipe_is_sigpipe_like_native)
@@ -256,6 +277,7 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, bad_options_are_125);
 	tcase_add_test(tc, every_bad_elf_is_126_with_its_message);
 	tcase_add_test(tc, fuzzed_syscalls_never_crash_the_vmm);
+	tcase_add_test(tc, fuzzer_survives_any_environment_size);
 	tcase_add_test(tc, missing_dev_kvm_is_125_with_a_hint);
 	tcase_add_test(tc, closed_pipe_is_sigpipe_like_native);
 	suite_add_tcase(s, tc);
