@@ -125,7 +125,7 @@ check: deps layers format-check
 # The nested paging lane alone: vmm's tests on a real KVM for AMD (nested
 # paging and shadow paging) inside QEMU's TCG emulator (README, Tests).
 check-nested: deps
-	@$(MAKE) --no-print-directory -j$(NPROC) all test-payloads payloads
+	@$(MAKE) --no-print-directory -j$(NPROC) all test-payloads payloads $(E2E_BINS)
 	@scripts/run-tests.sh scripts/nested/lane.sh
 
 run: deps

@@ -55,7 +55,7 @@ if [ -z "$pkg" ] && [ "$(id -u)" -eq 0 ] && ! ls -d "$KDIR"/*/ok >/dev/null 2>&1
 	pkg=$(kernel_pkg || true)
 fi
 if [ -z "$pkg" ] || ! fetch_kernel "$pkg"; then
-	cached=$(ls -d "$KDIR"/*/ok 2>/dev/null | tail -n 1 || true)
+	cached=$(find "$KDIR" -mindepth 2 -maxdepth 2 -name ok 2>/dev/null | sort | tail -n 1)
 	[ -n "$cached" ] || skip "no Debian kernel package: apt-cache/apt-get download of linux-image-amd64 failed"
 	pkg=$(basename "$(dirname "$cached")")
 	echo "nested: package index unreachable, using the cached $pkg"
@@ -73,23 +73,36 @@ mkdir -p "$ROOT"/{bin,dev,proc,sys,tmp,modules,vmm/build/tests,vmm/build/payload
 cp "$bb" "$ROOT/bin/busybox"
 ln -s busybox "$ROOT/bin/sh"
 cp tests/nested/init "$ROOT/init"
-cp tests/nested/*.sh "$ROOT/vmm/"
+cp tests/nested/*.sh tests/nested/*.awk "$ROOT/vmm/"
 cp "$KDIR/current/modules/"*.ko "$ROOT/modules/"
 printf '%s\n' "${MODULES[@]##*/}" >"$ROOT/modules/order"
 
-# ./vmm and the libraries it links, at the paths the dynamic loader expects.
-cp vmm "$ROOT/vmm/vmm"
-ldd ./vmm | grep -oE '/[^ ]+' | while read -r lib; do
-	mkdir -p "$ROOT$(dirname "$lib")"
-	cp -L "$lib" "$ROOT$lib"
-done
+# A program and the libraries it links, at the paths the dynamic loader
+# expects: copy_linked FILE DEST (DEST inside the initramfs).
+copy_linked() {
+	mkdir -p "$ROOT$(dirname "$2")"
+	cp -L "$1" "$ROOT$2"
+	ldd "$1" | grep -oE '/[^ ]+' | while read -r lib; do
+		mkdir -p "$ROOT$(dirname "$lib")"
+		cp -L "$lib" "$ROOT$lib"
+	done
+}
+copy_linked vmm /vmm/vmm
 
-# Payloads without debug info, and not the musl twins of the itlb payloads
-# (16-27 MiB each, mostly padding): a smaller image boots faster.
+# vmm's end-to-end suites (tests/e2e) and what they expect to find: bash
+# (a pipeline's status), env, a dynamically linked /bin/true (refused).
+for t in test_run test_memory test_payloads test_counters; do
+	[ -x "build/tests/e2e/$t" ] && copy_linked "build/tests/e2e/$t" "/vmm/build/tests/e2e/$t"
+done
+copy_linked /bin/bash /bin/bash
+copy_linked /bin/true /bin/true
+mkdir -p "$ROOT/usr/bin"
+ln -s ../../bin/busybox "$ROOT/usr/bin/env"
+
+# Payloads without debug info: a smaller image boots faster.
 copy_payloads() {
 	mkdir -p "$2"
 	for f in "$1"/*.elf; do
-		case $f in */itlb*-musl.elf) continue ;; esac
 		strip --strip-debug -o "$2/$(basename "$f")" "$f"
 	done
 }

@@ -8,7 +8,7 @@
 # scripts/run-tests.sh adds to the suite's total. SKIP, exit 0, where the
 # lane cannot run. NESTED_TIMEOUT bounds each boot (seconds).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 
 OUT=build/nested
 BOOT_TIMEOUT=${NESTED_TIMEOUT:-420}
@@ -73,15 +73,19 @@ done
 
 # Meanwhile, the same churn on this host's own KVM (PVM here), for the table.
 host_col=""
+rm -f "$OUT/host.table"
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	ev=$(sed -n 's/^CHURN_EVENTS=//p' tests/nested/tests.sh)
 	hmode=$(./vmm info --json 2>/dev/null | sed -n 's/.*"mode":"\([^"]*\)".*/\1/p' | head -n 1)
-	./vmm run --mem 64M --timeout 120 -x , -e "$ev" build/payloads/ptchurn.elf --min 4K --max 4K --iters 40 \
-		>"$OUT/host.out" 2>"$OUT/host.err" && host_col=${hmode:-host}
-	awk -F, -v m="$host_col" 'NR == FNR { split($0, a, "\"test\":\""); split(a[2], b, "\"");
-			split($0, c, "\"ops\":"); split(c[2], d, ","); t[NR - 1] = b[1]; o[NR - 1] = d[1]; next }
-		$1 in t { print "@@ TABLE " m " " t[$1] " " $4 " " $2 " " o[$1] }' \
-		"$OUT/host.out" "$OUT/host.err" >"$OUT/host.table"
+	if ./vmm run --mem 64M --timeout 120 -x , -e "$ev" build/payloads/ptchurn.elf --min 4K \
+		--max 4K --iters 40 >"$OUT/host.out" 2>"$OUT/host.err"; then
+		host_col=${hmode:-host}
+		awk -F, -v m="$host_col" -f tests/nested/churn.awk "$OUT/host.out" "$OUT/host.err" \
+			>"$OUT/host.table"
+	else
+		echo "nested: the churn on this host's KVM failed (no third column):"
+		tail -n 5 "$OUT/host.err"
+	fi
 fi
 
 for p in "${pids[@]}"; do wait "$p"; done
@@ -98,7 +102,7 @@ for m in "${MODES[@]}"; do
 		echo "nested-$m: did not finish (see $log); its last lines:"
 		grep -v '^@@ PASS' "$log.txt" | tail -n 25 | sed 's/^/  | /'
 	fi
-	echo "nested-$m: passed:" $(sed -n "s/^@@ PASS $m \([a-z0-9_]*\).*/\1/p" "$log.txt")
+	echo "nested-$m: passed: $(sed -n "s/^@@ PASS $m \([a-z0-9_]*\).*/\1/p" "$log.txt" | tr '\n' ' ')"
 	grep -E "^@@ (FAIL|INFO|SETUP-FAIL|RETRY)|^@@\| " "$log.txt" | sed 's/^@@ //; s/^@@| /    /'
 	echo "nested-$m: $p passed, $f failed"
 	total_pass=$((total_pass + p))

@@ -7,7 +7,7 @@
 MODE=$1
 NPT=$2
 T=/tmp/t
-VMM="timeout 240 ./vmm"
+vmm() { timeout 240 ./vmm "$@"; } # no single run may hang the lane
 TP=build/tests/payloads
 P=build/payloads
 
@@ -15,7 +15,7 @@ P=build/payloads
 
 # r ARGS...: runs ARGS, stdout in $T.out, stderr in $T.err, status in $st.
 r() {
-	"$@" >$T.out 2>$T.err
+	"$@" >$T.out 2>$T.err 3>&-
 	st=$?
 	echo "$*" >$T.cmd
 }
@@ -46,7 +46,7 @@ jget() {
 # jwant SECTION KEY OP VALUE: a numeric comparison, e.g. jwant kvm_pages pages_2m -gt 0
 jwant() {
 	v=$(jget "$1" "$2")
-	[ -n "$v" ] && [ "$v" "$3" "$4" ] || fail "$1.$2 $3 $4 in the --json report (got '$v')"
+	[ -n "$v" ] && test "$v" "$3" "$4" || fail "$1.$2 $3 $4 in the --json report (got '$v')"
 }
 
 # Lines a test prints to fd 3 reach the console whether it passes or not.
@@ -71,7 +71,7 @@ t() {
 # The mode vmm detects is the one kvm_amd was loaded with.
 info_paging_mode() {
 	want=$MODE
-	r $VMM info
+	r vmm info
 	status 0 || return 1
 	grep -q "^Paging: *$want " $T.out || fail "'Paging: $want' for kvm_amd npt=$NPT" || return 1
 	echo "@@ INFO $MODE vmm info: $(grep '^Paging:' $T.out)" >&3
@@ -81,28 +81,28 @@ info_paging_mode() {
 
 hello() {
 	for libc in musl glibc; do
-		r $VMM run --mem 64M $TP/hello-$libc-static.elf
+		r vmm run --mem 64M $TP/hello-$libc-static.elf
 		status 0 && out_is "hello, world" && err_empty || return 1
 	done
 	# Guest RAM past 4 GiB (where Intel's KVM keeps its real-mode TSS).
-	r $VMM run --mem 6G $TP/hello-musl-static.elf
+	r vmm run --mem 6G $TP/hello-musl-static.elf
 	status 0 && out_is "hello, world"
 }
 
 exit_statuses() {
 	for libc in musl glibc; do
-		r $VMM run --mem 64M $TP/exit42-$libc-static.elf
+		r vmm run --mem 64M $TP/exit42-$libc-static.elf
 		status 42 || return 1
 	done
-	r $VMM run --mem 64M /nonexistent.elf
+	r vmm run --mem 64M /nonexistent.elf
 	status 127 || return 1
-	r $VMM run --mem 64M --bogus $TP/hello-musl-static.elf
+	r vmm run --mem 64M --bogus $TP/hello-musl-static.elf
 	status 125
 }
 
 # signal PAYLOAD STATUS TEXT: killed like Linux would, with a report.
 signal() {
-	r $VMM run --mem 64M "$TP/$1"
+	r vmm run --mem 64M "$TP/$1"
 	status "$2" && err_has "$3" && err_has "rip "
 }
 fault_reports() {
@@ -118,18 +118,18 @@ fault_reports() {
 }
 
 timeouts() {
-	r $VMM run --mem 64M --timeout 1 $TP/spin-musl-static.elf
+	r vmm run --mem 64M --timeout 1 $TP/spin-musl-static.elf
 	status 124 && err_has timeout || return 1
 	# Expiring while the guest applies page-table batches.
-	r $VMM run --mem 64M --timeout 1 $P/ptchurn.elf --max 2M --iters 1000000
+	r vmm run --mem 64M --timeout 1 $P/ptchurn.elf --max 2M --iters 1000000
 	status 124
 }
 
 # Same output as the payload run natively on this (nested) Linux.
 like_native() {
-	"$@" >$T.native 2>&1
+	"$@" >$T.native 2>&1 3>&-
 	nst=$?
-	r $VMM run "$@"
+	r vmm run "$@"
 	[ "$st" = "$nst" ] || fail "status $nst as natively" || return 1
 	cmp -s $T.out $T.native || fail "stdout as natively: $(cat $T.native)"
 }
@@ -141,7 +141,7 @@ memtest() {
 
 sysfuzz() {
 	for libc in glibc musl; do
-		r $VMM run --mem 256M $TP/sysfuzz-$libc-static.elf 4000
+		r vmm run --mem 256M $TP/sysfuzz-$libc-static.elf 4000
 		status 0 && out_has "sysfuzz: survived" || return 1
 	done
 }
@@ -151,7 +151,7 @@ sysfuzz() {
 smoke() {
 	name=$1
 	shift
-	r $VMM run --mem 256M "$P/$name.elf" "$@"
+	r vmm run --mem 256M "$P/$name.elf" "$@"
 	status 0 || return 1
 	[ -s $T.out ] || fail "JSON lines on stdout" || return 1
 	want=${name%-musl}
@@ -177,7 +177,7 @@ stress_smoke() {
 # resumes. Shadow paging absorbs these in KVM, so there they must be 0.
 spurious_pf() {
 	n=200
-	r $VMM run --mem 64M --json $T.json $TP/protupgrade-glibc-static.elf $n
+	r vmm run --mem 64M --json $T.json $TP/protupgrade-glibc-static.elf $n
 	status 0 && out_is "protupgrade: $n upgrades, all writes seen" || return 1
 	jwant run spurious_page_faults -le $n || return 1
 	if [ "$MODE" = shadow ]; then
@@ -189,14 +189,14 @@ spurious_pf() {
 # Proof from KVM's own statistics: large pages in the NPT or shadow tables.
 pages_2m() {
 	for backing in hugetlb-2m thp; do
-		r $VMM run --mem 256M --backing $backing --guest-pages 2m --json $T.json \
+		r vmm run --mem 256M --backing $backing --guest-pages 2m --json $T.json \
 			$TP/touch256-musl-static.elf 32
 		status 0 && out_has "touched 32 MiB" && jwant kvm_pages pages_2m -gt 0 || return 1
 		echo "@@ INFO $MODE --backing $backing --guest-pages 2m: pages_2m $(jget kvm_pages pages_2m)" >&3
 	done
 }
 pages_1g() {
-	r $VMM run --mem 2G --backing hugetlb-1g --guest-pages 1g --json $T.json \
+	r vmm run --mem 2G --backing hugetlb-1g --guest-pages 1g --json $T.json \
 		$TP/touch256-musl-static.elf 1100
 	status 0 && out_has "touched 1100 MiB" || return 1
 	jwant guest_tables 1g -gt 0 && jwant kvm_pages pages_1g -gt 0 || return 1
@@ -206,9 +206,9 @@ pages_1g() {
 # Every policy leaves the payload's view as natively and counts its own
 # kind (an mprotect of 64 MiB is above auto's 33-page limit).
 tlb_flush() {
-	$TP/bigprot-musl-static.elf >$T.native
+	$TP/bigprot-musl-static.elf >$T.native 3>&-
 	for pol in auto full page; do
-		r $VMM run --mem 256M --tlb-flush $pol --json $T.json $TP/bigprot-musl-static.elf
+		r vmm run --mem 256M --tlb-flush $pol --json $T.json $TP/bigprot-musl-static.elf
 		status 0 || return 1
 		cmp -s $T.out $T.native || fail "stdout as natively: $(cat $T.native)" || return 1
 		case $pol in
@@ -223,12 +223,9 @@ tlb_flush() {
 # of one page, KVM exits and MMU work. Counts only; the lane prints the table.
 CHURN_EVENTS=kvm-vcpu-stat:exits,kvm-stat:mmu_pte_write,kvm-vcpu-stat:pf_taken,kvm-vcpu-stat:pf_fixed,kvm-vcpu-stat:pf_emulate,kvm-vcpu-stat:pf_spurious,kvm-vcpu-stat:pf_guest,kvm-vcpu-stat:invlpg
 churn_counts() {
-	r $VMM run --mem 64M -x , -e $CHURN_EVENTS $P/ptchurn.elf --min 4K --max 4K --iters 40
+	r vmm run --mem 64M -x , -e $CHURN_EVENTS $P/ptchurn.elf --min 4K --max 4K --iters 40
 	status 0 || return 1
-	# Region i is stdout line i+1; print "test counter value ops".
-	awk -F, -v m="$MODE" 'NR == FNR { split($0, a, "\"test\":\""); split(a[2], b, "\"");
-			split($0, c, "\"ops\":"); split(c[2], d, ","); t[NR - 1] = b[1]; o[NR - 1] = d[1]; next }
-		$1 in t { print "@@ TABLE " m " " t[$1] " " $4 " " $2 " " o[$1] }' $T.out $T.err >$T.table
+	awk -F, -v m="$MODE" -f ./churn.awk $T.out $T.err >$T.table
 	[ "$(wc -l <$T.table)" -eq 16 ] || fail "16 table rows (8 counters x 2 regions)" || return 1
 	cat $T.table >&3
 	# Shadow paging write-protects the guest's tables (a guest store into
@@ -240,6 +237,21 @@ churn_counts() {
 		fail "mmu_pte_write over both regions: 0 under npt, > 0 under shadow (got $w)"
 }
 
+# vmm's own end-to-end suites as they run on the host, whole (not
+# test_sanitized: ASan under TCG is too slow). Their Check line is shown.
+e2e() {
+	bin=build/tests/e2e/$1
+	[ -x "$bin" ] || fail "$bin in the initramfs (make check builds it)" || return 1
+	CK_TIMEOUT_MULTIPLIER=5 timeout 900 "$bin" >$T.out 2>&1 3>&-
+	st=$?
+	echo "@@ INFO $MODE $1: $(grep -E '^[0-9]+%: Checks' $T.out)" >&3
+	[ $st = 0 ] || { grep -v 'vmm: warning' $T.out | head -n 60; return 1; }
+}
+e2e_run() { e2e test_run; }
+e2e_memory() { e2e test_memory; }
+e2e_payloads() { e2e test_payloads; }
+e2e_counters() { e2e test_counters; }
+
 # The multi-vCPU tests (TLB shootdowns across vCPUs) join here once vmm
 # has threads; they need NESTED_SMP=2 or more (the CPUs this guest has).
 CPUS=$(grep -c ^processor /proc/cpuinfo)
@@ -247,10 +259,11 @@ MULTI_VCPU_TESTS=""
 
 echo "@@ START $MODE $(uname -r) $CPUS cpus"
 for test in info_paging_mode hello exit_statuses fault_reports timeouts memtest sysfuzz \
-	stress_smoke spurious_pf pages_2m pages_1g tlb_flush churn_counts; do
+	stress_smoke spurious_pf pages_2m pages_1g tlb_flush churn_counts \
+	e2e_run e2e_memory e2e_payloads e2e_counters; do
 	t $test
 done
 for test in $MULTI_VCPU_TESTS; do
-	if [ "$CPUS" -ge 2 ]; then t $test; else echo "@@ INFO $MODE $test: skipped, $CPUS cpu"; fi
+	if [ "$CPUS" -ge 2 ]; then t "$test"; else echo "@@ INFO $MODE $test: skipped, $CPUS cpu"; fi
 done
 echo "@@ DONE $MODE $pass passed, $failed failed"
