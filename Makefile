@@ -36,7 +36,7 @@ TPAY_BINS := $(TPAY_NAMES:%=$(BUILD)/tests/payloads/%-glibc-static.elf) \
 	$(BUILD)/tests/payloads/memtest-glibc-static-pie.elf
 PAYLOAD_CFLAGS := -O2 -g -Wall -Wextra -Werror -static
 
-.PHONY: all deps run check layers format format-check unit unit-asan e2e test-payloads payloads clean
+.PHONY: all deps run check check-nested layers format format-check unit unit-asan e2e test-payloads payloads clean
 all: vmm
 
 deps:
@@ -125,7 +125,13 @@ layers:
 check: deps layers format-check
 	@$(MAKE) --no-print-directory -j$(NPROC) all test-payloads payloads $(UNIT_BINS) $(SAN_UNIT_BINS) \
 		$(E2E_BINS) $(BUILD)/asan/vmm
-	@scripts/run-tests.sh $(UNIT_BINS) $(SAN_UNIT_BINS) $(E2E_BINS)
+	@scripts/run-tests.sh $(UNIT_BINS) $(SAN_UNIT_BINS) $(E2E_BINS) scripts/nested/lane.sh
+
+# The nested paging lane alone: vmm's tests on a real KVM for AMD (nested
+# paging and shadow paging) inside QEMU's TCG emulator (README, Tests).
+check-nested: deps
+	@$(MAKE) --no-print-directory -j$(NPROC) all test-payloads payloads $(E2E_BINS)
+	@scripts/run-tests.sh scripts/nested/lane.sh
 
 run: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) all payloads

@@ -14,7 +14,10 @@ pkgs=(
 	linux-perf      # perf stat recipes and tests
 	hyperfine       # bench/ timing of whole runs
 	gnuplot-nox     # bench/ plots
-	busybox-static  # a real static program no one here wrote, for the end-to-end tests
+	busybox-static  # a real static program no one here wrote, for the end-to-end tests;
+	                # and the shell of the nested lane's initramfs
+	qemu-system-x86 # the nested lane: real KVM for AMD (NPT, shadow) under TCG
+	cpio            # the nested lane's initramfs
 )
 
 missing=()

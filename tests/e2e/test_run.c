@@ -182,6 +182,27 @@ START_TEST(fuzzed_syscalls_never_crash_the_vmm)
 }
 END_TEST
 
+/* Where the fuzzer's stack ends depends on the environment's size; its
+ * pointers near the top of user space once hit live frames for some sizes
+ * (found in the nested lane, whose /init has a tiny environment). */
+START_TEST(fuzzer_survives_any_environment_size)
+{
+	static const size_t sizes[] = {0, 10, 100, 1000};
+	struct run_result r;
+	char var[1100];
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		snprintf(var, sizeof(var), "X=%0*d", (int)sizes[i], 0);
+		e2e_run(&r, "", "/usr/bin/env", "-i", var, VMM_BIN, "run", "--mem", "256M",
+			TPAY_DIR "sysfuzz-glibc-static.elf", "4000", NULL);
+		ck_assert_msg(r.status == 0 && strstr(r.out, "sysfuzz: survived"),
+			      "environment of %zu bytes: status %d\n%.2000s", sizes[i], r.status,
+			      r.err);
+		e2e_free(&r);
+	}
+}
+END_TEST
+
 /* `| head -1`: the payload dies of SIGPIPE, or sees EPIPE when it ignores
  * SIGPIPE, exactly as natively. */
 START_TEST(closed_pipe_is_sigpipe_like_native)
@@ -235,4 +256,5 @@ E2E_SUITE_MAIN("e2e_run", 120, hello_musl_and_glibc, exit_status_42,
 	       null_write_is_sigsegv_with_walk, other_signals, memory_faults_like_linux,
 	       timeout_is_124, missing_payload_is_127, dynamic_payload_is_126, bad_options_are_125,
 	       every_bad_elf_is_126_with_its_message, fuzzed_syscalls_never_crash_the_vmm,
-	       missing_dev_kvm_is_125_with_a_hint, closed_pipe_is_sigpipe_like_native)
+	       missing_dev_kvm_is_125_with_a_hint, closed_pipe_is_sigpipe_like_native,
+	       fuzzer_survives_any_environment_size)
