@@ -120,10 +120,10 @@ layers:
 check: deps layers format-check
 	@$(MAKE) --no-print-directory -j$(NPROC) all test-payloads payloads $(UNIT_BINS) $(SAN_UNIT_BINS) \
 		$(E2E_BINS) $(BUILD)/asan/vmm
-	@scripts/run-tests.sh $(UNIT_BINS) $(SAN_UNIT_BINS) $(E2E_BINS)
+	@scripts/run-tests.sh $(UNIT_BINS) $(SAN_UNIT_BINS) $(E2E_BINS) bench/tests/run-tests
 
 run: deps
-	@$(MAKE) --no-print-directory -j$(NPROC) all payloads
+	@$(MAKE) --no-print-directory -s -j$(NPROC) all payloads
 	@scripts/main-job.sh
 
 clean:
