@@ -81,10 +81,19 @@ class Verdicts(unittest.TestCase):
     def test_a_1_5x_slowdown_is_flagged(self):
         rng = np.random.default_rng(5)
         for i in range(20):
-            base = noisy(rng, 10.0)
-            v = S.verdict(base, noisy(rng, 15.0), seed=i)
+            base = noisy(rng, 10.0, sigma=0.02)
+            v = S.verdict(base, noisy(rng, 15.0, sigma=0.02), seed=i)
             self.assertEqual(v.verdict, "slower", f"draw {i}: {v}")
             self.assertGreater(v.ratio.lo, 1.05)
+
+    def test_a_1_5x_slowdown_of_an_unstable_point_is_inconclusive(self):
+        # Runs that spread by 2x inside one result: the shift is reported
+        # as slower? and never fails the comparison on its own.
+        base = [10, 10.2, 10.1, 10.3, 10.0, 10.1, 10.2]
+        new = [15, 15.5, 16, 22, 30, 15.2, 25]
+        v = S.verdict(base, new)
+        self.assertEqual(v.verdict, "slower?")
+        self.assertIn(v.note, ("unstable", "bimodal"))
 
     def test_a_1_5x_speedup_is_faster_not_slower(self):
         rng = np.random.default_rng(6)
@@ -105,19 +114,24 @@ class Verdicts(unittest.TestCase):
         v = S.verdict([1.0, 1.0], [2.0, 2.0])
         self.assertEqual(v.verdict, "same")
 
-    def _false_alarms(self, threshold, sigma, trials=600):
+    def _false_alarms(self, threshold, sigma, trials=600, also=None):
         rng = np.random.default_rng(8)
         flagged = 0
         for i in range(trials):
             a, b = noisy(rng, 10.0, sigma=sigma), noisy(rng, 10.0, sigma=sigma)
-            flagged += S.verdict(a, b, threshold=threshold, seed=i).verdict == "slower"
+            flagged += S.verdict(a, b, threshold=threshold, seed=i).verdict in ("slower", also)
         # At or below the stated rate, allowing for the binomial error of
         # `trials` draws (99.9% upper quantile at rate alpha).
         bound = sst.binom.ppf(0.999, trials, S.ALPHA)
         return flagged, bound
 
     def test_pure_noise_false_alarms_at_most_alpha_without_threshold(self):
-        flagged, bound = self._false_alarms(0.0, 0.10)
+        # Tight noise: the points are stable, so the test alone decides.
+        flagged, bound = self._false_alarms(0.0, 0.01)
+        self.assertLessEqual(flagged, bound, f"{flagged} false alarms, bound {bound}")
+
+    def test_wide_noise_false_alarms_at_most_alpha_counting_inconclusive(self):
+        flagged, bound = self._false_alarms(0.0, 0.10, also="slower?")
         self.assertLessEqual(flagged, bound, f"{flagged} false alarms, bound {bound}")
 
     def test_pure_noise_false_alarms_at_most_alpha_with_threshold(self):
@@ -131,7 +145,7 @@ class Verdicts(unittest.TestCase):
         for i in range(300):
             a = [10 * (1 + (rng.random() < 0.1) * rng.pareto(1.0)) for _ in range(N)]
             b = [10 * (1 + (rng.random() < 0.1) * rng.pareto(1.0)) for _ in range(N)]
-            flagged += S.verdict(a, b, threshold=0.0, seed=i).verdict == "slower"
+            flagged += S.verdict(a, b, threshold=0.0, seed=i).verdict in ("slower", "slower?")
         self.assertLessEqual(flagged, sst.binom.ppf(0.999, 300, S.ALPHA))
 
 

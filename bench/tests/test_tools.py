@@ -74,8 +74,19 @@ class Compare(unittest.TestCase):
         self.assertIn("4 slower", out)
         regressed = [s for s in out.splitlines() if s.startswith("compare: REGRESSED")][0]
         for ws in ("4K", "64K", "1M", "8M"):
-            self.assertIn(f"guest-4k ws={ws}", regressed)
-        self.assertNotIn("native-4k", regressed)
+            self.assertRegex(regressed, f"guest-4k ws={ws}(;|$)")  # the point itself
+            self.assertIn(f"guest-4k ws={ws} /native-4k", regressed)  # and its ratio
+        self.assertNotIn("page native-4k", regressed)
+        self.assertIn("4 guest/native ratios: 4 slower", out)
+
+    def test_drift_that_hits_both_sides_divides_out_of_the_ratios(self):
+        # A host 1.5x slower for everything: the points are slower (that is
+        # what they measure), the guest/native ratios are not.
+        rc, out, err = tool("compare", synth(self.path("a"), seed=1),
+                            synth(self.path("b"), {"guest-4k": 1.5, "native-4k": 1.5}, seed=2))
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("8 slower", out)
+        self.assertIn("4 guest/native ratios: 0 slower", out)
 
     def test_a_speedup_is_not_a_regression(self):
         rc, out, _ = tool("compare", synth(self.path("a"), seed=1),

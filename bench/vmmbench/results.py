@@ -106,6 +106,25 @@ class Result:
         return pts
 
 
+    def paired_ratios(self, twin, fold=min):
+        """guest identity -> [guest / native twin, one per repetition]: the
+        two ran in the same shuffled repetition, minutes apart at most, so
+        drift that hits both (the host's cache, load) cancels."""
+        runs = {}
+        for r in self.rows:
+            runs.setdefault(identity(r), {}).setdefault((r["_src"], r["rep"]), []).append(
+                r[METRIC])
+        out = {}
+        for key, reps in runs.items():
+            t = twin(dict(key)["env"])
+            other = runs.get(with_env(key, t)) if t else None
+            if not other:
+                continue
+            out[key] = [fold(v) / fold(other[k]) for k, v in sorted(reps.items(), key=str)
+                        if k in other and fold(other[k]) > 0]
+        return out
+
+
 def identity(row):
     return tuple(sorted((k, v) for k, v in row.items()
                         if k not in NOT_IDENTITY and not k.startswith("_")))

@@ -118,7 +118,7 @@ def ratio_ci(num, den, seed=0):
 
 @dataclass
 class Verdict:
-    verdict: str  # "slower", "faster", "same"
+    verdict: str  # "slower", "faster", "same"; "slower?", "faster?" on unstable points
     ratio: Estimate  # new / base
     p_slower: float
     p_faster: float
@@ -128,21 +128,24 @@ class Verdict:
 def verdict(base, new, threshold=0.05, alpha=ALPHA, seed=0):
     """'slower' only when new is significantly slower (one-sided
     Mann-Whitney p < alpha) AND the whole interval of new/base lies beyond
-    1 + threshold; 'faster' likewise; 'same' otherwise. Values are costs
-    (ns per op): larger is slower."""
+    1 + threshold AND neither side is unstable or bimodal; 'faster'
+    likewise; 'same' otherwise. A change that passes the first two on an
+    unstable point is 'slower?' ('faster?'): the test assumes the runs of
+    each side are alike, and a machine whose state moved during a run (the
+    mark says it did) can move between runs too. Values are costs (ns per
+    op): larger is slower."""
     a, b = _clean(base), _clean(new)
     r = ratio_ci(b, a, seed)
     if len(a) < 2 or len(b) < 2:
         return Verdict("same", r, math.nan, math.nan, "too few runs for a test")
     p_slow = float(sst.mannwhitneyu(b, a, alternative="greater").pvalue)
     p_fast = float(sst.mannwhitneyu(b, a, alternative="less").pvalue)
-    note = ""
+    marks = [m for m in (median_ci(a, seed).mark, median_ci(b, seed).mark) if m]
+    note = (marks[0] if len(set(marks)) == 1 else "+".join(marks)) if marks else ""
     if p_slow < alpha and r.lo > 1 + threshold:
-        return Verdict("slower", r, p_slow, p_fast)
+        return Verdict("slower?" if note else "slower", r, p_slow, p_fast, note)
     if p_fast < alpha and r.hi < 1 / (1 + threshold):
-        return Verdict("faster", r, p_slow, p_fast)
-    if r.mark:
-        note = r.mark
+        return Verdict("faster?" if note else "faster", r, p_slow, p_fast, note)
     return Verdict("same", r, p_slow, p_fast, note)
 
 
