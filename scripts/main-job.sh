@@ -28,7 +28,7 @@ rc=$?
 if [ -n "$prev" ] && [ -f "$prev/results.jsonl" ] && [ -f "$out/results.jsonl" ]; then
 	echo
 	echo "main-job: against the previous make run ($prev):"
-	bench/compare "$prev" "$out" | grep -E '^compare: [0-9]+ points|^compare: REGRESSED|^ratios:'
+	bench/compare "$prev" "$out" | grep -E '^compare: [0-9]+ (points|guest/native)|^compare: REGRESSED|^ratios:'
 fi
 echo
 echo "main-job: results, provenance, vmm reports and figures in $out (also $root/latest)"

@@ -86,6 +86,13 @@ def vmm_info(vmm):
         return None
 
 
+def _user():
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry in some containers
+        return None
+
+
 def collect(root, vmm, argv):
     """The provenance at the start of a run."""
     info = vmm_info(vmm) if os.access(vmm, os.X_OK) else None
@@ -95,7 +102,7 @@ def collect(root, vmm, argv):
     return {
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "command": argv,
-        "user": getpass.getuser(),
+        "user": _user(),
         "vmm": {
             "commit": git("rev-parse", "HEAD"),
             "describe": git("describe", "--always", "--dirty", "--tags"),

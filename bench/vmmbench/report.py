@@ -101,7 +101,6 @@ def _ws(x):
 def tables(est, out, only=None, ratios=None):
     """Prints, per curve, the values table and the ratios table."""
     ratios = ratios if ratios is not None else ratio_estimates(est)
-    counts = {"points": 0, "unstable": 0, "bimodal": 0, "unproven": 0}
     for name, c in sorted(curves(est).items()):
         if only and not any(o in name for o in only):
             continue
@@ -116,9 +115,6 @@ def tables(est, out, only=None, ratios=None):
                     continue
                 e_, pt = est[ident]
                 row.append(cell(e_, pt["proof_ok"]))
-                counts["points"] += 1
-                counts[e_.mark] = counts.get(e_.mark, 0) + 1
-                counts["unproven"] += not pt["proof_ok"]
             rows.append(row)
         ns = sorted({est[i][0].n for i in c["ident"].values()})
         _print_table(f"{name}: ns per op (n = {'/'.join(map(str, ns))} runs)",
@@ -134,7 +130,6 @@ def tables(est, out, only=None, ratios=None):
                          rrows, out)
         print(file=out)
     print(LEGEND, file=out)
-    return counts
 
 
 def unstable_summary(est, ratios):
