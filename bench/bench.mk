@@ -6,7 +6,9 @@
 
 BENCH_ARGS ?=
 BENCH_BASE ?=
-BENCH_OUT ?= bench/results/$(shell date +%Y%m%d-%H%M%S)-quick
+ifndef BENCH_OUT
+BENCH_OUT := bench/results/$(shell date +%Y%m%d-%H%M%S)-quick
+endif
 
 .PHONY: bench
 bench: all payloads
