@@ -125,7 +125,7 @@ layers:
 check: deps layers format-check
 	@$(MAKE) --no-print-directory -j$(NPROC) all test-payloads payloads $(UNIT_BINS) $(SAN_UNIT_BINS) \
 		$(E2E_BINS) $(BUILD)/asan/vmm
-	@scripts/run-tests.sh $(UNIT_BINS) $(SAN_UNIT_BINS) $(E2E_BINS) scripts/nested/lane.sh
+	@scripts/run-tests.sh $(UNIT_BINS) $(SAN_UNIT_BINS) $(E2E_BINS) bench/tests/run-tests scripts/nested/lane.sh
 
 # The nested paging lane alone: vmm's tests on a real KVM for AMD (nested
 # paging and shadow paging) inside QEMU's TCG emulator (README, Tests).
@@ -134,7 +134,7 @@ check-nested: deps
 	@scripts/run-tests.sh scripts/nested/lane.sh
 
 run: deps
-	@$(MAKE) --no-print-directory -j$(NPROC) all payloads
+	@$(MAKE) --no-print-directory -s -j$(NPROC) all payloads
 	@scripts/main-job.sh
 
 clean:

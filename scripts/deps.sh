@@ -13,7 +13,8 @@ pkgs=(
 	musl-tools      # musl-gcc: payloads are built against musl as well as glibc
 	linux-perf      # perf stat recipes and tests
 	hyperfine       # bench/ timing of whole runs
-	gnuplot-nox     # bench/ plots
+	python3-numpy python3-scipy  # bench/: medians, bootstrap intervals, tests
+	python3-matplotlib           # bench/: figures (SVG, PNG)
 	busybox-static  # a real static program no one here wrote, for the end-to-end tests;
 	                # and the shell of the nested lane's initramfs
 	qemu-system-x86 # the nested lane: real KVM for AMD (NPT, shadow) under TCG
