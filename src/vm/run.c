@@ -254,6 +254,7 @@ static int run_exit(struct vm *vm)
 	struct kvm_run *kr = vm->kvm.run;
 	int vec;
 
+	vclock_tick(&vm->vclock); /* re-anchors the vDSO's clocks when due */
 	if (kr->exit_reason == KVM_EXIT_INTR)
 		return 0;
 	if (run_get_state(vm) < 0)

@@ -13,8 +13,10 @@
 #include "kernel/mm.h"
 #include "kernel/process.h"
 #include "kernel/task.h"
+#include "kernel/vclock.h"
 #include "kvm/kvm.h"
 #include "kvm/kvm_pages.h"
+#include "kvm/kvm_tsc.h"
 #include "vm/config.h"
 
 /* How a run ended; decides the exit status (env(1)/timeout(1) style). */
@@ -58,6 +60,8 @@ struct vm {
 	gva_t spurious_addr;		/* last spurious #PF address, and how often */
 	unsigned spurious_repeats;
 	struct perf_control perf_ctl; /* an outer perf stat, or fds -1 */
+	struct kvm_tsc tsc;	      /* the guest TSC, probed when there is a vDSO */
+	struct vclock vclock;	      /* the vDSO's clocks; data NULL without a vDSO */
 
 	struct kvm_regs regs; /* the vCPU state at the last exit */
 	struct kvm_sregs sregs;
