@@ -47,9 +47,12 @@ long sys_clock_getres(struct task *t, const uint64_t a[6])
 long sys_gettimeofday(struct task *t, const uint64_t a[6])
 {
 	struct timeval tv;
+	struct timezone tz = {0};
 
-	gettimeofday(&tv, NULL);
+	gettimeofday(&tv, &tz);
 	if (a[0] && uaccess_write(t->proc->pt, a[0], &tv, sizeof(tv)) < 0)
+		return -EFAULT;
+	if (a[1] && uaccess_write(t->proc->pt, a[1], &tz, sizeof(tz)) < 0)
 		return -EFAULT;
 	return 0;
 }
