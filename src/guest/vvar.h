@@ -5,9 +5,7 @@
 #ifndef VMM_VVAR_H
 #define VMM_VVAR_H
 
-/* Guest virtual layout: the data page right below the vDSO image, as on
- * Linux, in the stack gap above the mmap base (mm.h's MM_MMAP_BASE, which
- * a test checks), where top-down mmap never places anything. */
+/* The data page lies right below the image (kernel/vdso.h places both). */
 #define VVAR_SIZE 0x1000
 #define VDSO_MAX_SIZE 0x2000 /* the image's pages; the build checks it fits */
 
