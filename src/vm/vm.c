@@ -77,10 +77,9 @@ static void vm_clock(struct vm *vm)
 	if (!vm->load.vvar)
 		return;
 	kvm_tsc_probe(&vm->kvm, &vm->tsc);
-	if (!vm->tsc.usable)
-		vmm_warn("vdso: the guest TSC cannot serve as a clock (%s): every clock read "
-			 "makes a syscall",
-			 vm->tsc.why);
+	/* Warned at the first clock read that exits (sys_time.c), if any. */
+	if (!vm->tsc.usable && vm->cfg->vdso == VDSO_TSC)
+		vm->process.clock_fallback_why = vm->tsc.why;
 	t = (struct vclock_tsc){
 	    .usable = vm->tsc.usable && vm->cfg->vdso == VDSO_TSC,
 	    .khz = vm->tsc.khz,
@@ -118,8 +117,8 @@ int vm_setup(struct vm *vm, const struct config *cfg)
 	if (kvm_create_vcpu(&vm->kvm) < 0 ||
 	    cpu_vcpu_init(&vm->kvm, vm->pt.root, vm->load.entry, vm->load.sp) < 0)
 		return EXIT_VMM;
-	vm_clock(vm);
 	process_init(&vm->process, &vm->mm, vm->mem.size);
+	vm_clock(vm);
 	task_init(&vm->task, &vm->process);
 	if (!cfg->no_counters &&
 	    counters_open(&vm->counters, cfg->events, vm->kvm.vm_fd, vm->kvm.vcpu_fd) < 0)
