@@ -157,3 +157,5 @@ clean:
 	rm -rf $(BUILD) vmm
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(BUILD)/vdso/vdso.so.d
+# Test binaries follow the shared test headers they include.
+-include $(UNIT_BINS:=.d) $(SAN_UNIT_BINS:=.d) $(E2E_BINS:=.d)

@@ -2,7 +2,6 @@
  * hostile and failing paths: malformed ELF, bad options, faults, timeouts,
  * fuzzed syscalls under each guest-page policy. Any sanitizer report fails
  * the test, whatever the exit status. */
-#include "bad_elves.h"
 #include "e2e.h"
 
 #define VMM_ASAN "build/asan/vmm"
@@ -50,20 +49,15 @@ START_TEST(fuzzed_syscalls)
 }
 END_TEST
 
+static void bad_elf_is_clean_126(size_t i, const char *path)
+{
+	(void)i;
+	check_clean(126, path, NULL);
+}
+
 START_TEST(failures_before_the_guest_runs)
 {
-	char path[] = "/tmp/vmm-san-elf-XXXXXX";
-	int fd = mkstemp(path);
-	struct bad_elf f;
-
-	ck_assert(fd >= 0);
-	close(fd);
-	for (size_t i = 0; i < bad_elf_count(); i++) {
-		bad_elf_build(i, &f);
-		ck_assert(bad_elf_write(&f, path) == 0);
-		check_clean(126, path, NULL);
-	}
-	unlink(path);
+	e2e_each_bad_elf(bad_elf_is_clean_126);
 	check_clean(127, "/nonexistent", NULL);
 	check_clean(126, "/bin/true", NULL);
 	check_clean(125, "--mem", "1X", TPAY_DIR "hello-musl-static.elf", NULL);
@@ -73,17 +67,5 @@ START_TEST(failures_before_the_guest_runs)
 }
 END_TEST
 
-static Suite *sanitized_suite(void)
-{
-	Suite *s = suite_create("e2e_sanitized_vmm");
-	TCase *tc = tcase_create("asan");
-
-	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, payloads_and_faults);
-	tcase_add_test(tc, fuzzed_syscalls);
-	tcase_add_test(tc, failures_before_the_guest_runs);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-E2E_MAIN(sanitized_suite, "e2e_sanitized_vmm")
+E2E_SUITE_MAIN("e2e_sanitized_vmm", 300, payloads_and_faults, fuzzed_syscalls,
+	       failures_before_the_guest_runs)

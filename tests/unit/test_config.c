@@ -138,19 +138,5 @@ START_TEST(help)
 }
 END_TEST
 
-static Suite *config_suite(void)
-{
-	Suite *s = suite_create("config");
-	TCase *tc = tcase_create("parse");
-
-	tcase_add_test(tc, sizes);
-	tcase_add_test(tc, defaults_and_payload_args);
-	tcase_add_test(tc, all_options);
-	tcase_add_test(tc, errors);
-	tcase_add_test(tc, help);
-	tcase_add_test(tc, vdso_option);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-UNIT_MAIN(config_suite)
+UNIT_SUITE_MAIN("config", NULL, NULL, 0, sizes, defaults_and_payload_args, all_options, errors,
+		help, vdso_option)

@@ -73,18 +73,5 @@ START_TEST(system_area_layout)
 }
 END_TEST
 
-static Suite *cpu_suite(void)
-{
-	Suite *s = suite_create("cpu");
-	TCase *tc = tcase_create("constants");
-
-	tcase_add_test(tc, control_register_bits);
-	tcase_add_test(tc, msr_numbers);
-	tcase_add_test(tc, selectors_fit_star);
-	tcase_add_test(tc, stub_lookup);
-	tcase_add_test(tc, system_area_layout);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-UNIT_MAIN(cpu_suite)
+UNIT_SUITE_MAIN("cpu", NULL, NULL, 0, control_register_bits, msr_numbers, selectors_fit_star,
+		stub_lookup, system_area_layout)

@@ -3,6 +3,7 @@
  * unmap and protect, the recording of live-table updates, and a randomized
  * run against a per-page model. */
 #include "guest/paging.h"
+#include "guest_fixture.h"
 #include "unit.h"
 #include "util/err.h"
 
@@ -11,17 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MB (1ull << 20)
 #define BAD_GPA (~0ull)
 #define RWU (PTE_RW | PTE_US)
-
-/* For hot loops: ck_assert records every passing check, which costs
- * seconds over a million iterations under ASan. */
-#define REQUIRE(c)                                                                                 \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #c);                         \
-	} while (0)
 
 static struct guest_mem M;
 static struct frames F;
@@ -29,17 +21,12 @@ static struct page_tables PT;
 
 static void vm_up(uint64_t size)
 {
-	err_clear();
-	ck_assert_msg(mem_create(&M, size, MEM_BACKING_ANON, false) == 0, "%s", err_msg());
-	ck_assert_int_eq(frames_init(&F, size), 0);
-	ck_assert_msg(pt_init(&PT, &M, &F) == 0, "%s", err_msg());
+	guest_fixture_up(&M, &F, &PT, NULL, size);
 }
 
 static void teardown(void)
 {
-	pt_destroy(&PT);
-	frames_destroy(&F);
-	mem_destroy(&M);
+	guest_fixture_down(&M, &F, &PT, NULL);
 }
 
 static gpa_t tr(gva_t va, enum pt_access acc)
@@ -879,10 +866,7 @@ static struct page_model model[WIN_PAGES];
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return unit_rand(&rng);
 }
 
 static uint64_t rnd_perm(void)
@@ -1184,37 +1168,10 @@ START_TEST(test_invlpg_ceiling_policies)
 }
 END_TEST
 
-static Suite *paging_suite(void)
-{
-	Suite *s = suite_create("paging");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, NULL, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_invlpg_ceiling_policies);
-	tcase_add_test(tc, test_pte_bits);
-	tcase_add_test(tc, test_init_summary);
-	tcase_add_test(tc, test_map_walk_4k_2m_1g);
-	tcase_add_test(tc, test_walk_print);
-	tcase_add_test(tc, test_map_errors);
-	tcase_add_test(tc, test_refuse_overlaps);
-	tcase_add_test(tc, test_populate_edges);
-	tcase_add_test(tc, test_populate_1g);
-	tcase_add_test(tc, test_populate_fallback_and_failure);
-	tcase_add_test(tc, test_out_of_frames);
-	tcase_add_test(tc, test_unmap_middle_of_2m);
-	tcase_add_test(tc, test_unmap_frees_tables);
-	tcase_add_test(tc, test_unmap_1g_edges);
-	tcase_add_test(tc, test_split);
-	tcase_add_test(tc, test_protect);
-	tcase_add_test(tc, test_translate_perms);
-	tcase_add_test(tc, test_map_fixed);
-	tcase_add_test(tc, test_live_recording);
-	tcase_add_test(tc, test_live_ceiling_and_tables);
-	tcase_add_test(tc, test_fixed_into_live_table);
-	tcase_add_test(tc, test_random_against_model);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-UNIT_MAIN(paging_suite)
+UNIT_SUITE_MAIN("paging", NULL, teardown, 60, test_invlpg_ceiling_policies, test_pte_bits,
+		test_init_summary, test_map_walk_4k_2m_1g, test_walk_print, test_map_errors,
+		test_refuse_overlaps, test_populate_edges, test_populate_1g,
+		test_populate_fallback_and_failure, test_out_of_frames, test_unmap_middle_of_2m,
+		test_unmap_frees_tables, test_unmap_1g_edges, test_split, test_protect,
+		test_translate_perms, test_map_fixed, test_live_recording,
+		test_live_ceiling_and_tables, test_fixed_into_live_table, test_random_against_model)

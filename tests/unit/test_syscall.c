@@ -13,10 +13,10 @@
 #include <unistd.h>
 
 #include "guest/uaccess.h"
+#include "guest_fixture.h"
 #include "kernel/syscall.h"
 #include "unit.h"
 
-#define GUEST_RAM (32ull << 20)
 #define RW_PAGE 0x500000ull /* two writable pages */
 #define RO_PAGE 0x502000ull /* one read-only page right after */
 
@@ -29,10 +29,7 @@ static struct task task;
 
 static void setup(void)
 {
-	ck_assert_int_eq(mem_create(&mem, GUEST_RAM, MEM_BACKING_ANON, false), 0);
-	ck_assert_int_eq(frames_init(&fr, mem.size), 0);
-	ck_assert_int_eq(pt_init(&pt, &mem, &fr), 0);
-	mm_init(&mm, &pt, GUEST_PAGES_4K);
+	guest_fixture_up(&mem, &fr, &pt, &mm, 32 * MB);
 	ck_assert_int_eq(mm_map_fixed(&mm, RW_PAGE, 2 * SZ_4K, PROT_READ | PROT_WRITE, 0), 0);
 	ck_assert_int_eq(mm_map_fixed(&mm, RO_PAGE, SZ_4K, PROT_READ, 0), 0);
 	process_init(&proc, &mm, mem.size);
@@ -41,10 +38,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	mm_destroy(&mm);
-	pt_destroy(&pt);
-	frames_destroy(&fr);
-	mem_destroy(&mem);
+	guest_fixture_down(&mem, &fr, &pt, &mm);
 }
 
 static long sys(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
@@ -280,26 +274,7 @@ START_TEST(clock_fallback_warns_once)
 }
 END_TEST
 
-static Suite *syscall_suite(void)
-{
-	Suite *s = suite_create("syscall");
-	TCase *tc = tcase_create("fake guest memory");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, uaccess_ranges);
-	tcase_add_test(tc, strncpy_bounds);
-	tcase_add_test(tc, io_bad_pointers);
-	tcase_add_test(tc, time_and_identity);
-	tcase_add_test(tc, getrandom_sizes);
-	tcase_add_test(tc, getcwd_is_root);
-	tcase_add_test(tc, signals_and_limits);
-	tcase_add_test(tc, arch_prctl_and_unknown);
-	tcase_add_test(tc, exit_group_status);
-	tcase_add_test(tc, names_match_the_kernel_header);
-	tcase_add_test(tc, unimplemented_syscalls_warn_once_by_name);
-	tcase_add_test(tc, clock_fallback_warns_once);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-UNIT_MAIN(syscall_suite)
+UNIT_SUITE_MAIN("syscall", setup, teardown, 0, uaccess_ranges, strncpy_bounds, io_bad_pointers,
+		time_and_identity, getrandom_sizes, getcwd_is_root, signals_and_limits,
+		arch_prctl_and_unknown, exit_group_status, names_match_the_kernel_header,
+		unimplemented_syscalls_warn_once_by_name, clock_fallback_warns_once)

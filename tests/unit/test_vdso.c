@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "guest_fixture.h"
 #include "kernel/vclock.h"
 #include "kernel/vdso.h"
 #include "unit.h"
@@ -314,7 +315,7 @@ START_TEST(clock_tracks_a_drifting_host)
 			for (int b = 0; b < VVAR_NBASES; b++) {
 				uint64_t v = vvar_ns(&page, (enum vvar_base)b, t);
 
-				ck_assert_uint_ge(v, prev[b]);
+				REQUIRE(v >= prev[b]);
 				prev[b] = v;
 			}
 		seed = seed * 1103515245 + 12345;
@@ -346,18 +347,12 @@ static struct mm mm;
 
 static void mm_setup(void)
 {
-	ck_assert_int_eq(mem_create(&mem, 64ull << 20, MEM_BACKING_ANON, false), 0);
-	ck_assert_int_eq(frames_init(&fr, mem.size), 0);
-	ck_assert_int_eq(pt_init(&pt, &mem, &fr), 0);
-	mm_init(&mm, &pt, GUEST_PAGES_4K);
+	guest_fixture_up(&mem, &fr, &pt, &mm, 64 * MB);
 }
 
 static void mm_teardown(void)
 {
-	mm_destroy(&mm);
-	pt_destroy(&pt);
-	frames_destroy(&fr);
-	mem_destroy(&mem);
+	guest_fixture_down(&mem, &fr, &pt, &mm);
 }
 
 static uint8_t *guest_byte(gva_t va, enum pt_access acc)
@@ -402,23 +397,14 @@ END_TEST
 static Suite *vdso_suite(void)
 {
 	Suite *s = suite_create("vdso");
-	TCase *img = tcase_create("image"), *clk = tcase_create("clock"),
-	      *map = tcase_create("map");
 
-	tcase_add_test(img, image_header_and_segments);
-	tcase_add_test(img, image_has_no_relocations);
-	tcase_add_test(img, image_exports_linux_symbols);
-	tcase_add_test(clk, clock_converts_ticks);
-	tcase_add_test(clk, clock_unusable_tsc_falls_back);
-	tcase_add_test(clk, clock_follows_a_host_ahead);
-	tcase_add_test(clk, clock_never_steps_back);
-	tcase_add_test(clk, clock_realtime_follows_a_step_back);
-	tcase_add_test(clk, clock_tracks_a_drifting_host);
-	tcase_add_checked_fixture(map, mm_setup, mm_teardown);
-	tcase_add_test(map, map_is_sealed_and_read_only);
-	suite_add_tcase(s, img);
-	suite_add_tcase(s, clk);
-	suite_add_tcase(s, map);
+	UNIT_TCASE(s, "image", image_header_and_segments, image_has_no_relocations,
+		   image_exports_linux_symbols);
+	UNIT_TCASE(s, "clock", clock_converts_ticks, clock_unusable_tsc_falls_back,
+		   clock_follows_a_host_ahead, clock_never_steps_back,
+		   clock_realtime_follows_a_step_back, clock_tracks_a_drifting_host);
+	tcase_add_checked_fixture(UNIT_TCASE(s, "map", map_is_sealed_and_read_only), mm_setup,
+				  mm_teardown);
 	return s;
 }
 

@@ -288,26 +288,8 @@ START_TEST(reserve_then_ops_do_not_grow)
 }
 END_TEST
 
-static Suite *vma_suite(void)
-{
-	Suite *s = suite_create("vma");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, insert_sorted_and_refuses_overlap);
-	tcase_add_test(tc, insert_many_grows);
-	tcase_add_test(tc, remove_middle_splits_in_two);
-	tcase_add_test(tc, remove_edges_and_whole);
-	tcase_add_test(tc, remove_across_several);
-	tcase_add_test(tc, protect_splits_and_needs_no_hole);
-	tcase_add_test(tc, set_flags_covered_parts);
-	tcase_add_test(tc, find_and_predicates);
-	tcase_add_test(tc, find_free_top_down);
-	tcase_add_test(tc, find_free_alignment);
-	tcase_add_test(tc, find_free_no_space_and_huge_len);
-	tcase_add_test(tc, reserve_then_ops_do_not_grow);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-UNIT_MAIN(vma_suite)
+UNIT_SUITE_MAIN("vma", setup, teardown, 0, insert_sorted_and_refuses_overlap, insert_many_grows,
+		remove_middle_splits_in_two, remove_edges_and_whole, remove_across_several,
+		protect_splits_and_needs_no_hole, set_flags_covered_parts, find_and_predicates,
+		find_free_top_down, find_free_alignment, find_free_no_space_and_huge_len,
+		reserve_then_ops_do_not_grow)
