@@ -66,6 +66,28 @@ $(BUILD)/asan/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) -iquote src -MMD -MP -c -o $@ $<
 
+# The guest's vDSO: a freestanding shared object (src/guest/vdso/, which
+# the layer wildcard above does not see), embedded by guest/vdso_image.S.
+VDSO_SO := $(BUILD)/vdso/vdso.so
+VDSO_CFLAGS := -std=c11 -O2 -g $(WARN) -iquote src -MMD -MP -fPIC -ffreestanding \
+	-fno-stack-protector -fno-builtin -fno-common -fcf-protection=none
+VDSO_LDFLAGS := -nostdlib -shared -Wl,-soname=linux-vdso.so.1 -Wl,--hash-style=both \
+	-Wl,--no-undefined -Wl,-Bsymbolic -Wl,-z,max-page-size=4096 -Wl,--build-id=sha1
+
+$(BUILD)/vdso/vdso.lds: src/guest/vdso/vdso.lds.S src/guest/vvar.h
+	@mkdir -p $(dir $@)
+	$(CC) -E -P -x c -D__ASSEMBLER__ -iquote src -o $@ $<
+
+$(BUILD)/vdso/vdso.so.dbg: src/guest/vdso/vdso.c $(BUILD)/vdso/vdso.lds
+	$(CC) $(VDSO_CFLAGS) $(VDSO_LDFLAGS) -Wl,-T,$(BUILD)/vdso/vdso.lds -o $@ $<
+
+$(VDSO_SO): $(BUILD)/vdso/vdso.so.dbg
+	objcopy --strip-debug $< $@
+
+$(BUILD)/src/guest/vdso_image.o $(BUILD)/asan/src/guest/vdso_image.o: src/guest/vdso_image.S $(VDSO_SO)
+	@mkdir -p $(dir $@)
+	$(CC) -iquote src -MMD -MP -DVDSO_SO='"$(VDSO_SO)"' -c -o $@ $<
+
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LIBS) $(CHECK_LIBS)
@@ -140,6 +162,6 @@ run: deps
 clean:
 	rm -rf $(BUILD) vmm
 
--include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(BUILD)/vdso/vdso.so.d
 # Test binaries follow the shared test headers they include.
 -include $(UNIT_BINS:=.d) $(SAN_UNIT_BINS:=.d) $(E2E_BINS:=.d)

@@ -27,6 +27,10 @@ struct process {
 	bool fd_open[PROCESS_NFDS];
 	uint64_t warned[PROCESS_WARN_BITS / 64]; /* unimplemented syscalls said once */
 	bool warned_oom;			 /* "out of guest memory" said once */
+	/* Why the vDSO sends clock reads to the syscall (the TSC is not
+	 * usable), said once at the first such read; NULL when it does not. */
+	const char *clock_fallback_why;
+	bool warned_clock;
 
 	/* prctl(PR_TASK_PERF_EVENTS_{ENABLE,DISABLE}) -> region edges. */
 	int (*region_edge)(void *ctx, bool enable);

@@ -341,7 +341,7 @@ static const struct syscall_def syscall_table[] = {
     NOSYS(306, syncfs),
     NOSYS(307, sendmmsg),
     NOSYS(308, setns),
-    NOSYS(309, getcpu),
+    IMPL(309, getcpu),
     NOSYS(310, process_vm_readv),
     NOSYS(311, process_vm_writev),
     NOSYS(312, kcmp),

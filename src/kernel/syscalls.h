@@ -48,6 +48,7 @@ long sys_sched_getaffinity(struct task *t, const uint64_t a[6]);
 long sys_prlimit64(struct task *t, const uint64_t a[6]);
 long sys_getrlimit(struct task *t, const uint64_t a[6]);
 long sys_getrusage(struct task *t, const uint64_t a[6]);
+long sys_getcpu(struct task *t, const uint64_t a[6]);
 
 /* Signals (dispositions and masks; nothing is delivered), sys_signal.c. */
 long sys_rt_sigaction(struct task *t, const uint64_t a[6]);

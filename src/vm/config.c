@@ -34,6 +34,9 @@ void config_usage(FILE *f)
 	    "(invlpg per\n"
 	    "                          page up to 33 pages, then a full flush, like Linux), full, "
 	    "page\n"
+	    "  --vdso MODE             clock reads: tsc (the vDSO answers from the TSC, no exit), "
+	    "syscall\n"
+	    "                          (the vDSO makes the syscall), off (no vDSO) (default tsc)\n"
 	    "  --timeout SECONDS       stop the payload after SECONDS (exit status 124)\n"
 	    "  -e, --events LIST       counters, comma separated (perf names, sys:tracepoint, "
 	    "kvm-stat:NAME,\n"
@@ -117,6 +120,23 @@ static int config_parse_tlb_flush(const char *s, enum tlb_flush_policy *out)
 	return err_set("config: --tlb-flush '%s': use auto, full or page", s);
 }
 
+const char *vdso_mode_name(enum vdso_mode m)
+{
+	return m == VDSO_SYSCALL ? "syscall" : m == VDSO_OFF ? "off" : "tsc";
+}
+
+static int config_parse_vdso(const char *s, enum vdso_mode *out)
+{
+	static const enum vdso_mode all[] = {VDSO_TSC, VDSO_SYSCALL, VDSO_OFF};
+
+	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+		if (strcmp(s, vdso_mode_name(all[i])) == 0) {
+			*out = all[i];
+			return 0;
+		}
+	return err_set("config: --vdso '%s': use tsc, syscall or off", s);
+}
+
 static int config_parse_timeout(const char *s, double *out)
 {
 	char *end;
@@ -158,7 +178,8 @@ enum {
 	OPT_JSON,
 	OPT_NO_COUNTERS,
 	OPT_PERF_CONTROL,
-	OPT_TLB_FLUSH
+	OPT_TLB_FLUSH,
+	OPT_VDSO,
 };
 
 static int config_option(struct config *c, int opt, const char *arg)
@@ -175,6 +196,8 @@ static int config_option(struct config *c, int opt, const char *arg)
 		return 0;
 	case OPT_TLB_FLUSH:
 		return config_parse_tlb_flush(arg, &c->tlb_flush);
+	case OPT_VDSO:
+		return config_parse_vdso(arg, &c->vdso);
 	case OPT_TIMEOUT:
 		return config_parse_timeout(arg, &c->timeout_s);
 	case OPT_STATS:
@@ -211,6 +234,7 @@ int config_parse(struct config *c, int argc, char **argv)
 	    {"guest-pages", required_argument, NULL, OPT_GUEST_PAGES},
 	    {"prealloc", no_argument, NULL, OPT_PREALLOC},
 	    {"tlb-flush", required_argument, NULL, OPT_TLB_FLUSH},
+	    {"vdso", required_argument, NULL, OPT_VDSO},
 	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
 	    {"stats", no_argument, NULL, OPT_STATS},
 	    {"json", required_argument, NULL, OPT_JSON},

@@ -18,12 +18,21 @@ enum tlb_flush_policy {
 };
 const char *tlb_flush_policy_name(enum tlb_flush_policy p);
 
+/* What the guest's clock reads do (--vdso). */
+enum vdso_mode {
+	VDSO_TSC,     /* the vDSO answers from the TSC (syscall where it cannot) */
+	VDSO_SYSCALL, /* the vDSO is there but every read makes the syscall */
+	VDSO_OFF,     /* no vDSO (no AT_SYSINFO_EHDR): libc makes the syscall */
+};
+const char *vdso_mode_name(enum vdso_mode m);
+
 struct config {
 	uint64_t mem_bytes;
 	enum mem_backing backing;
 	enum guest_page_policy guest_pages;
 	bool prealloc;
 	enum tlb_flush_policy tlb_flush; /* --tlb-flush */
+	enum vdso_mode vdso;		 /* --vdso */
 	double timeout_s;		 /* 0: none */
 	bool stats;			 /* report on stderr */
 	const char *json_path;		 /* --json FILE */

@@ -307,6 +307,7 @@ static enum exit_action run_exit(struct vm *vm, struct exit_state *st)
 	const struct kvm_run *kr = vm->vcpu.run;
 	int vec;
 
+	vclock_tick(&vm->vclock); /* re-anchors the vDSO's clocks when due */
 	if (kr->exit_reason == KVM_EXIT_INTR)
 		return EXIT_CONTINUE;
 	if (vcpu_get_regs(&vm->vcpu, &st->regs) < 0 || vcpu_get_sregs(&vm->vcpu, &st->sregs) < 0)

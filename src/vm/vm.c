@@ -57,6 +57,7 @@ static int vm_load(struct vm *vm)
 	    .envp = environ,
 	    .execfn = vm->cfg->payload,
 	    .hwcap = leaf1 ? leaf1->edx : 0,
+	    .vdso = vm->cfg->vdso != VDSO_OFF,
 	};
 
 	if (loader_load(&vm->mm, &vm->elf, &a, &vm->load) < 0)
@@ -65,6 +66,26 @@ static int vm_load(struct vm *vm)
 	/* Everything so far was written before the guest ever ran: no table
 	 * can be shadowed yet, so the host writes stand as they are. */
 	return pt_commit(&vm->pt, NULL, NULL);
+}
+
+/* The vDSO's clocks from the guest TSC, when KVM and the host CPU make it
+ * a clock; otherwise the data page sends every read to the syscall. */
+static void vm_clock(struct vm *vm)
+{
+	struct vclock_tsc t;
+
+	if (!vm->load.vvar)
+		return;
+	kvm_tsc_probe(&vm->vcpu, &vm->tsc);
+	/* Warned at the first clock read that exits (sys_time.c), if any. */
+	if (!vm->tsc.usable && vm->cfg->vdso == VDSO_TSC)
+		vm->process.clock_fallback_why = vm->tsc.why;
+	t = (struct vclock_tsc){
+	    .usable = vm->tsc.usable && vm->cfg->vdso == VDSO_TSC,
+	    .khz = vm->tsc.khz,
+	    .offset = vm->tsc.offset,
+	};
+	vclock_setup(&vm->vclock, vm->load.vvar, &t, 0 /* the one vCPU */);
 }
 
 int vm_setup(struct vm *vm, const struct config *cfg)
@@ -98,6 +119,7 @@ int vm_setup(struct vm *vm, const struct config *cfg)
 	    cpu_vcpu_init(&vm->vcpu, &vm->kvm, vm->pt.root, vm->load.entry, vm->load.sp) < 0)
 		return EXIT_VMM;
 	process_init(&vm->process, &vm->mm, vm->mem.size);
+	vm_clock(vm);
 	task_init(&vm->task, &vm->process);
 	if (!cfg->no_counters &&
 	    counters_open(&vm->counters, cfg->events, vm->kvm.vm_fd, vm->vcpu.fd) < 0)

@@ -15,8 +15,10 @@
 #include "kernel/mm.h"
 #include "kernel/process.h"
 #include "kernel/task.h"
+#include "kernel/vclock.h"
 #include "kvm/kvm.h"
 #include "kvm/kvm_pages.h"
+#include "kvm/kvm_tsc.h"
 #include "kvm/vcpu.h"
 #include "util/err.h"
 #include "vm/config.h"
@@ -91,6 +93,8 @@ struct vm {
 	bool regions_marked;		/* the payload used prctl region markers */
 	struct trap_spurious spurious;	/* the spurious #PFs in a row */
 	struct perf_control perf_ctl;	/* an outer perf stat, or fds -1 */
+	struct kvm_tsc tsc;		/* the guest TSC, probed when there is a vDSO */
+	struct vclock vclock;		/* the vDSO's clocks; data NULL without a vDSO */
 
 	enum run_end end; /* as vm_run returned them, for the report */
 	int status;	  /* exit status or signal number */

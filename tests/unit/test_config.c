@@ -108,6 +108,26 @@ START_TEST(errors)
 }
 END_TEST
 
+START_TEST(vdso_option)
+{
+	struct config c;
+	char *dflt[] = {"run", "p.elf", NULL};
+	char *off[] = {"run", "--vdso", "off", "p.elf", NULL};
+	char *sys[] = {"run", "--vdso", "syscall", "p.elf", NULL};
+	char *bad[] = {"run", "--vdso", "fast", "p.elf", NULL};
+
+	ck_assert_int_eq(parse(&c, dflt), 0);
+	ck_assert_int_eq(c.vdso, VDSO_TSC);
+	ck_assert_str_eq(vdso_mode_name(c.vdso), "tsc");
+	ck_assert_int_eq(parse(&c, off), 0);
+	ck_assert_int_eq(c.vdso, VDSO_OFF);
+	ck_assert_int_eq(parse(&c, sys), 0);
+	ck_assert_int_eq(c.vdso, VDSO_SYSCALL);
+	ck_assert_int_eq(parse(&c, bad), -1);
+	ck_assert_str_eq(err_msg(), "config: --vdso 'fast': use tsc, syscall or off");
+}
+END_TEST
+
 START_TEST(help)
 {
 	char *argv[] = {"run", "--help", NULL};
@@ -119,4 +139,4 @@ START_TEST(help)
 END_TEST
 
 UNIT_SUITE_MAIN("config", NULL, NULL, 0, sizes, defaults_and_payload_args, all_options, errors,
-		help)
+		help, vdso_option)

@@ -251,7 +251,30 @@ START_TEST(unimplemented_syscalls_warn_once_by_name)
 }
 END_TEST
 
+/* Where the TSC cannot be the vDSO's clock, the first clock read that
+ * reaches vmm says so once; CPU-time clocks never went through the TSC. */
+START_TEST(clock_fallback_warns_once)
+{
+	unsigned cpu = 7, node = 7;
+
+	ck_assert_int_eq(sys(SYS_clock_gettime, CLOCK_MONOTONIC, RW_PAGE, 0, 0), 0);
+	ck_assert(!proc.warned_clock); /* a usable TSC: nothing to say */
+	proc.clock_fallback_why = "test";
+	ck_assert_int_eq(sys(SYS_clock_gettime, CLOCK_PROCESS_CPUTIME_ID, RW_PAGE, 0, 0), 0);
+	ck_assert(!proc.warned_clock);
+	ck_assert_int_eq(sys(SYS_gettimeofday, RW_PAGE, RW_PAGE + 16, 0, 0), 0);
+	ck_assert(proc.warned_clock);
+	/* getcpu answers the one vCPU, as the vDSO does. */
+	ck_assert_int_eq(sys(SYS_getcpu, RW_PAGE, RW_PAGE + 4, 0, 0), 0);
+	ck_assert_int_eq(uaccess_read(&pt, &cpu, RW_PAGE, 4), 0);
+	ck_assert_int_eq(uaccess_read(&pt, &node, RW_PAGE + 4, 4), 0);
+	ck_assert_uint_eq(cpu, 0);
+	ck_assert_uint_eq(node, 0);
+	ck_assert_int_eq(sys(SYS_getcpu, RO_PAGE, 0, 0, 0), -EFAULT);
+}
+END_TEST
+
 UNIT_SUITE_MAIN("syscall", setup, teardown, 0, uaccess_ranges, strncpy_bounds, io_bad_pointers,
 		time_and_identity, getrandom_sizes, getcwd_is_root, signals_and_limits,
 		arch_prctl_and_unknown, exit_group_status, names_match_the_kernel_header,
-		unimplemented_syscalls_warn_once_by_name)
+		unimplemented_syscalls_warn_once_by_name, clock_fallback_warns_once)
