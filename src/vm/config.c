@@ -226,10 +226,15 @@ int config_parse(struct config *c, int argc, char **argv)
 	c->mem_bytes = CONFIG_DEFAULT_MEM;
 	c->backing = MEM_BACKING_ANON;
 	c->guest_pages = GUEST_PAGES_4K;
-	optind = 1;
+	/* 0, not 1: glibc then also forgets a half-read "-ab" cluster of an
+	 * earlier call that failed, which would point into freed memory. */
+	optind = 0;
 	opterr = 0;
 	/* '+': stop at the payload; ':' : report a missing argument distinctly. */
 	while ((opt = getopt_long(argc, argv, "+:e:x:h", opts, NULL)) != -1) {
+		/* A short option inside a cluster ("-sx") is named by optopt. */
+		if (opt == '?' && optopt)
+			return err_set("config: unknown option '-%c' (see vmm run --help)", optopt);
 		if (opt == '?')
 			return err_set("config: unknown option '%s' (see vmm run --help)",
 				       argv[optind - 1]);

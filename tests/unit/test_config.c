@@ -118,5 +118,25 @@ START_TEST(help)
 }
 END_TEST
 
+/* Found by tests/fuzz/fuzz_config: a call that failed inside "-@x" left
+ * getopt's cluster pointer behind, and the next call went on reading the
+ * earlier argv (freed memory when it was a copy) instead of its own. */
+START_TEST(reparse_after_failed_cluster)
+{
+	char *bad = strdup("-@x"), *argv1[] = {"run", bad, "p.elf", NULL};
+	char *argv2[] = {"run", "--stats", "q.elf", NULL};
+	struct config c;
+
+	ck_assert_int_eq(parse(&c, argv1), -1);
+	ck_assert_str_eq(err_msg(), "config: unknown option '-@' (see vmm run --help)");
+	memset(bad, 'x', 3);
+	free(bad);
+	ck_assert_int_eq(parse(&c, argv2), 0);
+	ck_assert(c.stats);
+	ck_assert_ptr_null(c.csv_sep);
+	ck_assert_str_eq(c.payload, "q.elf");
+}
+END_TEST
+
 UNIT_SUITE_MAIN("config", NULL, NULL, 0, sizes, defaults_and_payload_args, all_options, errors,
-		help)
+		help, reparse_after_failed_cluster)
