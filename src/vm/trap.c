@@ -138,6 +138,28 @@ static int trap_spurious_pf(struct vm *vm, const struct trap_frame *fr)
 	return vm_resume_user(vm) < 0 ? -1 : 0;
 }
 
+/* `int $N` at CPL3 through a DPL0 gate is a #GP (error code N * 8 + 2,
+ * SDM 3A 6.12.1.1), which Linux makes SIGSEGV; PVM raises #UD for it
+ * instead. True, with that error code, when the #UD is such an `int`. */
+static bool trap_int_n_as_gp(struct vm *vm, gva_t rip, uint64_t *error)
+{
+	uint8_t insn[2];
+	gpa_t gpa;
+
+	for (int i = 0; i < 2; i++) {
+		const uint8_t *p;
+
+		if (pt_translate(&vm->pt, rip + (gva_t)i, PT_EXEC, &gpa) < 0 ||
+		    !(p = mem_ptr(&vm->mem, gpa, 1)))
+			return false;
+		insn[i] = *p;
+	}
+	if (insn[0] != 0xcd)
+		return false;
+	*error = (uint64_t)insn[1] * 8 + 2;
+	return true;
+}
+
 void trap_kill(struct vm *vm, int signo, const char *why)
 {
 	fprintf(stderr, "vmm: payload killed by SIG%s (%s, exit status %d): %s\n",
@@ -169,6 +191,8 @@ int trap_exception(struct vm *vm, int vector)
 		vm->end = RUN_VMM_ERROR;
 		return 1;
 	}
+	if (vector == VEC_UD && trap_int_n_as_gp(vm, fr.rip, &fr.error))
+		ti = &trap_table[vector = VEC_GP], signo = ti->signo;
 	if (vector == VEC_PF) {
 		int r = trap_spurious_pf(vm, &fr);
 		if (r <= 0)
