@@ -11,6 +11,7 @@ pkgs=(
 	libelf-dev      # ELF loading (elfutils libelf)
 	libjson-c-dev   # --json reports
 	libpfm4-dev     # named raw PMU events
+	libseccomp-dev  # the seccomp filter vmm runs the guest under
 	check           # unit and end-to-end tests
 	musl-tools      # musl-gcc: payloads are built against musl as well as glibc
 	linux-perf      # perf stat recipes and tests

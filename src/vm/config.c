@@ -39,6 +39,7 @@ void config_usage(FILE *f)
 	    "kvm-stat:NAME,\n"
 	    "                          kvm-vcpu-stat:NAME, pfm:RAW); default: a TLB-oriented set\n"
 	    "  --no-counters           open no counters at all\n"
+	    "  --no-seccomp            run without vmm's seccomp filter (for debugging)\n"
 	    "  --perf-control SPEC     pass the payload's regions to an outer perf stat -D -1 "
 	    "--control\n"
 	    "                          SPEC (fifo:CTL[,ACK] or fd:N[,M], as perf's --control)\n"
@@ -157,6 +158,7 @@ enum {
 	OPT_STATS,
 	OPT_JSON,
 	OPT_NO_COUNTERS,
+	OPT_NO_SECCOMP,
 	OPT_PERF_CONTROL,
 	OPT_TLB_FLUSH
 };
@@ -182,6 +184,9 @@ static int config_option(struct config *c, int opt, const char *arg)
 		return 0;
 	case OPT_JSON:
 		c->json_path = arg;
+		return 0;
+	case OPT_NO_SECCOMP:
+		c->no_seccomp = true;
 		return 0;
 	case OPT_NO_COUNTERS:
 		c->no_counters = true;
@@ -216,6 +221,7 @@ int config_parse(struct config *c, int argc, char **argv)
 	    {"json", required_argument, NULL, OPT_JSON},
 	    {"events", required_argument, NULL, 'e'},
 	    {"no-counters", no_argument, NULL, OPT_NO_COUNTERS},
+	    {"no-seccomp", no_argument, NULL, OPT_NO_SECCOMP},
 	    {"perf-control", required_argument, NULL, OPT_PERF_CONTROL},
 	    {"help", no_argument, NULL, 'h'},
 	    {0, 0, 0, 0},

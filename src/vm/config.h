@@ -30,6 +30,7 @@ struct config {
 	const char *events;		 /* -e LIST, NULL: default set */
 	const char *csv_sep;		 /* -x SEP */
 	bool no_counters;		 /* --no-counters */
+	bool no_seccomp;		 /* --no-seccomp: no filter (debugging) */
 	const char *perf_control;	 /* --perf-control fifo:CTL[,ACK] | fd:N[,M] */
 	const char *payload;
 	int payload_argc; /* payload + its arguments */

@@ -13,6 +13,7 @@
 #include "kernel/syscall.h"
 #include "kvm/cpu.h"
 #include "util/err.h"
+#include "vm/seccomp.h"
 #include "vm/vm.h"
 
 static volatile sig_atomic_t run_timed_out;
@@ -294,6 +295,7 @@ void vm_run(struct vm *vm)
 	}
 	if (vm->counters && counters_region_begin(vm->counters) < 0)
 		vmm_warn("%s", err_msg());
+	r = confine_vm(vm); /* seccomp, last before the first KVM_RUN: vm/seccomp.h */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (r == 0) {
 		/* Checked before every entry: the handler also makes a KVM_RUN

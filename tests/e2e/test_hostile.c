@@ -6,9 +6,12 @@
  * Linux configuration and this host as another are listed, with the
  * answer vmm must give. */
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 
 #include "e2e.h"
 #include "unit.h"
@@ -118,6 +121,77 @@ START_TEST(int_n_is_a_general_protection_fault)
 }
 END_TEST
 
+/* The "Seccomp:" mode of /proc/PID/status, or -1 when unreadable. */
+static int seccomp_mode(pid_t pid)
+{
+	char path[64], line[256];
+	int mode = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Seccomp: %d", &mode) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return mode;
+}
+
+/* Starts vmm on a payload that spins (no syscalls: the filter must be in
+ * place before the first KVM_RUN) and samples its seccomp mode for up to
+ * 3 s until it is `want`; returns the last mode seen. */
+static int running_seccomp_mode(const char *extra, int want)
+{
+	const struct timespec tick = {0, 20 * 1000 * 1000};
+	int mode = -1, st;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		freopen("/dev/null", "w", stdout);
+		execl(VMM_BIN, VMM_BIN, "run", "--timeout", "10", extra,
+		      TPAY_DIR "spin-musl-static.elf", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 150 && mode != want; i++) {
+		nanosleep(&tick, NULL);
+		mode = seccomp_mode(pid);
+	}
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	return mode;
+}
+
+/* 2 is SECCOMP_MODE_FILTER: vmm confines itself for the run. */
+START_TEST(seccomp_filter_during_a_run)
+{
+	ck_assert_int_eq(running_seccomp_mode("--stats", 2), 2);
+}
+END_TEST
+
+/* --no-seccomp: sampled once the run had 1 s to install a filter. */
+START_TEST(no_seccomp_runs_unfiltered)
+{
+	const struct timespec second = {1, 0};
+	int st, mode;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		freopen("/dev/null", "w", stdout);
+		execl(VMM_BIN, VMM_BIN, "run", "--timeout", "10", "--no-seccomp",
+		      TPAY_DIR "spin-musl-static.elf", (char *)NULL);
+		_exit(127);
+	}
+	nanosleep(&second, NULL);
+	mode = seccomp_mode(pid);
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_int_eq(mode, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s;
@@ -129,6 +203,8 @@ int main(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, native_and_guest_agree, 0, 2);
 	tcase_add_test(tc, int_n_is_a_general_protection_fault);
+	tcase_add_test(tc, seccomp_filter_during_a_run);
+	tcase_add_test(tc, no_seccomp_runs_unfiltered);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
