@@ -435,7 +435,7 @@ long mm_sys_munmap(struct mm *mm, gva_t addr, uint64_t len)
 		return 0;
 	if (touches_system(mm, addr, end))
 		return -EPERM;
-	if (vma_reserve(&mm->vmas, 2) < 0)
+	if (vma_reserve(&mm->vmas, vma_splits(&mm->vmas, addr, end)) < 0)
 		return -ENOMEM;
 	return finish(mm, unmap_range(mm, addr, end) < 0 ? -ENOMEM : 0);
 }

@@ -335,6 +335,24 @@ static void brk_exhaust(void)
 	show("brk back to the start", raw(SYS_brk, start, 0, 0, 0, 0, 0) == start);
 	show("brk(-4096) refused", raw(SYS_brk, -4096l, 0, 0, 0, 0, 0) == start);
 }
+static void vma_storm(void)
+{
+	long i, r = 0;
+
+	/* Separate PROT_NONE pages cost no memory: only the region count
+	 * (vm.max_map_count, 65530) stops them. */
+	for (i = 0; i < 200000; i++) {
+		long at = 0x100000000l + i * 0x2000;
+
+		r = raw(SYS_mmap, at, 4096, PROT_NONE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (r != at)
+			break;
+	}
+	show("mmap of separate pages until it fails", r);
+	show("more than 65000 made", i > 65000);
+	show("munmap of all of them", raw(SYS_munmap, 0x100000000l, i * 0x2000, 0, 0, 0, 0));
+}
 static void stack_munmap(void)
 {
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0) & ~0xfffull;
@@ -533,6 +551,7 @@ static const struct behaviour all[] = {
     B(mmap_exhaust),
     B(mmap_huge),
     B(brk_exhaust),
+    B(vma_storm),
     B(stack_munmap),
     B(stack_munmap_past_top),
     B(system_pages),
