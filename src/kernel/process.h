@@ -27,6 +27,9 @@ struct process {
 	bool fd_open[PROCESS_NFDS];
 	uint64_t warned[PROCESS_WARN_BITS / 64]; /* unimplemented syscalls said once */
 	bool warned_oom;			 /* "out of guest memory" said once */
+	/* --max-output: bytes the payload may write to its fds (0: no
+	 * limit), like RLIMIT_FSIZE: cut at the limit, then SIGXFSZ. */
+	uint64_t out_limit, out_bytes;
 
 	/* prctl(PR_TASK_PERF_EVENTS_{ENABLE,DISABLE}) -> region edges. */
 	int (*region_edge)(void *ctx, bool enable);

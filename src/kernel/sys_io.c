@@ -52,6 +52,7 @@ static long io_piece(void *ctx, void *host, size_t n)
 static long io_range(struct task *t, int fd, gva_t buf, uint64_t len, bool reading)
 {
 	struct io_ctx c = {.fd = fd, .reading = reading};
+	struct process *p = t->proc;
 	long r;
 
 	/* vfs_read/vfs_write: access_ok on the whole count comes first, the
@@ -61,7 +62,14 @@ static long io_range(struct task *t, int fd, gva_t buf, uint64_t len, bool readi
 		return -EFAULT;
 	if (len > IO_MAX_COUNT)
 		len = IO_MAX_COUNT;
-	r = uaccess_each(t->proc->pt, buf, len, reading ? PT_WRITE : PT_READ, io_piece, &c);
+	if (!reading && p->out_limit && len > p->out_limit - p->out_bytes) {
+		if (p->out_bytes == p->out_limit)
+			return signal_xfsz(t);
+		len = p->out_limit - p->out_bytes;
+	}
+	r = uaccess_each(p->pt, buf, len, reading ? PT_WRITE : PT_READ, io_piece, &c);
+	if (!reading)
+		p->out_bytes += c.done;
 	if (r < 0 && !c.done)
 		return reading ? r : signal_check_epipe(t, r);
 	return (long)c.done;

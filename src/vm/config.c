@@ -35,6 +35,8 @@ void config_usage(FILE *f)
 	    "                          page up to 33 pages, then a full flush, like Linux), full, "
 	    "page\n"
 	    "  --timeout SECONDS       stop the payload after SECONDS (exit status 124)\n"
+	    "  --max-output SIZE       the payload may write SIZE bytes in all, then SIGXFSZ "
+	    "(153)\n"
 	    "  -e, --events LIST       counters, comma separated (perf names, sys:tracepoint, "
 	    "kvm-stat:NAME,\n"
 	    "                          kvm-vcpu-stat:NAME, pfm:RAW); default: a TLB-oriented set\n"
@@ -155,6 +157,7 @@ enum {
 	OPT_GUEST_PAGES,
 	OPT_PREALLOC,
 	OPT_TIMEOUT,
+	OPT_MAX_OUTPUT,
 	OPT_STATS,
 	OPT_JSON,
 	OPT_NO_COUNTERS,
@@ -177,6 +180,8 @@ static int config_option(struct config *c, int opt, const char *arg)
 		return 0;
 	case OPT_TLB_FLUSH:
 		return config_parse_tlb_flush(arg, &c->tlb_flush);
+	case OPT_MAX_OUTPUT:
+		return config_parse_size(arg, &c->max_output);
 	case OPT_TIMEOUT:
 		return config_parse_timeout(arg, &c->timeout_s);
 	case OPT_STATS:
@@ -217,6 +222,7 @@ int config_parse(struct config *c, int argc, char **argv)
 	    {"prealloc", no_argument, NULL, OPT_PREALLOC},
 	    {"tlb-flush", required_argument, NULL, OPT_TLB_FLUSH},
 	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"max-output", required_argument, NULL, OPT_MAX_OUTPUT},
 	    {"stats", no_argument, NULL, OPT_STATS},
 	    {"json", required_argument, NULL, OPT_JSON},
 	    {"events", required_argument, NULL, 'e'},

@@ -25,6 +25,7 @@ struct config {
 	bool prealloc;
 	enum tlb_flush_policy tlb_flush; /* --tlb-flush */
 	double timeout_s;		 /* 0: none */
+	uint64_t max_output;		 /* --max-output bytes, 0: none */
 	bool stats;			 /* report on stderr */
 	const char *json_path;		 /* --json FILE */
 	const char *events;		 /* -e LIST, NULL: default set */

@@ -121,6 +121,28 @@ START_TEST(int_n_is_a_general_protection_fault)
 }
 END_TEST
 
+/* --max-output bounds what a payload writes, as RLIMIT_FSIZE bounds a
+ * file natively (stdout is a regular file here): cut at the limit, then
+ * SIGXFSZ. The same bytes and status as under `ulimit -f`. */
+START_TEST(max_output_is_a_file_size_limit)
+{
+	struct run_result nat, gst;
+	const char *elf = TPAY_DIR "hostile-musl-static.elf";
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "ulimit -f 1024; exec %s huge_output", elf);
+	e2e_run(&nat, NULL, "/bin/bash", "-c", cmd, NULL);
+	e2e_run(&gst, NULL, VMM_BIN, "run", "--max-output", "1M", elf, "huge_output", NULL);
+	ck_assert_int_eq(nat.status, 128 + SIGXFSZ);
+	ck_assert_int_eq(gst.status, 128 + SIGXFSZ);
+	ck_assert_uint_eq(nat.out_len, 1 << 20);
+	ck_assert_uint_eq(gst.out_len, 1 << 20);
+	ck_assert_msg(strstr(gst.err, "SIGXFSZ"), "%s", gst.err);
+	e2e_free(&nat);
+	e2e_free(&gst);
+}
+END_TEST
+
 /* The "Seccomp:" mode of /proc/PID/status, or -1 when unreadable. */
 static int seccomp_mode(pid_t pid)
 {
@@ -203,6 +225,7 @@ int main(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, native_and_guest_agree, 0, 2);
 	tcase_add_test(tc, int_n_is_a_general_protection_fault);
+	tcase_add_test(tc, max_output_is_a_file_size_limit);
 	tcase_add_test(tc, seccomp_filter_during_a_run);
 	tcase_add_test(tc, no_seccomp_runs_unfiltered);
 	suite_add_tcase(s, tc);

@@ -108,6 +108,17 @@ START_TEST(errors)
 }
 END_TEST
 
+START_TEST(max_output_and_no_seccomp)
+{
+	char *argv[] = {"run", "--max-output", "2M", "--no-seccomp", "p.elf", NULL};
+	struct config c;
+
+	ck_assert_int_eq(parse(&c, argv), 0);
+	ck_assert_uint_eq(c.max_output, 2u << 20);
+	ck_assert(c.no_seccomp);
+}
+END_TEST
+
 START_TEST(help)
 {
 	char *argv[] = {"run", "--help", NULL};
@@ -139,4 +150,4 @@ START_TEST(reparse_after_failed_cluster)
 END_TEST
 
 UNIT_SUITE_MAIN("config", NULL, NULL, 0, sizes, defaults_and_payload_args, all_options, errors,
-		help, reparse_after_failed_cluster)
+		help, reparse_after_failed_cluster, max_output_and_no_seccomp)
