@@ -104,12 +104,13 @@ static const int confine_any_args[] = {
 #ifdef __SANITIZE_ADDRESS__
     /* The ASan build only: LeakSanitizer's check at exit stops the
      * threads with a ptrace()ing helper that lists /proc/self/task with raw
-     * open and getdents. */
+     * open and getdents; its report reads /proc/self/exe with readlink. */
     SCMP_SYS(ptrace),
     SCMP_SYS(wait4),
     SCMP_SYS(sigaltstack),
     SCMP_SYS(open),
     SCMP_SYS(getdents),
+    SCMP_SYS(readlink),
 #endif
 };
 
