@@ -147,6 +147,12 @@ static void confine_on_sigsys(int sig, siginfo_t *si, void *uc)
 	_exit(125);
 }
 
+/* libseccomp's SCMP_An() leave datum_b implicit, which clang warns about. */
+static struct scmp_arg_cmp confine_arg(unsigned arg, enum scmp_compare op, uint64_t a, uint64_t b)
+{
+	return (struct scmp_arg_cmp){.arg = arg, .op = op, .datum_a = a, .datum_b = b};
+}
+
 static int confine_rules(scmp_filter_ctx ctx, const struct confine_fds *fds)
 {
 	const uint64_t exec = PROT_EXEC;
@@ -158,19 +164,20 @@ static int confine_rules(scmp_filter_ctx ctx, const struct confine_fds *fds)
 	/* KVM's ioctls only on this VM and its vCPU (no new VMs, no /dev/kvm). */
 	for (i = 0; i < ARRAY_SIZE(fds->kvm_fds) && r == 0; i++)
 		if (fds->kvm_fds[i] >= 0)
-			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-					     SCMP_A0(SCMP_CMP_EQ, (uint64_t)fds->kvm_fds[i]));
+			r = seccomp_rule_add(
+			    ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+			    confine_arg(0, SCMP_CMP_EQ, (uint64_t)fds->kvm_fds[i], 0));
 	for (i = 0; i < ARRAY_SIZE(confine_any_fd_ioctls) && r == 0; i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu,
-					     confine_any_fd_ioctls[i] & 0xffffffffu));
+				     confine_arg(1, SCMP_CMP_MASKED_EQ, 0xffffffffu,
+						 confine_any_fd_ioctls[i] & 0xffffffffu));
 	/* No new executable memory: vmm's code is all mapped by now. */
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-				     SCMP_A2(SCMP_CMP_MASKED_EQ, exec, 0));
+				     confine_arg(2, SCMP_CMP_MASKED_EQ, exec, 0));
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-				     SCMP_A2(SCMP_CMP_MASKED_EQ, exec, 0));
+				     confine_arg(2, SCMP_CMP_MASKED_EQ, exec, 0));
 	return r;
 }
 
