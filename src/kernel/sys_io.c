@@ -132,7 +132,7 @@ long sys_close(struct task *t, const uint64_t a[6])
 	if (e)
 		return e;
 	/* The VMM keeps its own fd: only the payload's view closes. */
-	t->proc->fd_open[a[0]] = false;
+	t->proc->fd_open[(uint32_t)a[0]] = false; /* fd_check looked at these bits */
 	return 0;
 }
 

@@ -107,6 +107,9 @@ START_TEST(io_bad_pointers)
 	ck_assert_int_eq(sys(SYS_write, 2, RW_PAGE, 1, 0), -EBADF);
 	ck_assert_int_eq(sys(SYS_fstat, 1, RO_PAGE, 0, 0), -EFAULT);
 	ck_assert_int_eq(sys(SYS_ioctl, 99, 0x5413, RW_PAGE, 0), -EBADF);
+	/* Found by fuzz_syscall: close indexed its table with all 64 bits. */
+	ck_assert_int_eq(sys(SYS_close, (1ull << 45) + 1, 0, 0, 0), 0);
+	ck_assert_int_eq(sys(SYS_write, 1, RW_PAGE, 1, 0), -EBADF);
 }
 END_TEST
 
