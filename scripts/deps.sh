@@ -6,9 +6,12 @@ set -euo pipefail
 pkgs=(
 	gcc make pkg-config
 	clang-format    # make format, and the format check in make check
+	clang           # libFuzzer harnesses (tests/fuzz, make fuzz)
+	libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes for clang
 	libelf-dev      # ELF loading (elfutils libelf)
 	libjson-c-dev   # --json reports
 	libpfm4-dev     # named raw PMU events
+	libseccomp-dev  # the seccomp filter vmm runs the guest under
 	check           # unit and end-to-end tests
 	musl-tools      # musl-gcc: payloads are built against musl as well as glibc
 	linux-perf      # perf stat recipes and tests

@@ -19,8 +19,12 @@
 
 #define IO_MAX_COUNT 0x7ffff000ull /* Linux's MAX_RW_COUNT */
 
-static int fd_check(const struct task *t, uint64_t fd)
+/* Linux's fd arguments are unsigned int: the high half of the register
+ * is ignored, so (1 << 40) is fd 0. */
+static int fd_check(const struct task *t, uint64_t reg)
 {
+	uint32_t fd = (uint32_t)reg;
+
 	return fd < PROCESS_NFDS && t->proc->fd_open[fd] ? 0 : -EBADF;
 }
 
@@ -48,11 +52,24 @@ static long io_piece(void *ctx, void *host, size_t n)
 static long io_range(struct task *t, int fd, gva_t buf, uint64_t len, bool reading)
 {
 	struct io_ctx c = {.fd = fd, .reading = reading};
+	struct process *p = t->proc;
 	long r;
 
+	/* vfs_read/vfs_write: access_ok on the whole count comes first, the
+	 * clamp to MAX_RW_COUNT after, so a huge count is -EFAULT at once
+	 * instead of a partial transfer up to the first unmapped page. */
+	if (len > USER_TOP || buf > USER_TOP - len)
+		return -EFAULT;
 	if (len > IO_MAX_COUNT)
 		len = IO_MAX_COUNT;
-	r = uaccess_each(t->proc->pt, buf, len, reading ? PT_WRITE : PT_READ, io_piece, &c);
+	if (!reading && p->out_limit && len > p->out_limit - p->out_bytes) {
+		if (p->out_bytes == p->out_limit)
+			return signal_xfsz(t);
+		len = p->out_limit - p->out_bytes;
+	}
+	r = uaccess_each(p->pt, buf, len, reading ? PT_WRITE : PT_READ, io_piece, &c);
+	if (!reading)
+		p->out_bytes += c.done;
 	if (r < 0 && !c.done)
 		return reading ? r : signal_check_epipe(t, r);
 	return (long)c.done;
@@ -115,7 +132,7 @@ long sys_close(struct task *t, const uint64_t a[6])
 	if (e)
 		return e;
 	/* The VMM keeps its own fd: only the payload's view closes. */
-	t->proc->fd_open[a[0]] = false;
+	t->proc->fd_open[(uint32_t)a[0]] = false; /* fd_check looked at these bits */
 	return 0;
 }
 

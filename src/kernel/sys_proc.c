@@ -156,6 +156,9 @@ long sys_prlimit64(struct task *t, const uint64_t a[6])
 
 	if (a[0] != 0 && a[0] != (uint64_t)getpid())
 		return -ESRCH;
+	/* Linux copies the new limit in before anything else: -EFAULT first. */
+	if (a[2] && uaccess_read(t->proc->pt, &rl, a[2], sizeof(rl)) < 0)
+		return -EFAULT;
 	if (a[2])
 		return -EPERM; /* limits are fixed by the VMM */
 	r = rlimit_get(a[1], &rl);

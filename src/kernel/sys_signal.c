@@ -23,6 +23,13 @@ long signal_check_epipe(struct task *t, long r)
 	return r;
 }
 
+long signal_xfsz(struct task *t)
+{
+	if (!(t->proc->sig_ignored & sig_bit(SIGXFSZ)))
+		t->kill_signal = SIGXFSZ;
+	return -EFBIG;
+}
+
 long sys_rt_sigaction(struct task *t, const uint64_t a[6])
 {
 	struct process *p = t->proc;

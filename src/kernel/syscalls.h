@@ -58,6 +58,9 @@ long sys_sigaltstack(struct task *t, const uint64_t a[6]);
  * whose default action kills the payload; with SIG_IGN the write just
  * fails. Returns r. */
 long signal_check_epipe(struct task *t, long r);
+/* A write past --max-output: SIGXFSZ, whose default action ends the
+ * payload (with SIG_IGN the write just fails). Returns -EFBIG. */
+long signal_xfsz(struct task *t);
 
 /* Clocks and sleeping, sys_time.c. */
 long sys_clock_gettime(struct task *t, const uint64_t a[6]);

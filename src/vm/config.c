@@ -38,10 +38,13 @@ void config_usage(FILE *f)
 	    "syscall\n"
 	    "                          (the vDSO makes the syscall), off (no vDSO) (default tsc)\n"
 	    "  --timeout SECONDS       stop the payload after SECONDS (exit status 124)\n"
+	    "  --max-output SIZE       the payload may write SIZE bytes in all, then SIGXFSZ "
+	    "(153)\n"
 	    "  -e, --events LIST       counters, comma separated (perf names, sys:tracepoint, "
 	    "kvm-stat:NAME,\n"
 	    "                          kvm-vcpu-stat:NAME, pfm:RAW); default: a TLB-oriented set\n"
 	    "  --no-counters           open no counters at all\n"
+	    "  --no-seccomp            run without vmm's seccomp filter (for debugging)\n"
 	    "  --perf-control SPEC     pass the payload's regions to an outer perf stat -D -1 "
 	    "--control\n"
 	    "                          SPEC (fifo:CTL[,ACK] or fd:N[,M], as perf's --control)\n"
@@ -174,9 +177,11 @@ enum {
 	OPT_GUEST_PAGES,
 	OPT_PREALLOC,
 	OPT_TIMEOUT,
+	OPT_MAX_OUTPUT,
 	OPT_STATS,
 	OPT_JSON,
 	OPT_NO_COUNTERS,
+	OPT_NO_SECCOMP,
 	OPT_PERF_CONTROL,
 	OPT_TLB_FLUSH,
 	OPT_VDSO,
@@ -198,6 +203,8 @@ static int config_option(struct config *c, int opt, const char *arg)
 		return config_parse_tlb_flush(arg, &c->tlb_flush);
 	case OPT_VDSO:
 		return config_parse_vdso(arg, &c->vdso);
+	case OPT_MAX_OUTPUT:
+		return config_parse_size(arg, &c->max_output);
 	case OPT_TIMEOUT:
 		return config_parse_timeout(arg, &c->timeout_s);
 	case OPT_STATS:
@@ -205,6 +212,9 @@ static int config_option(struct config *c, int opt, const char *arg)
 		return 0;
 	case OPT_JSON:
 		c->json_path = arg;
+		return 0;
+	case OPT_NO_SECCOMP:
+		c->no_seccomp = true;
 		return 0;
 	case OPT_NO_COUNTERS:
 		c->no_counters = true;
@@ -236,10 +246,12 @@ int config_parse(struct config *c, int argc, char **argv)
 	    {"tlb-flush", required_argument, NULL, OPT_TLB_FLUSH},
 	    {"vdso", required_argument, NULL, OPT_VDSO},
 	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"max-output", required_argument, NULL, OPT_MAX_OUTPUT},
 	    {"stats", no_argument, NULL, OPT_STATS},
 	    {"json", required_argument, NULL, OPT_JSON},
 	    {"events", required_argument, NULL, 'e'},
 	    {"no-counters", no_argument, NULL, OPT_NO_COUNTERS},
+	    {"no-seccomp", no_argument, NULL, OPT_NO_SECCOMP},
 	    {"perf-control", required_argument, NULL, OPT_PERF_CONTROL},
 	    {"help", no_argument, NULL, 'h'},
 	    {0, 0, 0, 0},
@@ -250,10 +262,15 @@ int config_parse(struct config *c, int argc, char **argv)
 	c->mem_bytes = CONFIG_DEFAULT_MEM;
 	c->backing = MEM_BACKING_ANON;
 	c->guest_pages = GUEST_PAGES_4K;
-	optind = 1;
+	/* 0, not 1: glibc then also forgets a half-read "-ab" cluster of an
+	 * earlier call that failed, which would point into freed memory. */
+	optind = 0;
 	opterr = 0;
 	/* '+': stop at the payload; ':' : report a missing argument distinctly. */
 	while ((opt = getopt_long(argc, argv, "+:e:x:h", opts, NULL)) != -1) {
+		/* A short option inside a cluster ("-sx") is named by optopt. */
+		if (opt == '?' && optopt)
+			return err_set("config: unknown option '-%c' (see vmm run --help)", optopt);
 		if (opt == '?')
 			return err_set("config: unknown option '%s' (see vmm run --help)",
 				       argv[optind - 1]);

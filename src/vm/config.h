@@ -34,11 +34,13 @@ struct config {
 	enum tlb_flush_policy tlb_flush; /* --tlb-flush */
 	enum vdso_mode vdso;		 /* --vdso */
 	double timeout_s;		 /* 0: none */
+	uint64_t max_output;		 /* --max-output bytes, 0: none */
 	bool stats;			 /* report on stderr */
 	const char *json_path;		 /* --json FILE */
 	const char *events;		 /* -e LIST, NULL: default set */
 	const char *csv_sep;		 /* -x SEP */
 	bool no_counters;		 /* --no-counters */
+	bool no_seccomp;		 /* --no-seccomp: no filter (debugging) */
 	const char *perf_control;	 /* --perf-control fifo:CTL[,ACK] | fd:N[,M] */
 	const char *payload;
 	int payload_argc; /* payload + its arguments */

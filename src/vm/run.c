@@ -11,6 +11,7 @@
 #include "kernel/syscall.h"
 #include "kvm/cpu.h"
 #include "util/err.h"
+#include "vm/seccomp.h"
 #include "vm/trap.h"
 #include "vm/vm.h"
 
@@ -236,6 +237,28 @@ static enum exit_action run_syscall(struct vm *vm, struct exit_state *st)
 	return EXIT_RESUME_USER;
 }
 
+/* `int $N` at CPL3 through a DPL0 gate is a #GP (error code N * 8 + 2,
+ * SDM 3A 6.12.1.1), which Linux makes SIGSEGV; PVM raises #UD for it
+ * instead. True, with that error code, when the #UD is such an `int`. */
+static bool run_int_n_as_gp(const struct vm *vm, gva_t rip, uint64_t *error)
+{
+	uint8_t insn[2];
+	gpa_t gpa;
+
+	for (int i = 0; i < 2; i++) {
+		const uint8_t *p;
+
+		if (pt_translate(&vm->pt, rip + (gva_t)i, PT_EXEC, &gpa) < 0 ||
+		    !(p = mem_ptr(&vm->mem, gpa, 1)))
+			return false;
+		insn[i] = *p;
+	}
+	if (insn[0] != 0xcd)
+		return false;
+	*error = (uint64_t)insn[1] * 8 + 2;
+	return true;
+}
+
 /* The facts trap_decide needs: the frame the CPU pushed on the CPL0 stack
  * (port I/O has none: the exit's own rip and rsp), and for a #PF whether
  * the tables allow the access now. */
@@ -260,6 +283,8 @@ static void run_trap_event(const struct vm *vm, const struct exit_state *st, int
 	memcpy(words, p, len);
 	trap_frame_parse(words, vector, &ev->frame);
 	ev->frame_ok = true;
+	if (vector == VEC_UD && run_int_n_as_gp(vm, ev->frame.rip, &ev->frame.error))
+		ev->vector = VEC_GP;
 	if (vector == VEC_PF)
 		ev->pf_allowed =
 		    pt_translate(&vm->pt, ev->cr2, trap_pf_access(ev->frame.error), &gpa) == 0;
@@ -394,6 +419,11 @@ struct run_result vm_run(struct vm *vm)
 	}
 	if (vm->counters && counters_region_begin(vm->counters) < 0)
 		vmm_warn("%s", err_msg());
+	/* seccomp, last before the first KVM_RUN (vm/seccomp.h) */
+	if (confine_vm(vm) < 0) {
+		run_end_error(vm);
+		return (struct run_result){vm->end, vm->status};
+	}
 	t0 = run_now_ns();
 	if (run_loop(vm) == EXIT_VMM_ERROR)
 		run_end_error(vm);

@@ -121,6 +121,7 @@ int vm_setup(struct vm *vm, const struct config *cfg)
 	process_init(&vm->process, &vm->mm, vm->mem.size);
 	vm_clock(vm);
 	task_init(&vm->task, &vm->process);
+	vm->process.out_limit = cfg->max_output;
 	if (!cfg->no_counters &&
 	    counters_open(&vm->counters, cfg->events, vm->kvm.vm_fd, vm->vcpu.fd) < 0)
 		return EXIT_VMM;

@@ -128,6 +128,17 @@ START_TEST(vdso_option)
 }
 END_TEST
 
+START_TEST(max_output_and_no_seccomp)
+{
+	char *argv[] = {"run", "--max-output", "2M", "--no-seccomp", "p.elf", NULL};
+	struct config c;
+
+	ck_assert_int_eq(parse(&c, argv), 0);
+	ck_assert_uint_eq(c.max_output, 2u << 20);
+	ck_assert(c.no_seccomp);
+}
+END_TEST
+
 START_TEST(help)
 {
 	char *argv[] = {"run", "--help", NULL};
@@ -138,5 +149,25 @@ START_TEST(help)
 }
 END_TEST
 
+/* Found by tests/fuzz/fuzz_config: a call that failed inside "-@x" left
+ * getopt's cluster pointer behind, and the next call went on reading the
+ * earlier argv (freed memory when it was a copy) instead of its own. */
+START_TEST(reparse_after_failed_cluster)
+{
+	char *bad = strdup("-@x"), *argv1[] = {"run", bad, "p.elf", NULL};
+	char *argv2[] = {"run", "--stats", "q.elf", NULL};
+	struct config c;
+
+	ck_assert_int_eq(parse(&c, argv1), -1);
+	ck_assert_str_eq(err_msg(), "config: unknown option '-@' (see vmm run --help)");
+	memset(bad, 'x', 3);
+	free(bad);
+	ck_assert_int_eq(parse(&c, argv2), 0);
+	ck_assert(c.stats);
+	ck_assert_ptr_null(c.csv_sep);
+	ck_assert_str_eq(c.payload, "q.elf");
+}
+END_TEST
+
 UNIT_SUITE_MAIN("config", NULL, NULL, 0, sizes, defaults_and_payload_args, all_options, errors,
-		help, vdso_option)
+		help, vdso_option, reparse_after_failed_cluster, max_output_and_no_seccomp)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -89,6 +90,11 @@ START_TEST(io_bad_pointers)
 	ck_assert_int_eq(sys(SYS_write, 1, 0, 5, 0), -EFAULT);
 	ck_assert_int_eq(sys(SYS_write, 1, 0xffff888000000000ull, 5, 0), -EFAULT);
 	ck_assert_int_eq(sys(SYS_write, 9, RW_PAGE, 1, 0), -EBADF);
+	ck_assert_int_eq(sys(SYS_write, (1ull << 40) + 9, RW_PAGE, 1, 0), -EBADF);
+	ck_assert_int_eq(sys(SYS_fstat, (1ull << 40) + 1, RW_PAGE, 0, 0), 0); /* fd 1 */
+	/* The whole count is checked before the clamp to MAX_RW_COUNT. */
+	ck_assert_int_eq(sys(SYS_write, 1, RW_PAGE, UINT64_MAX, 0), -EFAULT);
+	ck_assert_int_eq(sys(SYS_read, 0, RW_PAGE, 1ull << 47, 0), -EFAULT);
 	ck_assert_int_eq(sys(SYS_read, 0, RO_PAGE, 1, 0), -EFAULT); /* read into read-only */
 	ck_assert_int_eq(sys(SYS_writev, 1, 0, 2, 0), -EFAULT);
 	ck_assert_int_eq(sys(SYS_writev, 1, RW_PAGE, 1u << 20, 0), -EINVAL); /* > IOV_MAX */
@@ -101,6 +107,9 @@ START_TEST(io_bad_pointers)
 	ck_assert_int_eq(sys(SYS_write, 2, RW_PAGE, 1, 0), -EBADF);
 	ck_assert_int_eq(sys(SYS_fstat, 1, RO_PAGE, 0, 0), -EFAULT);
 	ck_assert_int_eq(sys(SYS_ioctl, 99, 0x5413, RW_PAGE, 0), -EBADF);
+	/* Found by fuzz_syscall: close indexed its table with all 64 bits. */
+	ck_assert_int_eq(sys(SYS_close, (1ull << 45) + 1, 0, 0, 0), 0);
+	ck_assert_int_eq(sys(SYS_write, 1, RW_PAGE, 1, 0), -EBADF);
 }
 END_TEST
 
@@ -178,6 +187,12 @@ START_TEST(arch_prctl_and_unknown)
 	ck_assert_int_eq(sys(SYS_arch_prctl, 0x9999, 0, 0, 0), -EINVAL);
 	ck_assert_int_eq(sys(100000, 0, 0, 0, 0), -ENOSYS);
 	ck_assert_int_eq(sys(UINT64_MAX, 0, 0, 0, 0), -ENOSYS);
+	/* Only eax counts, as in Linux: the high half of rax is ignored. */
+	ck_assert_int_eq(sys((1ull << 32) + SYS_getpid, 0, 0, 0, 0), getpid());
+	ck_assert_int_eq(sys(0x8000000000000000ull + SYS_getpid, 0, 0, 0, 0), getpid());
+	/* prlimit64 reads the new limit first: a bad pointer is -EFAULT. */
+	ck_assert_int_eq(sys(SYS_prlimit64, 0, RLIMIT_STACK, 0x1000, 0), -EFAULT);
+	ck_assert_int_eq(sys(SYS_prlimit64, 0, RLIMIT_STACK, RO_PAGE, 0), -EPERM);
 	ck_assert_int_eq(sys(SYS_futex, 0, 0, 0, 0), -ENOSYS);
 	ck_assert_ptr_null(syscall_name(100000));
 	ck_assert_str_eq(syscall_name(SYS_write), "write");
