@@ -24,7 +24,11 @@ ktext_start:
 	 * what KVM's shadow paging traps and follows (docs/design.md, section 4).
 	 *   rdi: array of {entry va, value}, rsi: count
 	 *   rdx: array of page va to invlpg, rcx: count
-	 *   r8: nonzero to reload CR3 instead (full flush) */
+	 *   r8: nonzero to reload CR3 instead (full flush)
+ *   r10: zero to end with an exit (PORT_BATCH_DONE); nonzero to return to
+ *        the payload instead: the VMM put its rax, rcx, rdx, rsi, rdi, r8,
+ *        r9, r10 and then an iretq frame on the stack (one exit per
+ *        page-table-changing syscall) */
 	.balign 64
 ktext_batch:
 1:	test %rsi, %rsi
@@ -47,9 +51,20 @@ ktext_batch:
 	add $8, %rdx
 	dec %rcx
 	jnz 4b
-5:	outb %al, $PORT_BATCH_DONE
+5:	test %r10, %r10
+	jnz 6f
+	outb %al, $PORT_BATCH_DONE
 	hlt
 	jmp .
+6:	pop %rax
+	pop %rcx
+	pop %rdx
+	pop %rsi
+	pop %rdi
+	pop %r8
+	pop %r9
+	pop %r10
+	iretq
 ktext_end:
 
 	/* The syscall entry (IA32_LSTAR). It lives on a user-accessible page

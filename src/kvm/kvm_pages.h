@@ -1,7 +1,8 @@
 /* How KVM really mapped guest memory: its VM statistics pages_4k, pages_2m
  * and pages_1g. They are gauges (a payload that frees its memory before
- * exiting ends near 0), so the run loop samples them at every syscall and
- * keeps the peak as well as the last value. */
+ * exiting ends near 0). They fall only when the guest's tables change, so
+ * the run loop samples them just before each page-table update reaches the
+ * guest and at the end, and keeps the peak as well as the last value. */
 #ifndef VMM_KVM_PAGES_H
 #define VMM_KVM_PAGES_H
 

@@ -43,6 +43,19 @@ static int vcpu_install_handler(struct vcpu *v)
 	return 0;
 }
 
+/* Register state through the run area where KVM offers it for both sets:
+ * each register ioctl is a host syscall more per exit. */
+static void vcpu_probe_sync_regs(struct vcpu *v, struct kvm *k)
+{
+	const int want = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+	int r = ioctl(k->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+
+	if (r < 0 || (r & want) != want)
+		return;
+	v->sync_regs = true;
+	v->run->kvm_valid_regs = (uint64_t)want;
+}
+
 int vcpu_create(struct vcpu *v, struct kvm *k, int index)
 {
 	int sz;
@@ -65,6 +78,7 @@ int vcpu_create(struct vcpu *v, struct kvm *k, int index)
 		v->run = NULL;
 		return err_set("vcpu %d: mmap of the run area: %s", index, strerror(errno));
 	}
+	vcpu_probe_sync_regs(v, k);
 	return vcpu_ioctl(v, KVM_SET_CPUID2, k->cpuid) < 0 ? -1 : 0;
 }
 
@@ -101,7 +115,9 @@ int vcpu_ioctl_named(struct vcpu *v, unsigned long request, const char *name, vo
 int vcpu_get_regs(struct vcpu *v, struct kvm_regs *r)
 {
 	if (!v->regs_state.valid) {
-		if (vcpu_ioctl(v, KVM_GET_REGS, &v->regs) < 0)
+		if (v->sync_fresh)
+			v->regs = v->run->s.regs.regs;
+		else if (v->reg_ioctls++, vcpu_ioctl(v, KVM_GET_REGS, &v->regs) < 0)
 			return -1;
 		v->regs_state.valid = true;
 	}
@@ -112,7 +128,9 @@ int vcpu_get_regs(struct vcpu *v, struct kvm_regs *r)
 int vcpu_get_sregs(struct vcpu *v, struct kvm_sregs *s)
 {
 	if (!v->sregs_state.valid) {
-		if (vcpu_ioctl(v, KVM_GET_SREGS, &v->sregs) < 0)
+		if (v->sync_fresh)
+			v->sregs = v->run->s.regs.sregs;
+		else if (v->reg_ioctls++, vcpu_ioctl(v, KVM_GET_SREGS, &v->sregs) < 0)
 			return -1;
 		v->sregs_state.valid = true;
 	}
@@ -136,13 +154,37 @@ int vcpu_flush(struct vcpu *v)
 {
 	/* sregs first, as a guest would see it: segments, then registers. */
 	if (v->sregs_state.dirty) {
+		v->reg_ioctls++;
 		if (vcpu_ioctl(v, KVM_SET_SREGS, &v->sregs) < 0)
 			return -1;
 		v->sregs_state.dirty = false;
+		v->sync_fresh = false;
 	}
 	if (v->regs_state.dirty) {
+		v->reg_ioctls++;
 		if (vcpu_ioctl(v, KVM_SET_REGS, &v->regs) < 0)
 			return -1;
+		v->regs_state.dirty = false;
+		v->sync_fresh = false;
+	}
+	return 0;
+}
+
+/* Before KVM_RUN: dirty sets go through the run area where KVM reads them
+ * at entry (regs, then sregs, before it looks at immediate_exit), else by
+ * ioctl. Only a KVM_RUN that stored them can leave the area fresh. */
+static int vcpu_flush_for_run(struct vcpu *v)
+{
+	if (!v->sync_regs || !v->sync_fresh)
+		return vcpu_flush(v);
+	if (v->sregs_state.dirty) {
+		v->run->s.regs.sregs = v->sregs;
+		v->run->kvm_dirty_regs |= KVM_SYNC_X86_SREGS;
+		v->sregs_state.dirty = false;
+	}
+	if (v->regs_state.dirty) {
+		v->run->s.regs.regs = v->regs;
+		v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 		v->regs_state.dirty = false;
 	}
 	return 0;
@@ -150,11 +192,19 @@ int vcpu_flush(struct vcpu *v)
 
 int vcpu_run(struct vcpu *v)
 {
-	if (vcpu_flush(v) < 0)
+	int r;
+
+	if (vcpu_flush_for_run(v) < 0)
 		return -1;
 	/* Whatever KVM_RUN did, the guest may have changed its registers. */
 	v->regs_state.valid = v->sregs_state.valid = false;
-	if (vcpu_ioctl(v, KVM_RUN, NULL) == 0)
+	v->sync_fresh = false;
+	r = vcpu_ioctl(v, KVM_RUN, NULL);
+	/* KVM stores the synced sets on every return that reached the
+	 * vCPU, EINTR from immediate_exit included. */
+	if (r == 0 || errno == EINTR || errno == EAGAIN)
+		v->sync_fresh = v->sync_regs;
+	if (r == 0)
 		return VCPU_RUN_EXIT;
 	if (errno == EINTR || errno == EAGAIN) {
 		err_clear(); /* not a failure: the caller looks why and enters again */

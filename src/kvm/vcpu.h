@@ -35,6 +35,12 @@ struct vcpu {
 	struct kvm_regs regs; /* read and write through vcpu_get/set_regs */
 	struct kvm_sregs sregs;
 	struct vcpu_state_cache regs_state, sregs_state;
+	/* KVM_CAP_SYNC_REGS: KVM stores regs and sregs in run->s.regs at every
+	 * exit and takes dirty ones from there at entry, without an ioctl.
+	 * sync_fresh: run->s.regs holds what KVM has (a KVM_RUN returned since
+	 * the last register ioctl could have made it stale). */
+	bool sync_regs, sync_fresh;
+	uint64_t reg_ioctls; /* KVM_GET/SET_REGS/SREGS made, for the report */
 
 	/* Set by the timer or a kick, from a signal handler or another
 	 * thread; read by the run loop before each entry. */

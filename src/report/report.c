@@ -102,11 +102,12 @@ void report_print(const struct vm *vm, FILE *f)
 		(unsigned long long)t->stores);
 	fprintf(f,
 		"  exits         %llu (%llu syscalls, %llu exceptions of which %llu spurious #PF, "
-		"%llu batch runs)\n",
+		"%llu batch runs, %llu register ioctls%s)\n",
 		(unsigned long long)vm->stats.exits, (unsigned long long)vm->stats.syscall_exits,
 		(unsigned long long)vm->stats.exception_exits,
 		(unsigned long long)vm->stats.spurious_faults,
-		(unsigned long long)vm->stats.pt_updates);
+		(unsigned long long)vm->stats.pt_updates, (unsigned long long)vm->vcpu.reg_ioctls,
+		vm->vcpu.sync_regs ? ", registers synced in the run area" : "");
 	report_clock(vm, f);
 	fprintf(f, "  time          setup %.3f ms, run %.3f ms\n", ms(vm->stats.setup_ns),
 		ms(vm->stats.run_ns));
@@ -203,6 +204,8 @@ static json_object *report_json_run(const struct vm *vm)
 	json_object_object_add(o, "exceptions", json_u64(vm->stats.exception_exits));
 	json_object_object_add(o, "spurious_page_faults", json_u64(vm->stats.spurious_faults));
 	json_object_object_add(o, "batch_runs", json_u64(vm->stats.pt_updates));
+	json_object_object_add(o, "reg_ioctls", json_u64(vm->vcpu.reg_ioctls));
+	json_object_object_add(o, "sync_regs", json_object_new_boolean(vm->vcpu.sync_regs));
 	json_object_object_add(o, "setup_ns", json_u64(vm->stats.setup_ns));
 	json_object_object_add(o, "run_ns", json_u64(vm->stats.run_ns));
 	json_object_object_add(o, "end", json_object_new_string(report_end_name(vm->end)));

@@ -104,10 +104,32 @@ static int run_batch_chunk(struct vm *vm, const struct kvm_sregs *user, size_t n
 	return 0;
 }
 
+/* Runs the chunk a syscall left pending now, with an exit: its batch pages
+ * are about to be reused, or the run ends before the payload resumes. */
+static int run_batch_drain(struct vm *vm)
+{
+	struct exit_state saved;
+
+	if (!vm->batch.pending)
+		return 0;
+	if (vcpu_get_regs(&vm->vcpu, &saved.regs) < 0 ||
+	    vcpu_get_sregs(&vm->vcpu, &saved.sregs) < 0)
+		return -1;
+	vm->batch.pending = false;
+	if (run_batch_chunk(vm, &saved.sregs, vm->batch.nstores, vm->batch.ninvlpg,
+			    vm->batch.flush_all) < 0)
+		return -1;
+	vcpu_set_regs(&vm->vcpu, &saved.regs);
+	vcpu_set_sregs(&vm->vcpu, &saved.sregs);
+	return 0;
+}
+
 /* pt_commit's apply: the guest repeats the stores, then invalidates. Long
  * lists go in chunks that fit the batch pages; the invalidation starts in
- * the run that carries the last stores. The payload's registers are put
- * back for the next entry. */
+ * the run that carries the last stores. In a syscall the last chunk waits
+ * in the batch pages and runs on the way back to the payload
+ * (run_enter_batch), so that it costs no exit of its own. The payload's
+ * registers are put back for the next entry. */
 static int run_apply_update(void *ctx, const struct pt_update *u)
 {
 	struct vm *vm = ctx;
@@ -117,10 +139,16 @@ static int run_apply_update(void *ctx, const struct pt_update *u)
 	uint64_t *batch = mem_ptr(&vm->mem, SYS_BATCH_GPA, SYS_BATCH_BYTES);
 	gva_t *inv = mem_ptr(&vm->mem, SYS_INVLPG_GPA, SYS_INVLPG_BYTES);
 	size_t s = 0, v = 0, i;
+	bool last;
 
+	if (run_batch_drain(vm) < 0)
+		return -1;
 	if (vcpu_get_regs(&vm->vcpu, &saved.regs) < 0 ||
 	    vcpu_get_sregs(&vm->vcpu, &saved.sregs) < 0)
 		return -1;
+	/* KVM's gauges grow as the payload touches memory and fall only when
+	 * the guest edits its tables: the last moment to see their peak. */
+	kvm_pages_sample(&vm->kvm_pages);
 	do {
 		size_t ns = u->nstores - s < store_chunk ? u->nstores - s : store_chunk;
 		bool stores_done = s + ns == u->nstores;
@@ -133,15 +161,71 @@ static int run_apply_update(void *ctx, const struct pt_update *u)
 			batch[2 * i + 1] = u->stores[s + i].val;
 		}
 		memcpy(inv, u->invlpg + v, nv * sizeof(gva_t));
-		if (run_batch_chunk(vm, &saved.sregs, ns, nv, stores_done && u->flush_all) < 0)
-			return -1;
 		vm->stats.pt_updates++;
 		s += ns;
 		v += nv;
-	} while (s < u->nstores || v < u->ninvlpg);
+		last = s >= u->nstores && v >= u->ninvlpg;
+		if (last && vm->batch.defer) {
+			vm->batch.pending = true;
+			vm->batch.nstores = ns;
+			vm->batch.ninvlpg = nv;
+			vm->batch.flush_all = stores_done && u->flush_all;
+			break;
+		}
+		if (run_batch_chunk(vm, &saved.sregs, ns, nv, stores_done && u->flush_all) < 0)
+			return -1;
+	} while (!last);
 	vcpu_set_regs(&vm->vcpu, &saved.regs);
 	vcpu_set_sregs(&vm->vcpu, &saved.sregs);
 	return 0;
+}
+
+/* The way back to the payload through the pending chunk: the routine
+ * applies it at CPL0, pops the payload's registers it used and iretq's to
+ * the payload (RIP, CS, RFLAGS, RSP, SS), all in the next KVM_RUN. */
+static int run_enter_batch(struct vm *vm)
+{
+	struct kvm_regs u, r;
+	struct kvm_sregs s;
+	uint64_t *stack;
+	const size_t words = 13;
+
+	if (vcpu_get_regs(&vm->vcpu, &u) < 0 || vcpu_get_sregs(&vm->vcpu, &s) < 0)
+		return -1;
+	stack = mem_ptr(&vm->mem, SYS_KSTACK_TOP_GPA - words * 8, words * 8);
+	if (!stack)
+		return err_set("run: page-table batch: no kernel stack");
+	vm->batch.regs = u;
+	vm->batch.sregs = s;
+	memcpy(stack,
+	       (uint64_t[]){u.rax, u.rcx, u.rdx, u.rsi, u.rdi, u.r8, u.r9, u.r10, u.rip,
+			    SEL_USER_CS, u.rflags, u.rsp, SEL_USER_DS},
+	       words * 8);
+	r = u;
+	r.rip = sysarea_batch_entry();
+	r.rsp = DIRECT_MAP_VA + SYS_KSTACK_TOP_GPA - words * 8;
+	r.rflags = RFLAGS_FIXED; /* IF=0: nothing may interrupt the batch */
+	r.rdi = DIRECT_MAP_VA + SYS_BATCH_GPA;
+	r.rsi = vm->batch.nstores;
+	r.rdx = DIRECT_MAP_VA + SYS_INVLPG_GPA;
+	r.rcx = vm->batch.ninvlpg;
+	r.r8 = vm->batch.flush_all;
+	r.r10 = 1;
+	cpu_kernel_segments(&s);
+	vcpu_set_regs(&vm->vcpu, &r);
+	vcpu_set_sregs(&vm->vcpu, &s);
+	vm->batch.entered = true;
+	return 0;
+}
+
+/* A stop before the routine has surely run: the payload's state back, and
+ * the chunk applied with an exit, so that the tables stay whole. */
+static int run_batch_finish(struct vm *vm)
+{
+	vm->batch.entered = false;
+	vcpu_set_regs(&vm->vcpu, &vm->batch.regs);
+	vcpu_set_sregs(&vm->vcpu, &vm->batch.sregs);
+	return run_batch_drain(vm);
 }
 
 /* Region edges from the payload's prctl go to every observer: vmm's own
@@ -165,11 +249,11 @@ static int run_region_edge(void *ctx, bool enable)
 	return perf_control_set(&vm->perf_ctl, enable);
 }
 
-static void run_sample_mappings(struct vm *vm)
+/* The payload's own leaf counts: in memory, cheap enough for every syscall. */
+static void run_sample_leaves(struct vm *vm)
 {
 	int i;
 
-	kvm_pages_sample(&vm->kvm_pages);
 	for (i = 0; i < PS_COUNT; i++)
 		if (vm->pt.sum.leaves[i] > vm->leaves_peak[i])
 			vm->leaves_peak[i] = vm->pt.sum.leaves[i];
@@ -210,9 +294,12 @@ static enum exit_action run_syscall(struct vm *vm, struct exit_state *st)
 	long ret;
 
 	vm->stats.syscall_exits++;
-	/* Before the syscall can unmap anything: the peak is what ran. */
-	run_sample_mappings(vm);
+	/* Before the syscall can unmap anything: the peak is what ran. KVM's
+	 * gauges are sampled by run_apply_update, only when tables change. */
+	run_sample_leaves(vm);
+	vm->batch.defer = true;
 	ret = syscall_dispatch(&vm->task, r->rax, args);
+	vm->batch.defer = false;
 	if (vm->mm.failed) {
 		err_wrap("run: page-table update for syscall %llu failed",
 			 (unsigned long long)r->rax);
@@ -364,6 +451,8 @@ static enum exit_action run_loop(struct vm *vm)
 		/* Checked before every entry: the timer also makes a KVM_RUN
 		 * that starts after this check return at once. */
 		if (vcpu_should_stop(&vm->vcpu)) {
+			if (vm->batch.entered && run_batch_finish(vm) < 0)
+				return EXIT_VMM_ERROR;
 			/* Only the timer asks to stop today. */
 			vm->end = RUN_TIMEOUT;
 			vm->end_info.timeout = true;
@@ -374,11 +463,19 @@ static enum exit_action run_loop(struct vm *vm)
 			return EXIT_VMM_ERROR;
 		if (t == VCPU_RUN_INTR)
 			continue; /* check the stop flags, enter again */
+		if (vm->vcpu.run->exit_reason != KVM_EXIT_INTR)
+			vm->batch.entered = vm->batch.pending = false; /* it ran */
 		act = run_exit(vm, &st);
-		if (act == EXIT_RESUME_USER)
+		if (act == EXIT_RESUME_USER) {
 			run_resume_user(vm, &st);
-		else if (act != EXIT_CONTINUE)
+			if (vm->batch.pending && run_enter_batch(vm) < 0)
+				return EXIT_VMM_ERROR;
+		} else if (act != EXIT_CONTINUE) {
+			/* The run ends: a waiting chunk still reaches KVM. */
+			if (act != EXIT_VMM_ERROR && run_batch_drain(vm) < 0)
+				return EXIT_VMM_ERROR;
 			return act;
+		}
 	}
 }
 
@@ -429,6 +526,7 @@ struct run_result vm_run(struct vm *vm)
 		run_end_error(vm);
 	vm->stats.run_ns = run_now_ns() - t0;
 	run_finish_counters(vm);
-	run_sample_mappings(vm);
+	kvm_pages_sample(&vm->kvm_pages);
+	run_sample_leaves(vm);
 	return (struct run_result){vm->end, vm->status};
 }

@@ -91,10 +91,21 @@ struct vm {
 	struct kvm_pages kvm_pages;	/* what KVM mapped: sampled per syscall */
 	uint64_t leaves_peak[PS_COUNT]; /* payload leaves of the guest tables, peak */
 	bool regions_marked;		/* the payload used prctl region markers */
-	struct trap_spurious spurious;	/* the spurious #PFs in a row */
-	struct perf_control perf_ctl;	/* an outer perf stat, or fds -1 */
-	struct kvm_tsc tsc;		/* the guest TSC, probed when there is a vDSO */
-	struct vclock vclock;		/* the vDSO's clocks; data NULL without a vDSO */
+	/* A syscall's last batch chunk, left in the batch pages to run on the
+	 * way back to the payload (vm/run.c): one exit per table change. */
+	struct {
+		bool defer;   /* in a syscall: the last chunk may wait */
+		bool pending; /* a chunk waits in the batch pages */
+		bool entered; /* the vCPU is set to enter the routine */
+		size_t nstores, ninvlpg;
+		bool flush_all;
+		struct kvm_regs regs; /* the payload's, while entered */
+		struct kvm_sregs sregs;
+	} batch;
+	struct trap_spurious spurious; /* the spurious #PFs in a row */
+	struct perf_control perf_ctl;  /* an outer perf stat, or fds -1 */
+	struct kvm_tsc tsc;	       /* the guest TSC, probed when there is a vDSO */
+	struct vclock vclock;	       /* the vDSO's clocks; data NULL without a vDSO */
 
 	enum run_end end; /* as vm_run returned them, for the report */
 	int status;	  /* exit status or signal number */

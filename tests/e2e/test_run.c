@@ -252,9 +252,67 @@ START_TEST(missing_dev_kvm_is_125_with_a_hint)
 }
 END_TEST
 
+/* Register state costs no ioctl per exit where KVM syncs it through the run
+ * area: a few at the first entry, none per syscall. Without SYNC_REGS each
+ * exit reads the registers by ioctl. */
+START_TEST(register_ioctls_do_not_grow_with_syscalls)
+{
+	char json[sizeof(E2E_JSON_TEMPLATE)];
+	struct run_result r;
+	json_object *root, *run;
+	int64_t exits, syscalls, ioctls;
+
+	e2e_json_path(json);
+	e2e_run(&r, NULL, VMM_BIN, "run", "--mem", "64M", "--json", json,
+		TPAY_DIR "getppid_loop-glibc-static.elf", "500", NULL);
+	ck_assert_msg(r.status == 0, "status %d\n%s", r.status, r.err);
+	ck_assert_msg(strstr(r.out, "\"n\": 500"), "output: %s", r.out);
+	root = e2e_json_take(json);
+	run = unit_json_path(root, "run", NULL);
+	exits = json_object_get_int64(unit_json_path(run, "exits", NULL));
+	syscalls = json_object_get_int64(unit_json_path(run, "syscalls", NULL));
+	ioctls = json_object_get_int64(unit_json_path(run, "reg_ioctls", NULL));
+	ck_assert_int_ge(syscalls, 500);
+	if (json_object_get_boolean(unit_json_path(run, "sync_regs", NULL)))
+		ck_assert_msg(ioctls <= 8, "%lld register ioctls for %lld exits", (long long)ioctls,
+			      (long long)exits);
+	else
+		ck_assert_int_ge(ioctls, exits);
+	json_object_put(root);
+	e2e_free(&r);
+}
+END_TEST
+
+/* A syscall that edits live page tables costs one exit: the batch routine
+ * runs on the way back to the payload and returns to it with iretq. */
+START_TEST(one_exit_per_mprotect)
+{
+	char json[sizeof(E2E_JSON_TEMPLATE)];
+	struct run_result r;
+	json_object *root, *run;
+	int64_t exits, syscalls, batches;
+
+	e2e_json_path(json);
+	e2e_run(&r, NULL, VMM_BIN, "run", "--mem", "64M", "--json", json, PAYLOAD_DIR "ptchurn.elf",
+		"--max", "4K", "--iters", "300", "--test", "mprotect", NULL);
+	ck_assert_msg(r.status == 0, "status %d\n%s", r.status, r.err);
+	root = e2e_json_take(json);
+	run = unit_json_path(root, "run", NULL);
+	exits = json_object_get_int64(unit_json_path(run, "exits", NULL));
+	syscalls = json_object_get_int64(unit_json_path(run, "syscalls", NULL));
+	batches = json_object_get_int64(unit_json_path(run, "batch_runs", NULL));
+	ck_assert_int_ge(batches, 300); /* the toggles did edit the tables */
+	ck_assert_msg((double)exits <= 1.02 * (double)syscalls, "%lld exits for %lld syscalls",
+		      (long long)exits, (long long)syscalls);
+	json_object_put(root);
+	e2e_free(&r);
+}
+END_TEST
+
 E2E_SUITE_MAIN("e2e_run", 120, hello_musl_and_glibc, exit_status_42,
 	       null_write_is_sigsegv_with_walk, other_signals, memory_faults_like_linux,
 	       timeout_is_124, missing_payload_is_127, dynamic_payload_is_126, bad_options_are_125,
 	       every_bad_elf_is_126_with_its_message, fuzzed_syscalls_never_crash_the_vmm,
 	       missing_dev_kvm_is_125_with_a_hint, closed_pipe_is_sigpipe_like_native,
-	       fuzzer_survives_any_environment_size)
+	       fuzzer_survives_any_environment_size, register_ioctls_do_not_grow_with_syscalls,
+	       one_exit_per_mprotect)
