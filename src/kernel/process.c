@@ -13,8 +13,15 @@ void process_init(struct process *p, struct mm *mm, uint64_t mem_bytes)
 	    .pt = mm->pt,
 	    .mem_bytes = mem_bytes,
 	    .lock = PTHREAD_MUTEX_INITIALIZER,
-	    .fd_open = {true, true, true},
+	    .cwd = "/",
+	    .umask = 022,
 	};
+	fdtable_init(&p->fds);
+}
+
+void process_destroy(struct process *p)
+{
+	fdtable_destroy(&p->fds);
 }
 
 void process_exit(struct process *p, int status)

@@ -6,9 +6,9 @@
 
 #include <pthread.h>
 
+#include "kernel/fdtable.h"
 #include "kernel/mm.h"
 
-#define PROCESS_NFDS 3	      /* the payload has stdin, stdout and stderr only */
 #define PROCESS_WARN_BITS 512 /* syscall numbers warned about; above: one bit */
 
 struct process {
@@ -24,7 +24,10 @@ struct process {
 	int exit_status; /* valid once exited */
 
 	uint64_t sig_ignored; /* bit N-1: signal N set to SIG_IGN */
-	bool fd_open[PROCESS_NFDS];
+	struct fdtable fds;   /* under lock */
+	struct vfs *vfs;      /* the file system the user granted; NULL: none */
+	char cwd[4096];	      /* guest path, normalized */
+	unsigned umask;
 	uint64_t warned[PROCESS_WARN_BITS / 64]; /* unimplemented syscalls said once */
 	bool warned_oom;			 /* "out of guest memory" said once */
 
@@ -38,5 +41,7 @@ struct process {
 void process_init(struct process *p, struct mm *mm, uint64_t mem_bytes);
 /* exit_group: the whole process ends with status & 0xff, as Linux does. */
 void process_exit(struct process *p, int status);
+/* Closes every host fd the payload held. */
+void process_destroy(struct process *p);
 
 #endif

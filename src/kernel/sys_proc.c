@@ -146,6 +146,10 @@ static long rlimit_get(uint64_t res, struct rlimit *rl)
 		rl->rlim_cur = rl->rlim_max = RLIMIT_STACK_BYTES; /* what mm.c maps */
 		return 0;
 	}
+	if (res == RLIMIT_NOFILE) {
+		rl->rlim_cur = rl->rlim_max = FD_LIMIT; /* the guest fd table's size */
+		return 0;
+	}
 	return getrlimit((int)res, rl) < 0 ? -errno : 0;
 }
 

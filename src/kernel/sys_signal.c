@@ -69,3 +69,27 @@ long sys_sigaltstack(struct task *t, const uint64_t a[6])
 	ss[8] = SS_DISABLE;
 	return a[1] ? uaccess_write(t->proc->pt, a[1], ss, sizeof(ss)) : 0;
 }
+
+long signal_wait_mask(struct task *t, gva_t set_gva, uint64_t size)
+{
+	uint64_t set;
+
+	if (!set_gva)
+		return 0;
+	if (size != SIGSET_BYTES)
+		return -EINVAL;
+	if (uaccess_read(t->proc->pt, &set, set_gva, sizeof(set)) < 0)
+		return -EFAULT;
+	t->saved_sigmask = t->sigmask;
+	t->restore_sigmask = true;
+	t->sigmask = set & ~(sig_bit(SIGKILL) | sig_bit(SIGSTOP));
+	return 0;
+}
+
+void signal_wait_done(struct task *t, long ret)
+{
+	if (t->restore_sigmask && ret != -EINTR) {
+		t->sigmask = t->saved_sigmask;
+		t->restore_sigmask = false;
+	}
+}

@@ -7,16 +7,35 @@
 #include "kernel/task.h"
 
 /* File descriptors, sys_io.c. */
+/* The host fd behind a guest fd: -EBADF when closed, -EISDIR for a
+ * directory vmm synthesizes (no host object). */
+int io_host_fd(struct task *t, uint64_t fd);
 long sys_read(struct task *t, const uint64_t a[6]);
 long sys_write(struct task *t, const uint64_t a[6]);
+long sys_pread64(struct task *t, const uint64_t a[6]);
+long sys_pwrite64(struct task *t, const uint64_t a[6]);
 long sys_readv(struct task *t, const uint64_t a[6]);
 long sys_writev(struct task *t, const uint64_t a[6]);
+long sys_preadv(struct task *t, const uint64_t a[6]);
+long sys_pwritev(struct task *t, const uint64_t a[6]);
 long sys_close(struct task *t, const uint64_t a[6]);
+long sys_close_range(struct task *t, const uint64_t a[6]);
+long sys_pipe(struct task *t, const uint64_t a[6]);
+long sys_pipe2(struct task *t, const uint64_t a[6]);
+long sys_dup(struct task *t, const uint64_t a[6]);
+long sys_dup2(struct task *t, const uint64_t a[6]);
+long sys_dup3(struct task *t, const uint64_t a[6]);
 long sys_ioctl(struct task *t, const uint64_t a[6]);
-long sys_fstat(struct task *t, const uint64_t a[6]);
-long sys_newfstatat(struct task *t, const uint64_t a[6]);
 long sys_lseek(struct task *t, const uint64_t a[6]);
 long sys_fcntl(struct task *t, const uint64_t a[6]);
+long sys_poll(struct task *t, const uint64_t a[6]);
+long sys_ppoll(struct task *t, const uint64_t a[6]);
+long sys_select(struct task *t, const uint64_t a[6]);
+long sys_pselect6(struct task *t, const uint64_t a[6]);
+
+/* Paths and the file system the user granted, sys_fs.c. */
+long sys_fstat(struct task *t, const uint64_t a[6]);
+long sys_newfstatat(struct task *t, const uint64_t a[6]);
 long sys_openat(struct task *t, const uint64_t a[6]);
 long sys_open(struct task *t, const uint64_t a[6]);
 long sys_readlink(struct task *t, const uint64_t a[6]);
@@ -57,6 +76,11 @@ long sys_sigaltstack(struct task *t, const uint64_t a[6]);
  * whose default action kills the payload; with SIG_IGN the write just
  * fails. Returns r. */
 long signal_check_epipe(struct task *t, long r);
+/* ppoll, pselect6: the guest mask at set_gva (size bytes; 0: none) holds
+ * while the call waits; signal_wait_done(t, ret) puts the old one back, or
+ * leaves that to the signal frame when the wait was interrupted. */
+long signal_wait_mask(struct task *t, gva_t set_gva, uint64_t size);
+void signal_wait_done(struct task *t, long ret);
 
 /* Clocks and sleeping, sys_time.c. */
 long sys_clock_gettime(struct task *t, const uint64_t a[6]);

@@ -15,6 +15,10 @@ struct task {
 
 	gva_t clear_child_tid;
 	uint64_t sigmask;
+	/* ppoll/pselect6/rt_sigsuspend: the mask to restore after the wait
+	 * (or after the handler that interrupted it). */
+	uint64_t saved_sigmask;
+	bool restore_sigmask;
 	/* Nonzero: a signal aimed at this thread (SIGPIPE from its write)
 	 * whose default action Linux would take now, ending the process. */
 	int kill_signal;

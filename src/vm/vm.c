@@ -127,6 +127,7 @@ void vm_destroy(struct vm *vm)
 		counters_close(vm->counters);
 	kvm_pages_close(&vm->kvm_pages);
 	perf_control_close(&vm->perf_ctl);
+	process_destroy(&vm->process);
 	mm_destroy(&vm->mm);
 	pt_destroy(&vm->pt);
 	frames_destroy(&vm->frames);
