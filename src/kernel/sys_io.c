@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <termios.h>
@@ -544,5 +545,24 @@ long sys_pselect6(struct task *t, const uint64_t a[6])
 		return r;
 	r = io_select(t, a[0], sets, (int)ms);
 	signal_wait_done(t, r);
+	return r;
+}
+
+/* sendfile between two host objects, the offset (if any) the guest's. */
+long sys_sendfile(struct task *t, const uint64_t a[6])
+{
+	int out = io_host_fd(t, a[0]), in = io_host_fd(t, a[1]);
+	off_t off;
+	ssize_t r;
+
+	if (out < 0 || in < 0)
+		return out == -EISDIR || in == -EISDIR ? -EINVAL : -EBADF;
+	if (a[2] && uaccess_read(t->proc->pt, &off, a[2], sizeof(off)) < 0)
+		return -EFAULT;
+	r = sendfile(out, in, a[2] ? &off : NULL, a[3] > IO_MAX_COUNT ? IO_MAX_COUNT : a[3]);
+	if (r < 0)
+		return signal_check_epipe(t, -errno);
+	if (a[2] && uaccess_write(t->proc->pt, a[2], &off, sizeof(off)) < 0)
+		return -EFAULT;
 	return r;
 }

@@ -32,14 +32,40 @@ long sys_poll(struct task *t, const uint64_t a[6]);
 long sys_ppoll(struct task *t, const uint64_t a[6]);
 long sys_select(struct task *t, const uint64_t a[6]);
 long sys_pselect6(struct task *t, const uint64_t a[6]);
+long sys_sendfile(struct task *t, const uint64_t a[6]);
 
 /* Paths and the file system the user granted, sys_fs.c. */
 long sys_fstat(struct task *t, const uint64_t a[6]);
+long sys_stat(struct task *t, const uint64_t a[6]);
+long sys_lstat(struct task *t, const uint64_t a[6]);
 long sys_newfstatat(struct task *t, const uint64_t a[6]);
-long sys_openat(struct task *t, const uint64_t a[6]);
+long sys_statx(struct task *t, const uint64_t a[6]);
 long sys_open(struct task *t, const uint64_t a[6]);
+long sys_openat(struct task *t, const uint64_t a[6]);
+long sys_openat2(struct task *t, const uint64_t a[6]);
+long sys_creat(struct task *t, const uint64_t a[6]);
+long sys_access(struct task *t, const uint64_t a[6]);
+long sys_faccessat(struct task *t, const uint64_t a[6]);
+long sys_faccessat2(struct task *t, const uint64_t a[6]);
 long sys_readlink(struct task *t, const uint64_t a[6]);
+long sys_readlinkat(struct task *t, const uint64_t a[6]);
+long sys_mkdir(struct task *t, const uint64_t a[6]);
+long sys_mkdirat(struct task *t, const uint64_t a[6]);
+long sys_unlink(struct task *t, const uint64_t a[6]);
+long sys_unlinkat(struct task *t, const uint64_t a[6]);
+long sys_rmdir(struct task *t, const uint64_t a[6]);
+long sys_rename(struct task *t, const uint64_t a[6]);
+long sys_renameat(struct task *t, const uint64_t a[6]);
+long sys_renameat2(struct task *t, const uint64_t a[6]);
+long sys_truncate(struct task *t, const uint64_t a[6]);
+long sys_ftruncate(struct task *t, const uint64_t a[6]);
+long sys_fsync(struct task *t, const uint64_t a[6]);
+long sys_fdatasync(struct task *t, const uint64_t a[6]);
+long sys_getdents64(struct task *t, const uint64_t a[6]);
+long sys_chdir(struct task *t, const uint64_t a[6]);
+long sys_fchdir(struct task *t, const uint64_t a[6]);
 long sys_getcwd(struct task *t, const uint64_t a[6]);
+long sys_umask(struct task *t, const uint64_t a[6]);
 
 /* Memory, sys_mem.c (the work is in mm.c). */
 long sys_brk(struct task *t, const uint64_t a[6]);

@@ -34,6 +34,13 @@ void config_usage(FILE *f)
 	    "(invlpg per\n"
 	    "                          page up to 33 pages, then a full flush, like Linux), full, "
 	    "page\n"
+	    "  --dir HOST[:GUEST][:ro|rw]\n"
+	    "                          expose host directory HOST at GUEST (default: the same "
+	    "path),\n"
+	    "                          read-only unless rw; repeatable. /tmp is always a private "
+	    "empty\n"
+	    "                          directory, removed at exit\n"
+	    "  --cwd PATH              the payload's working directory (default /)\n"
 	    "  --timeout SECONDS       stop the payload after SECONDS (exit status 124)\n"
 	    "  -e, --events LIST       counters, comma separated (perf names, sys:tracepoint, "
 	    "kvm-stat:NAME,\n"
@@ -100,6 +107,40 @@ int config_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+int config_parse_dir(const char *s, struct config_dir *d)
+{
+	const char *parts[4];
+	size_t lens[4], n = 0;
+	const char *p = s;
+
+	memset(d, 0, sizeof(*d));
+	while (n < 4) {
+		size_t len = strcspn(p, ":");
+
+		parts[n] = p;
+		lens[n++] = len;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	if (n > 1 && ((lens[n - 1] == 2 && strncmp(parts[n - 1], "rw", 2) == 0) ||
+		      (lens[n - 1] == 2 && strncmp(parts[n - 1], "ro", 2) == 0))) {
+		d->rw = parts[n - 1][1] == 'w';
+		n--;
+	}
+	if (n > 2 || lens[0] == 0)
+		return err_set("config: --dir '%s': use HOST[:GUEST][:ro|rw]", s);
+	if (lens[0] >= sizeof(d->host) || (n == 2 && lens[1] >= sizeof(d->guest)))
+		return err_set("config: --dir '%s': path too long", s);
+	memcpy(d->host, parts[0], lens[0]);
+	if (n == 2) {
+		memcpy(d->guest, parts[1], lens[1]);
+		if (d->guest[0] != '/')
+			return err_set("config: --dir '%s': the guest path must be absolute", s);
+	}
+	return 0;
+}
+
 const char *tlb_flush_policy_name(enum tlb_flush_policy p)
 {
 	return p == TLB_FLUSH_FULL ? "full" : p == TLB_FLUSH_PAGE ? "page" : "auto";
@@ -158,7 +199,9 @@ enum {
 	OPT_JSON,
 	OPT_NO_COUNTERS,
 	OPT_PERF_CONTROL,
-	OPT_TLB_FLUSH
+	OPT_TLB_FLUSH,
+	OPT_DIR,
+	OPT_CWD
 };
 
 static int config_option(struct config *c, int opt, const char *arg)
@@ -189,6 +232,15 @@ static int config_option(struct config *c, int opt, const char *arg)
 	case OPT_PERF_CONTROL:
 		c->perf_control = arg;
 		return 0;
+	case OPT_DIR:
+		if (c->ndirs == CONFIG_MAX_DIRS)
+			return err_set("config: --dir: at most %d directories", CONFIG_MAX_DIRS);
+		return config_parse_dir(arg, &c->dirs[c->ndirs++]);
+	case OPT_CWD:
+		if (arg[0] != '/')
+			return err_set("config: --cwd '%s': must be an absolute guest path", arg);
+		c->cwd = arg;
+		return 0;
 	case 'e':
 		c->events = arg;
 		return 0;
@@ -217,6 +269,8 @@ int config_parse(struct config *c, int argc, char **argv)
 	    {"events", required_argument, NULL, 'e'},
 	    {"no-counters", no_argument, NULL, OPT_NO_COUNTERS},
 	    {"perf-control", required_argument, NULL, OPT_PERF_CONTROL},
+	    {"dir", required_argument, NULL, OPT_DIR},
+	    {"cwd", required_argument, NULL, OPT_CWD},
 	    {"help", no_argument, NULL, 'h'},
 	    {0, 0, 0, 0},
 	};

@@ -13,6 +13,7 @@
 #include "kernel/mm.h"
 #include "kernel/process.h"
 #include "kernel/task.h"
+#include "kernel/vfs.h"
 #include "kvm/kvm.h"
 #include "kvm/kvm_pages.h"
 #include "vm/config.h"
@@ -50,6 +51,7 @@ struct vm {
 	struct load_info load;
 	struct process process;
 	struct task task; /* the payload's one thread */
+	struct vfs vfs;	  /* what the payload may see of the host's files */
 	struct counters *counters;
 	struct kvm_paging_info paging;
 	struct kvm_pages kvm_pages;	/* what KVM mapped: sampled per syscall */

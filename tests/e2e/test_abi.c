@@ -46,6 +46,123 @@ START_TEST(pipes_dup_poll_like_native)
 }
 END_TEST
 
+/* A fresh host directory for a grant: "/tmp/vmm-e2e-grant-XXXXXX". */
+#define GRANT_TEMPLATE "/tmp/vmm-e2e-grant-XXXXXX"
+static void make_grant(char dir[sizeof(GRANT_TEMPLATE)], const char *const *files,
+		       const char *const *links)
+{
+	char p[256];
+	FILE *f;
+
+	memcpy(dir, GRANT_TEMPLATE, sizeof(GRANT_TEMPLATE));
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	for (size_t i = 0; files && files[i]; i += 2) {
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+		if (!files[i + 1]) {
+			ck_assert_int_eq(mkdir(p, 0755), 0);
+			continue;
+		}
+		ck_assert_ptr_nonnull(f = fopen(p, "w"));
+		fputs(files[i + 1], f);
+		fclose(f);
+	}
+	for (size_t i = 0; links && links[i]; i += 2) {
+		snprintf(p, sizeof(p), "%s/%s", dir, links[i]);
+		ck_assert_int_eq(symlink(links[i + 1], p), 0);
+	}
+}
+
+static void remove_grant(const char *dir)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Files in the private /tmp and in a granted directory (at the same path
+ * as on the host, so the output is the same), file-backed mmap. */
+START_TEST(files_like_native)
+{
+	static const char *const files[] = {"input.txt", "1\n2\n3\nfour\n", NULL};
+	static const char *const links[] = {"link", "input.txt", NULL};
+	char dir[sizeof(GRANT_TEMPLATE)], opt[sizeof(GRANT_TEMPLATE) + 8];
+	const char *vmm_opts[] = {"--dir", opt, NULL};
+	const char *args[] = {dir, NULL};
+
+	make_grant(dir, files, links);
+	snprintf(opt, sizeof(opt), "%s:rw", dir);
+	same_as_native("files", vmm_opts, args, 0);
+	remove_grant(dir);
+}
+END_TEST
+
+/* Nothing outside a grant is reachable, a read-only grant stays unchanged,
+ * and a writable MAP_SHARED file mapping is refused. Guest only. */
+START_TEST(grant_escapes_refused)
+{
+	static const char *const files[] = {"file.txt", "file", "sub", NULL, NULL};
+	static const char *const links[] = {"abs", "/etc/passwd", "sub/up", "../../../etc/passwd",
+					    NULL};
+	static const char *const want =
+	    "dotdot: No such file or directory\n"
+	    "absolute symlink: Permission denied\n"
+	    "stat absolute symlink: Permission denied\n"
+	    "relative symlink up: Permission denied\n"
+	    "dirfd ..: No such file or directory\n"
+	    "dirfd inside: OPENED\n"
+	    "write in ro grant: Read-only file system\n"
+	    "create in ro grant: Read-only file system\n"
+	    "mkdir in ro grant: Read-only file system\n"
+	    "unlink in ro grant: Read-only file system\n"
+	    "chdir outside: No such file or directory\n"
+	    "root: OPENED\n"
+	    "create in /: Read-only file system\n"
+	    "mmap shared writable of a read-only fd: Permission denied\n"
+	    "mmap shared read-only: MAPPED file\n"
+	    "mmap shared writable of /tmp/t: No such device\n";
+	char dir[sizeof(GRANT_TEMPLATE)], opt[sizeof(GRANT_TEMPLATE) + 8];
+	struct run_result r;
+
+	make_grant(dir, files, links);
+	snprintf(opt, sizeof(opt), "%s:/g", dir);
+	for (int l = 0; l < 2; l++) {
+		e2e_run(&r, NULL, VMM_BIN, "run", "--dir", opt,
+			l ? TPAY_DIR "escape-musl-static.elf" : TPAY_DIR "escape-glibc-static.elf",
+			"/g", NULL);
+		ck_assert_msg(r.status == 0, "status %d\n%s", r.status, r.err);
+		ck_assert_str_eq(r.out, want);
+		ck_assert_msg(strstr(r.err, "leads outside the grant"), "%s", r.err);
+		ck_assert_msg(strstr(r.err, "MAP_SHARED with PROT_WRITE"), "%s", r.err);
+		e2e_free(&r);
+	}
+	ck_assert_int_eq(access("/etc/passwd", F_OK), 0);
+	remove_grant(dir);
+}
+END_TEST
+
+/* Bad grants are vmm's error (125) before the payload runs. */
+START_TEST(bad_grants)
+{
+	struct run_result r;
+
+	e2e_run(&r, NULL, VMM_BIN, "run", "--dir", "/nonexistent-vmm-dir",
+		TPAY_DIR "hello-musl-static.elf", NULL);
+	ck_assert_int_eq(r.status, 125);
+	ck_assert_msg(strstr(r.err, "/nonexistent-vmm-dir: No such file"), "%s", r.err);
+	e2e_free(&r);
+	e2e_run(&r, NULL, VMM_BIN, "run", "--dir", "/tmp:rel", TPAY_DIR "hello-musl-static.elf",
+		NULL);
+	ck_assert_int_eq(r.status, 125);
+	e2e_free(&r);
+	e2e_run(&r, NULL, VMM_BIN, "run", "--cwd", "/nowhere", TPAY_DIR "hello-musl-static.elf",
+		NULL);
+	ck_assert_int_eq(r.status, 125);
+	ck_assert_msg(strstr(r.err, "not inside a granted directory"), "%s", r.err);
+	e2e_free(&r);
+}
+END_TEST
+
 static Suite *abi_suite(void)
 {
 	Suite *s = suite_create("e2e_abi");
@@ -53,6 +170,9 @@ static Suite *abi_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, pipes_dup_poll_like_native);
+	tcase_add_test(tc, files_like_native);
+	tcase_add_test(tc, grant_escapes_refused);
+	tcase_add_test(tc, bad_grants);
 	suite_add_tcase(s, tc);
 	return s;
 }

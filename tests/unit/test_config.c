@@ -108,6 +108,38 @@ START_TEST(errors)
 }
 END_TEST
 
+START_TEST(dirs_and_cwd)
+{
+	static struct config c;
+	char *ok[] = {"run",   "--dir",	   "/h",    "--dir", "/h2:/g:rw", "--dir", "rel:ro",
+		      "--dir", "/x:/y:ro", "--cwd", "/g",    "p.elf",	  NULL};
+	char *bad1[] = {"run", "--dir", "/h:g", "p.elf", NULL};
+	char *bad2[] = {"run", "--dir", "/a:/b:/c", "p.elf", NULL};
+	char *bad3[] = {"run", "--cwd", "rel", "p.elf", NULL};
+	char *bad4[] = {"run", "--dir", ":/g", "p.elf", NULL};
+	struct config_dir d;
+
+	ck_assert_int_eq(parse(&c, ok), 0);
+	ck_assert_int_eq(c.ndirs, 4);
+	ck_assert_str_eq(c.dirs[0].host, "/h");
+	ck_assert_str_eq(c.dirs[0].guest, "");
+	ck_assert(!c.dirs[0].rw); /* read-only unless asked */
+	ck_assert_str_eq(c.dirs[1].guest, "/g");
+	ck_assert(c.dirs[1].rw);
+	ck_assert_str_eq(c.dirs[2].host, "rel");
+	ck_assert(!c.dirs[2].rw);
+	ck_assert_str_eq(c.dirs[3].guest, "/y");
+	ck_assert_str_eq(c.cwd, "/g");
+	ck_assert_int_eq(parse(&c, bad1), -1);
+	ck_assert_int_eq(parse(&c, bad2), -1);
+	ck_assert_int_eq(parse(&c, bad3), -1);
+	ck_assert_int_eq(parse(&c, bad4), -1);
+	ck_assert_int_eq(config_parse_dir("/only-rw:rw", &d), 0);
+	ck_assert_str_eq(d.host, "/only-rw");
+	ck_assert(d.rw);
+}
+END_TEST
+
 START_TEST(help)
 {
 	char *argv[] = {"run", "--help", NULL};
@@ -127,6 +159,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, defaults_and_payload_args);
 	tcase_add_test(tc, all_options);
 	tcase_add_test(tc, errors);
+	tcase_add_test(tc, dirs_and_cwd);
 	tcase_add_test(tc, help);
 	suite_add_tcase(s, tc);
 	return s;
