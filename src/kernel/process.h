@@ -8,6 +8,7 @@
 
 #include "kernel/fdtable.h"
 #include "kernel/mm.h"
+#include "kernel/signal.h"
 
 #define PROCESS_WARN_BITS 512 /* syscall numbers warned about; above: one bit */
 
@@ -23,10 +24,16 @@ struct process {
 	bool exited;
 	int exit_status; /* valid once exited */
 
-	uint64_t sig_ignored; /* bit N-1: signal N set to SIG_IGN */
-	struct fdtable fds;   /* under lock */
-	struct vfs *vfs;      /* the file system the user granted; NULL: none */
-	char cwd[4096];	      /* guest path, normalized */
+	struct signal_action sigact[SIGNAL_NSIG]; /* [N-1]: signal N */
+	struct signal_timer timers[SIGNAL_TIMERS];
+	unsigned ntimers; /* in use: signal_pending polls them only then */
+	/* Makes the vCPU leave KVM_RUN soon (async-signal-safe): set by the
+	 * run loop, called from the host timer signal handler. */
+	void (*kick)(void *ctx);
+	void *kick_ctx;
+	struct fdtable fds; /* under lock */
+	struct vfs *vfs;    /* the file system the user granted; NULL: none */
+	char cwd[4096];	    /* guest path, normalized */
 	unsigned umask;
 	uint64_t warned[PROCESS_WARN_BITS / 64]; /* unimplemented syscalls said once */
 	bool warned_oom;			 /* "out of guest memory" said once */

@@ -4,6 +4,7 @@
 #ifndef VMM_SYSCALLS_H
 #define VMM_SYSCALLS_H
 
+#include "kernel/signal.h"
 #include "kernel/task.h"
 
 /* File descriptors, sys_io.c. */
@@ -94,13 +95,27 @@ long sys_prlimit64(struct task *t, const uint64_t a[6]);
 long sys_getrlimit(struct task *t, const uint64_t a[6]);
 long sys_getrusage(struct task *t, const uint64_t a[6]);
 
-/* Signals (dispositions and masks; nothing is delivered), sys_signal.c. */
+/* Signals and the timers that send them, sys_signal.c (delivery: signal.c). */
 long sys_rt_sigaction(struct task *t, const uint64_t a[6]);
 long sys_rt_sigprocmask(struct task *t, const uint64_t a[6]);
+long sys_rt_sigpending(struct task *t, const uint64_t a[6]);
+long sys_rt_sigreturn(struct task *t, const uint64_t a[6]);
+long sys_rt_sigsuspend(struct task *t, const uint64_t a[6]);
+long sys_pause(struct task *t, const uint64_t a[6]);
 long sys_sigaltstack(struct task *t, const uint64_t a[6]);
-/* A write to a pipe without reader: Linux sends SIGPIPE to the writer,
- * whose default action kills the payload; with SIG_IGN the write just
- * fails. Returns r. */
+long sys_kill(struct task *t, const uint64_t a[6]);
+long sys_tkill(struct task *t, const uint64_t a[6]);
+long sys_tgkill(struct task *t, const uint64_t a[6]);
+long sys_alarm(struct task *t, const uint64_t a[6]);
+long sys_setitimer(struct task *t, const uint64_t a[6]);
+long sys_getitimer(struct task *t, const uint64_t a[6]);
+long sys_timer_create(struct task *t, const uint64_t a[6]);
+long sys_timer_settime(struct task *t, const uint64_t a[6]);
+long sys_timer_gettime(struct task *t, const uint64_t a[6]);
+long sys_timer_getoverrun(struct task *t, const uint64_t a[6]);
+long sys_timer_delete(struct task *t, const uint64_t a[6]);
+/* A write to a pipe without reader: Linux sends SIGPIPE to the writer
+ * (delivered on the way back to the payload). Returns r. */
 long signal_check_epipe(struct task *t, long r);
 /* ppoll, pselect6: the guest mask at set_gva (size bytes; 0: none) holds
  * while the call waits; signal_wait_done(t, ret) puts the old one back, or

@@ -205,17 +205,65 @@ int vm_resume_user(struct vm *vm)
 	return run_set_sregs(vm, &vm->sregs);
 }
 
+void vm_regs_to_user(const struct kvm_regs *k, struct user_regs *u)
+{
+	*u = (struct user_regs){k->rax, k->rbx, k->rcx, k->rdx, k->rsi, k->rdi,
+				k->rsp, k->rbp, k->r8,	k->r9,	k->r10, k->r11,
+				k->r12, k->r13, k->r14, k->r15, k->rip, k->rflags};
+}
+
+void vm_regs_from_user(struct kvm_regs *k, const struct user_regs *u)
+{
+	*k = (struct kvm_regs){u->rax, u->rbx, u->rcx, u->rdx, u->rsi, u->rdi,
+			       u->rsp, u->rbp, u->r8,  u->r9,  u->r10, u->r11,
+			       u->r12, u->r13, u->r14, u->r15, u->rip, u->rflags};
+}
+
+/* A guest signal became pending while the payload ran (a timer): deliver
+ * it now if the vCPU is in the payload's own code; inside a stub, its
+ * exit comes next and delivers there. 0 to go on, 1 when it killed. */
+static int run_signal_async(struct vm *vm)
+{
+	struct user_regs u;
+	int kill;
+
+	if (run_get_state(vm) < 0)
+		return -1;
+	if ((vm->sregs.cs.selector & 3) != 3 || sysarea_is_syscall_stub(vm->regs.rip) ||
+	    sysarea_stub_vector(vm->regs.rip) >= 0)
+		return 0;
+	vm_regs_to_user(&vm->regs, &u);
+	kill = signal_deliver_pending(&vm->task, &u);
+	if (kill) {
+		trap_kill(vm, kill, "asynchronous signal");
+		return 1;
+	}
+	vm_regs_from_user(&vm->regs, &u);
+	return run_set_regs(vm, &vm->regs);
+}
+
+/* process->kick: the host timer signal makes KVM_RUN return at once. */
+static void run_kick(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	vm->kvm.run->immediate_exit = 1;
+}
+
 /* Resumes the payload after a syscall as sysret would (DESIGN.md 2): under
  * PVM `syscall` left CS at CPL3 and R11 unreliable, so state is set here. */
 static int run_syscall(struct vm *vm)
 {
 	struct kvm_regs *r = &vm->regs;
 	uint64_t args[6] = {r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9};
+	struct user_regs u;
 	long ret;
+	int kill;
 
 	vm->stats.syscall_exits++;
 	/* Before the syscall can unmap anything: the peak is what ran. */
 	run_sample_mappings(vm);
+	vm_regs_to_user(r, &u);
 	ret = syscall_dispatch(&vm->task, r->rax, args);
 	if (vm->mm.failed)
 		return err_wrap("run: page-table update for syscall %llu failed",
@@ -225,18 +273,16 @@ static int run_syscall(struct vm *vm)
 		vm->status = vm->process.exit_status;
 		return 1;
 	}
-	if (vm->task.kill_signal) {
-		char why[64];
+	kill = signal_syscall_return(&vm->task, ret, &u);
+	if (kill) {
+		char why[80];
 
-		snprintf(why, sizeof(why), "syscall %s",
+		snprintf(why, sizeof(why), "delivered at the return from syscall %s",
 			 syscall_name(r->rax) ? syscall_name(r->rax) : "?");
-		trap_kill(vm, vm->task.kill_signal, why);
+		trap_kill(vm, kill, why);
 		return 1;
 	}
-	r->rax = (uint64_t)ret;
-	r->rip = r->rcx;
-	r->rflags = RFLAGS_USER;
-	r->r11 = r->rflags;
+	vm_regs_from_user(&vm->regs, &u);
 	return vm_resume_user(vm);
 }
 
@@ -285,6 +331,8 @@ void vm_run(struct vm *vm)
 	vm->mm.apply_ctx = vm;
 	vm->process.region_edge = run_region_edge;
 	vm->process.region_ctx = vm;
+	vm->process.kick = run_kick;
+	vm->process.kick_ctx = vm;
 	vm->pt.live = true;
 	kvm_pages_open(&vm->kvm_pages, vm->kvm.vm_fd);
 	if (run_arm_timeout(vm) < 0) {
@@ -304,6 +352,8 @@ void vm_run(struct vm *vm)
 			r = 1;
 			break;
 		}
+		if (signal_pending(&vm->task) && (r = run_signal_async(vm)) != 0)
+			break;
 		r = run_kvm(vm);
 		if (r == 1)
 			r = 0; /* interrupted: check the timeout, enter again */

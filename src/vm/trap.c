@@ -138,6 +138,35 @@ static int trap_spurious_pf(struct vm *vm, const struct trap_frame *fr)
 	return vm_resume_user(vm) < 0 ? -1 : 0;
 }
 
+/* si_code and si_addr as Linux's traps.c and fault.c set them. */
+static struct signal_fault trap_fault(const struct vm *vm, int vector, int signo,
+				      const struct trap_frame *fr)
+{
+	struct signal_fault f = {.signo = signo,
+				 .code = 0x80 /* SI_KERNEL */,
+				 .vector = vector < 0 ? VEC_GP : vector,
+				 .error = fr->error};
+
+	switch (vector) {
+	case VEC_PF:
+		f.code = (fr->error & PF_PRESENT) ? 2 /* SEGV_ACCERR */ : 1 /* SEGV_MAPERR */;
+		f.addr = f.cr2 = vm->sregs.cr2;
+		break;
+	case VEC_UD:
+		f.code = 2; /* ILL_ILLOPN */
+		f.addr = fr->rip;
+		break;
+	case VEC_DE:
+		f.code = 1; /* FPE_INTDIV */
+		f.addr = fr->rip;
+		break;
+	case VEC_AC:
+		f.code = 1; /* BUS_ADRALN */
+		break;
+	}
+	return f;
+}
+
 void trap_kill(struct vm *vm, int signo, const char *why)
 {
 	fprintf(stderr, "vmm: payload killed by SIG%s (%s, exit status %d): %s\n",
@@ -177,6 +206,16 @@ int trap_exception(struct vm *vm, int vector)
 	user.rip = fr.rip;
 	user.rsp = fr.rsp;
 	user.rflags = fr.rflags ? fr.rflags : user.rflags;
+	{ /* a handler the payload installed runs instead of the report */
+		struct signal_fault sf = trap_fault(vm, vector, signo, &fr);
+		struct user_regs u;
+
+		vm_regs_to_user(&user, &u);
+		if (signal_from_fault(&vm->task, &sf, &u)) {
+			vm_regs_from_user(&vm->regs, &u);
+			return vm_resume_user(vm) < 0 ? -1 : 0;
+		}
+	}
 	trap_kill(vm, signo, ti ? ti->name : "port I/O at CPL3");
 	fprintf(f, "  rip 0x%llx  rsp 0x%llx", (unsigned long long)fr.rip,
 		(unsigned long long)fr.rsp);

@@ -80,6 +80,9 @@ void vm_destroy(struct vm *vm);
 /* Puts the payload back at CPL3 with vm->regs (in run.c): what sysret and
  * iret would do, for syscalls and for exceptions vmm absorbs. */
 int vm_resume_user(struct vm *vm);
+/* The payload's registers between KVM's layout and the kernel layer's. */
+void vm_regs_to_user(const struct kvm_regs *k, struct user_regs *u);
+void vm_regs_from_user(struct kvm_regs *k, const struct user_regs *u);
 
 /* In trap.c: a guest exception, already identified by its stub (vector -1:
  * port I/O by the payload). Returns 0 when the payload was resumed (a

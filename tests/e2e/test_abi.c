@@ -163,6 +163,22 @@ START_TEST(bad_grants)
 }
 END_TEST
 
+/* Handlers with siginfo, masks, the alternate stack, timers, EINTR and
+ * SA_RESTART, SIGPIPE; then the deaths, with Linux's statuses. */
+START_TEST(signals_like_native)
+{
+	static const char *const deaths[][2] = {
+	    {"abort", "134"}, {"alarm", "142"}, {"segv", "139"}, {"pipe", "141"}};
+
+	same_as_native("signals", NULL, NULL, 0);
+	for (size_t i = 0; i < 4; i++) {
+		const char *args[] = {deaths[i][0], NULL};
+
+		same_as_native("signals", NULL, args, atoi(deaths[i][1]));
+	}
+}
+END_TEST
+
 static Suite *abi_suite(void)
 {
 	Suite *s = suite_create("e2e_abi");
@@ -173,6 +189,7 @@ static Suite *abi_suite(void)
 	tcase_add_test(tc, files_like_native);
 	tcase_add_test(tc, grant_escapes_refused);
 	tcase_add_test(tc, bad_grants);
+	tcase_add_test(tc, signals_like_native);
 	suite_add_tcase(s, tc);
 	return s;
 }
