@@ -38,6 +38,7 @@ struct process {
 	uint64_t warned[PROCESS_WARN_BITS / 64]; /* unimplemented syscalls said once */
 	bool warned_oom;			 /* "out of guest memory" said once */
 	bool warned_shared;			 /* MAP_SHARED writable file refused */
+	bool warned_fork, warned_threads;	 /* fork/exec, threads refused */
 
 	/* prctl(PR_TASK_PERF_EVENTS_{ENABLE,DISABLE}) -> region edges. */
 	int (*region_edge)(void *ctx, bool enable);

@@ -730,3 +730,151 @@ long sys_umask(struct task *t, const uint64_t a[6])
 	t->proc->umask = (unsigned)a[0] & 0777;
 	return old;
 }
+
+/* Advice changes nothing observable: Linux's answers for the fd kinds. */
+long sys_fadvise64(struct task *t, const uint64_t a[6])
+{
+	int h = io_host_fd(t, a[0]);
+	struct stat st;
+
+	if (h == -EISDIR)
+		return 0;
+	if (h < 0)
+		return h;
+	if (fstat(h, &st) < 0)
+		return -errno;
+	if (S_ISFIFO(st.st_mode))
+		return -ESPIPE;
+	return a[3] > 5 /* POSIX_FADV_NOREUSE */ ? -EINVAL : 0;
+}
+
+long sys_fchmod(struct task *t, const uint64_t a[6])
+{
+	int h = io_host_fd(t, a[0]);
+
+	if (h == -EISDIR)
+		return -EROFS;
+	if (h < 0)
+		return h;
+	return fchmod(h, (mode_t)(a[1] & 07777)) < 0 ? -errno : 0;
+}
+
+/* An fd for changing fp's attributes (chmod, utimes): the object itself,
+ * opened beneath its grant, following a final symlink only if asked. */
+static long fs_open_attr(struct task *t, const struct fs_path *fp, bool follow)
+{
+	long r = fs_writable(t, fp, -EROFS);
+
+	if (r < 0)
+		return r;
+	return vfs_open_beneath(fs_vfs(t), fp->l.grant, fp->l.rel,
+				O_PATH | (follow ? 0 : O_NOFOLLOW), 0);
+}
+
+static long fs_chmod(struct task *t, uint64_t dirfd, gva_t path_gva, uint64_t mode)
+{
+	struct fs_path fp;
+	char proc[64];
+	long r = fs_resolve(t, dirfd, path_gva, &fp);
+	int h;
+
+	if (r < 0 || (h = (int)fs_open_attr(t, &fp, true)) < 0)
+		return r < 0 ? r : h;
+	/* vmm's own /proc path to the O_PATH fd: chmod of exactly that object. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", h);
+	r = chmod(proc, (mode_t)(mode & 07777)) < 0 ? -errno : 0;
+	close(h);
+	return r;
+}
+
+long sys_chmod(struct task *t, const uint64_t a[6])
+{
+	return fs_chmod(t, (uint64_t)(int64_t)AT_FDCWD, a[0], a[1]);
+}
+long sys_fchmodat(struct task *t, const uint64_t a[6])
+{
+	return fs_chmod(t, a[0], a[1], a[2]);
+}
+
+/* Ownership does not change: vmm creates files as its own user. Asking
+ * for the owner a file already has (or -1) succeeds, as it would. */
+long sys_fchown(struct task *t, const uint64_t a[6])
+{
+	int h = io_host_fd(t, a[0]);
+	struct stat st;
+
+	if (h < 0)
+		return h == -EISDIR ? -EROFS : h;
+	if (fstat(h, &st) < 0)
+		return -errno;
+	if (((uint32_t)a[1] != UINT32_MAX && (uint32_t)a[1] != st.st_uid) ||
+	    ((uint32_t)a[2] != UINT32_MAX && (uint32_t)a[2] != st.st_gid))
+		return -EPERM;
+	return 0;
+}
+
+long sys_utimensat(struct task *t, const uint64_t a[6])
+{
+	struct timespec ts[2];
+	struct fs_path fp;
+	char proc[64];
+	long r;
+	int h;
+
+	if (a[2] && uaccess_read(t->proc->pt, ts, a[2], sizeof(ts)) < 0)
+		return -EFAULT;
+	if (a[3] & ~(uint64_t)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+		return -EINVAL;
+	if (!a[1]) { /* futimens */
+		h = io_host_fd(t, a[0]);
+		if (h < 0)
+			return h == -EISDIR ? -EROFS : h;
+		return futimens(h, a[2] ? ts : NULL) < 0 ? -errno : 0;
+	}
+	r = fs_resolve(t, a[0], a[1], &fp);
+	if (r < 0 || (h = (int)fs_open_attr(t, &fp, !(a[3] & AT_SYMLINK_NOFOLLOW))) < 0)
+		return r < 0 ? r : h;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", h);
+	r = utimensat(AT_FDCWD, proc, a[2] ? ts : NULL, 0) < 0 ? -errno : 0;
+	close(h);
+	return r;
+}
+
+static long fs_symlink(struct task *t, gva_t target_gva, uint64_t dirfd, gva_t path_gva)
+{
+	char target[VFS_PATH_MAX];
+	struct fs_path fp;
+	const char *name;
+	long r = uaccess_strncpy(t->proc->pt, target, target_gva, sizeof(target));
+	int dfd;
+
+	if (r < 0)
+		return r;
+	if (!target[0])
+		return -ENOENT;
+	/* The target is only text: resolving it later stays beneath the grant. */
+	r = fs_resolve(t, dirfd, path_gva, &fp);
+	if (r < 0 || (r = fs_writable(t, &fp, -EEXIST)) < 0)
+		return r;
+	dfd = vfs_open_parent(fs_vfs(t), fp.l.grant, fp.l.rel, &name);
+	if (dfd < 0)
+		return dfd == -EBUSY ? -EEXIST : dfd;
+	r = symlinkat(target, dfd, name) < 0 ? -errno : 0;
+	close(dfd);
+	return r;
+}
+
+long sys_symlink(struct task *t, const uint64_t a[6])
+{
+	return fs_symlink(t, a[0], (uint64_t)(int64_t)AT_FDCWD, a[1]);
+}
+long sys_symlinkat(struct task *t, const uint64_t a[6])
+{
+	return fs_symlink(t, a[0], a[1], a[2]);
+}
+
+long sys_sync(struct task *t, const uint64_t a[6])
+{
+	(void)t, (void)a;
+	return 0; /* the grants' data reaches the host's page cache at each write */
+}

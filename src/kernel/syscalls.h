@@ -67,6 +67,15 @@ long sys_chdir(struct task *t, const uint64_t a[6]);
 long sys_fchdir(struct task *t, const uint64_t a[6]);
 long sys_getcwd(struct task *t, const uint64_t a[6]);
 long sys_umask(struct task *t, const uint64_t a[6]);
+long sys_fadvise64(struct task *t, const uint64_t a[6]);
+long sys_fchmod(struct task *t, const uint64_t a[6]);
+long sys_chmod(struct task *t, const uint64_t a[6]);
+long sys_fchmodat(struct task *t, const uint64_t a[6]);
+long sys_fchown(struct task *t, const uint64_t a[6]);
+long sys_utimensat(struct task *t, const uint64_t a[6]);
+long sys_symlink(struct task *t, const uint64_t a[6]);
+long sys_symlinkat(struct task *t, const uint64_t a[6]);
+long sys_sync(struct task *t, const uint64_t a[6]);
 
 /* Memory, sys_mem.c (the work is in mm.c). */
 long sys_brk(struct task *t, const uint64_t a[6]);
@@ -94,6 +103,12 @@ long sys_sched_getaffinity(struct task *t, const uint64_t a[6]);
 long sys_prlimit64(struct task *t, const uint64_t a[6]);
 long sys_getrlimit(struct task *t, const uint64_t a[6]);
 long sys_getrusage(struct task *t, const uint64_t a[6]);
+/* Refused, with one warning that says why: one process, no exec. */
+long sys_fork(struct task *t, const uint64_t a[6]);
+long sys_vfork(struct task *t, const uint64_t a[6]);
+long sys_clone(struct task *t, const uint64_t a[6]);
+long sys_execve(struct task *t, const uint64_t a[6]);
+long sys_execveat(struct task *t, const uint64_t a[6]);
 
 /* Signals and the timers that send them, sys_signal.c (delivery: signal.c). */
 long sys_rt_sigaction(struct task *t, const uint64_t a[6]);

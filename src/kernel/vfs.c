@@ -126,12 +126,14 @@ int vfs_vdir_entry(const struct vfs *v, const char *abs, unsigned i, char *out, 
 
 	for (int k = 0; k < v->n + VFS_NDEVS; k++) {
 		const char *p = k < v->n ? v->g[k].guest : vfs_devs[k - v->n];
-		const char *name = p + alen + 1;
-		size_t len = strcspn(name, "/");
+		const char *name;
+		size_t len;
 		bool dup = false;
 
 		if (!vfs_above(abs, p))
 			continue;
+		name = p + alen + 1;
+		len = strcspn(name, "/");
 		/* Several grants under one name show it once: the first. */
 		for (int j = 0; j < k && !dup; j++) {
 			const char *q = j < v->n ? v->g[j].guest : vfs_devs[j - v->n];

@@ -60,6 +60,21 @@ static void scratch(const char *base, const char *tag)
 	printf("is reg %d\n", S_ISREG(st.st_mode));
 	printf("dir is dir %d\n", stat(dir, &st) == 0 && S_ISDIR(st.st_mode));
 	show("access W", access(a, W_OK));
+	{
+		char s[600], t[64] = {0};
+		struct timespec times[2] = {{1000000000, 0}, {1234567890, 500}};
+
+		snprintf(s, sizeof(s), "%s/s", dir);
+		show("symlink", symlink("a.txt", s));
+		show("readlink", readlink(s, t, sizeof(t) - 1));
+		printf("  -> %s\n", t);
+		show("chmod 0640", chmod(a, 0640));
+		show("utimensat", utimensat(AT_FDCWD, a, times, 0));
+		stat(a, &st);
+		printf("mode %o mtime %ld.%ld\n", st.st_mode & 0777, (long)st.st_mtim.tv_sec,
+		       st.st_mtim.tv_nsec);
+		show("unlink symlink", unlink(s));
+	}
 	show("rename", rename(a, b));
 	show("stat old name", stat(a, &st));
 	fd = open(b, O_RDWR);
