@@ -24,8 +24,8 @@
 #define UC_STRICT_RESTORE_SS 0x4
 #define SS_ONSTACK_ 1
 #define SS_DISABLE_ 2
-#define SS_AUTODISARM_ (1 << 31)
-#define REDZONE 128 /* the x86-64 ABI's red zone below rsp */
+#define SS_AUTODISARM_ INT32_MIN /* 1 << 31 */
+#define REDZONE 128		 /* the x86-64 ABI's red zone below rsp */
 /* The flags sigreturn may restore (Linux's FIX_EFLAGS). */
 #define RFLAGS_FIX 0x50dd5ull /* AC|RF|OF|DF|TF|SF|ZF|AF|PF|CF */
 #define RFLAGS_DF (1ull << 10)

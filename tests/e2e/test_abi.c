@@ -255,6 +255,42 @@ START_TEST(busybox_in_a_grant)
 }
 END_TEST
 
+/* Random paths at every path syscall: vmm survives, nothing outside the
+ * grants changes and a read-only grant stays as it was. */
+START_TEST(path_fuzz_stays_inside)
+{
+	static const char *const files[] = {"file", "keep", "sub", NULL, NULL};
+	static const char *const links[] = {"abs", "/etc", "sub/up", "../../..", NULL};
+	char dir[sizeof(GRANT_TEMPLATE)], opt[sizeof(GRANT_TEMPLATE) + 8], p[300];
+	struct run_result r;
+	struct stat before, after;
+
+	ck_assert_int_eq(stat("/etc/passwd", &before), 0);
+	make_grant(dir, files, links);
+	snprintf(opt, sizeof(opt), "%s:/g", dir);
+	for (int l = 0; l < 2; l++) {
+		e2e_run(&r, "", VMM_BIN, "run", "--dir", opt, "--cwd", "/g",
+			l ? TPAY_DIR "sysfuzz-musl-static.elf"
+			  : TPAY_DIR "sysfuzz-glibc-static.elf",
+			"6000", "paths", NULL);
+		ck_assert_msg(r.status == 0 && strstr(r.out, "sysfuzz: survived"), "status %d\n%s",
+			      r.status, r.err);
+		e2e_free(&r);
+	}
+	snprintf(p, sizeof(p), "ls -A '%s' | tr '\\n' ' '", dir);
+	e2e_run(&r, NULL, "/bin/sh", "-c", p, NULL);
+	ck_assert_str_eq(r.out, "abs file sub ");
+	e2e_free(&r);
+	snprintf(p, sizeof(p), "%s/file", dir);
+	e2e_run(&r, NULL, "/bin/cat", p, NULL);
+	ck_assert_str_eq(r.out, "keep");
+	e2e_free(&r);
+	ck_assert_int_eq(stat("/etc/passwd", &after), 0);
+	ck_assert(after.st_mtime == before.st_mtime && after.st_mode == before.st_mode);
+	remove_grant(dir);
+}
+END_TEST
+
 static Suite *abi_suite(void)
 {
 	Suite *s = suite_create("e2e_abi");
@@ -267,6 +303,7 @@ static Suite *abi_suite(void)
 	tcase_add_test(tc, bad_grants);
 	tcase_add_test(tc, signals_like_native);
 	tcase_add_test(tc, busybox_in_a_grant);
+	tcase_add_test(tc, path_fuzz_stays_inside);
 	suite_add_tcase(s, tc);
 	return s;
 }
