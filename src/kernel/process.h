@@ -31,9 +31,10 @@ struct process {
 	 * run loop, called from the host timer signal handler. */
 	void (*kick)(void *ctx);
 	void *kick_ctx;
-	struct fdtable fds; /* under lock */
-	struct vfs *vfs;    /* the file system the user granted; NULL: none */
-	char cwd[4096];	    /* guest path, normalized */
+	struct signal_fpu fpu; /* save/restore NULL: frames carry no FPU state */
+	struct fdtable fds;    /* under lock */
+	struct vfs *vfs;       /* the file system the user granted; NULL: none */
+	char cwd[4096];	       /* guest path, normalized */
 	unsigned umask;
 	uint64_t warned[PROCESS_WARN_BITS / 64]; /* unimplemented syscalls said once */
 	bool warned_oom;			 /* "out of guest memory" said once */

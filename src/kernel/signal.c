@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -20,6 +21,7 @@
 #include "util/err.h"
 
 #define SA_RESTORER_ 0x04000000ull /* x86-64: libc always provides one */
+#define UC_FP_XSTATE 0x1
 #define UC_SIGCONTEXT_SS 0x2
 #define UC_STRICT_RESTORE_SS 0x4
 #define SS_ONSTACK_ 1
@@ -70,6 +72,71 @@ _Static_assert(sizeof(struct sig_context) == 256, "sigcontext is 256 bytes");
 _Static_assert(sizeof(struct signal_info) == 128, "siginfo is 128 bytes");
 _Static_assert(offsetof(struct sig_frame, uc.mc) == 48, "uc_mcontext at 40 in ucontext");
 _Static_assert(offsetof(struct sig_frame, info) == 8 + 304, "siginfo after the ucontext");
+
+/* The software-reserved bytes of the FXSAVE area (offset 464) that tell
+ * a reader an XSAVE image follows (Linux's struct _fpx_sw_bytes). */
+/* FP_XSTATE_MAGIC1 and 2 come with <signal.h> (bits/sigcontext.h). */
+#define FPX_SW_OFFSET 464
+#define XSAVE_HDR_OFFSET 512 /* XSTATE_BV: the features the image holds */
+
+struct fpx_sw_bytes {
+	uint32_t magic1, extended_size;
+	uint64_t xfeatures;
+	uint32_t xstate_size, padding[7];
+};
+
+/* Saves the FPU state below sp, 64-byte aligned, for the frame: its
+ * address (0 when there is none to save), and the new sp through *sp.
+ * -1 when it cannot be had or written. */
+static int sig_save_fpu(struct task *t, uint64_t *sp, uint64_t *fpstate)
+{
+	const struct signal_fpu *fpu = &t->proc->fpu;
+	size_t n = fpu->size;
+	uint8_t *img;
+	struct fpx_sw_bytes sw;
+	uint32_t magic2 = FP_XSTATE_MAGIC2;
+	uint64_t at;
+	int r = -1;
+
+	*fpstate = 0;
+	if (!fpu->save)
+		return 0;
+	at = (*sp - n - sizeof(magic2)) & ~63ull;
+	img = malloc(n);
+	if (!img || fpu->save(fpu->ctx, img, n) < 0)
+		goto out;
+	sw = (struct fpx_sw_bytes){.magic1 = FP_XSTATE_MAGIC1,
+				   .extended_size = (uint32_t)(n + sizeof(magic2)),
+				   .xstate_size = (uint32_t)n};
+	memcpy(&sw.xfeatures, img + XSAVE_HDR_OFFSET, sizeof(sw.xfeatures));
+	memcpy(img + FPX_SW_OFFSET, &sw, sizeof(sw));
+	if (uaccess_write(t->proc->pt, at, img, n) < 0 ||
+	    uaccess_write(t->proc->pt, at + n, &magic2, sizeof(magic2)) < 0)
+		goto out;
+	*sp = at;
+	*fpstate = at;
+	r = 0;
+out:
+	free(img);
+	return r;
+}
+
+/* rt_sigreturn's half: the image at fpstate back into the vCPU. An image
+ * the CPU refuses (the payload scribbled on it) is a bad frame. */
+static int sig_restore_fpu(struct task *t, uint64_t fpstate)
+{
+	const struct signal_fpu *fpu = &t->proc->fpu;
+	uint8_t *img;
+	int r = -1;
+
+	if (!fpu->restore || !fpstate)
+		return 0;
+	img = malloc(fpu->size);
+	if (img && uaccess_read(t->proc->pt, img, fpstate, fpu->size) == 0)
+		r = fpu->restore(fpu->ctx, img, fpu->size);
+	free(img);
+	return r;
+}
 
 /* ---- dispositions ---- */
 
@@ -204,24 +271,27 @@ static bool sig_setup_frame(struct task *t, int signo, const struct signal_actio
 			    struct user_regs *r)
 {
 	struct sig_frame fr;
-	uint64_t sp = r->rsp - REDZONE;
+	uint64_t sp = r->rsp - REDZONE, fpstate;
 
 	if (!(a->flags & SA_RESTORER_))
 		return false;
 	if ((a->flags & SA_ONSTACK) && !(t->altstack_flags & SS_DISABLE_) &&
 	    !sig_on_altstack(t, r->rsp))
 		sp = t->altstack_sp + t->altstack_size;
+	if (sig_save_fpu(t, &sp, &fpstate) < 0)
+		return false;
 	sp -= sizeof(fr);
 	sp = (sp & ~15ull) - 8; /* as after a call: (sp + 8) 16-byte aligned */
 	memset(&fr, 0, sizeof(fr));
 	fr.pretcode = a->restorer;
-	fr.uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
+	fr.uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS | (fpstate ? UC_FP_XSTATE : 0);
 	fr.uc.ss_sp = t->altstack_sp;
 	fr.uc.ss_size = t->altstack_size;
 	fr.uc.ss_flags = (t->altstack_flags & SS_DISABLE_) ? SS_DISABLE_
 			 : sig_on_altstack(t, r->rsp)	   ? SS_ONSTACK_
 							   : (t->altstack_flags & SS_AUTODISARM_);
 	sig_save_regs(&fr.uc.mc, r);
+	fr.uc.mc.fpstate = fpstate;
 	if (f) {
 		fr.uc.mc.err = f->error;
 		fr.uc.mc.trapno = (uint64_t)f->vector;
@@ -329,7 +399,8 @@ static int sig_return(struct task *t, struct user_regs *r)
 	struct sig_ucontext uc;
 	const struct sig_context *mc = &uc.mc;
 
-	if (uaccess_read(t->proc->pt, &uc, r->rsp, sizeof(uc)) < 0)
+	if (uaccess_read(t->proc->pt, &uc, r->rsp, sizeof(uc)) < 0 ||
+	    sig_restore_fpu(t, mc->fpstate) < 0)
 		return SIGSEGV;
 	*r = (struct user_regs){
 	    .r8 = mc->r8,

@@ -23,13 +23,15 @@
  *    copy the regs, call signal_deliver_pending(t, &regs) (same return as
  *    signal_syscall_return), copy back. Inside a stub, wait for its exit.
  *
- * The FPU/SSE state is not saved in the frame (uc_mcontext.fpstate is
- * NULL): a handler that uses SSE registers changes them for the code it
- * interrupted. Handlers that set a flag or longjmp out are unaffected. */
+ *  - The FPU/SSE/AVX state: process->fpu, when the run loop sets it, saves
+ *    the vCPU's XSAVE image into the frame (uc_mcontext.fpstate, in the
+ *    standard XSAVE format with Linux's FP_XSTATE magic) and restores it
+ *    at rt_sigreturn. Without it (unit tests) fpstate is NULL. */
 #ifndef VMM_SIGNAL_H
 #define VMM_SIGNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/types.h"
@@ -92,6 +94,16 @@ struct signal_timer {
 	struct process *proc;
 	volatile int fired;
 	int overrun;
+};
+
+/* The vCPU's extended FPU state as an XSAVE image of `size` bytes (a
+ * multiple of 64, at least 576): 0 or -1. Called from the syscall and
+ * fault paths only, never from a host signal handler. */
+struct signal_fpu {
+	int (*save)(void *ctx, void *buf, size_t size);
+	int (*restore)(void *ctx, const void *buf, size_t size);
+	void *ctx;
+	size_t size;
 };
 
 void signal_init_process(struct process *p);

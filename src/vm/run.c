@@ -242,6 +242,29 @@ static int run_signal_async(struct vm *vm)
 	return run_set_regs(vm, &vm->regs);
 }
 
+/* process->fpu: the vCPU's XSAVE image for signal frames. */
+static int run_fpu_save(void *ctx, void *buf, size_t size)
+{
+	struct vm *vm = ctx;
+	struct kvm_xsave x;
+
+	if (ioctl(vm->kvm.vcpu_fd, KVM_GET_XSAVE, &x) < 0)
+		return err_set("run: KVM_GET_XSAVE: %s", strerror(errno));
+	memcpy(buf, x.region, size);
+	return 0;
+}
+
+static int run_fpu_restore(void *ctx, const void *buf, size_t size)
+{
+	struct vm *vm = ctx;
+	struct kvm_xsave x;
+
+	if (ioctl(vm->kvm.vcpu_fd, KVM_GET_XSAVE, &x) < 0)
+		return -1;
+	memcpy(x.region, buf, size);
+	return ioctl(vm->kvm.vcpu_fd, KVM_SET_XSAVE, &x) < 0 ? -1 : 0;
+}
+
 /* process->kick: the host timer signal makes KVM_RUN return at once. */
 static void run_kick(void *ctx)
 {
@@ -333,6 +356,8 @@ void vm_run(struct vm *vm)
 	vm->process.region_ctx = vm;
 	vm->process.kick = run_kick;
 	vm->process.kick_ctx = vm;
+	vm->process.fpu = (struct signal_fpu){run_fpu_save, run_fpu_restore, vm,
+					      sizeof(((struct kvm_xsave *)0)->region)};
 	vm->pt.live = true;
 	kvm_pages_open(&vm->kvm_pages, vm->kvm.vm_fd);
 	if (run_arm_timeout(vm) < 0) {

@@ -50,6 +50,15 @@ static void on_count(int sig)
 	got++;
 }
 
+/* A handler that wrecks SSE registers: the kernel must give the
+ * interrupted code its own back (the frame's fpstate). */
+static void on_clobber(int sig)
+{
+	(void)sig;
+	got++;
+	__asm__ volatile("pxor %%xmm8, %%xmm8\n\tpxor %%xmm0, %%xmm0" ::: "xmm0", "xmm8");
+}
+
 static void on_nested(int sig)
 {
 	depth++;
@@ -220,6 +229,22 @@ static void timers(void)
 	n = read(pipefd[0], &c, 1);
 	printf("read restarted: %zd '%c', handled %d\n", n, c, got);
 	printf("alarm left: %u\n", alarm(0));
+	/* SSE state across handlers: xmm8 holds pi while ticks clobber it. */
+	double pi = 3.14159, out = 0;
+	set(SIGALRM, on_clobber, NULL, 0);
+	got = 0;
+	it = (struct itimerval){.it_interval = {0, 5000}, .it_value = {0, 5000}};
+	setitimer(ITIMER_REAL, &it, NULL);
+	__asm__ volatile("movsd %[pi], %%xmm8\n"
+			 "1: cmpl $3, %[got]\n\t"
+			 "jl 1b\n\t"
+			 "movsd %%xmm8, %[out]"
+			 : [out] "=m"(out)
+			 : [pi] "m"(pi), [got] "m"(got)
+			 : "xmm8", "cc");
+	it = (struct itimerval){0};
+	setitimer(ITIMER_REAL, &it, NULL);
+	printf("xmm8 kept across 3 handlers: %d\n", out == pi);
 }
 
 static void pipes(void)

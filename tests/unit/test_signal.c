@@ -190,6 +190,53 @@ START_TEST(restart)
 }
 END_TEST
 
+static uint8_t fpu_img[1024], fpu_back[1024];
+
+static int fake_save(void *ctx, void *buf, size_t size)
+{
+	(void)ctx;
+	memcpy(buf, fpu_img, size);
+	return 0;
+}
+
+static int fake_restore(void *ctx, const void *buf, size_t size)
+{
+	(void)ctx;
+	memcpy(fpu_back, buf, size);
+	return 0;
+}
+
+/* The FPU image goes below the frame, 64-byte aligned, marked with Linux's
+ * FP_XSTATE magic; rt_sigreturn hands the same bytes back. */
+START_TEST(fpu_state_in_the_frame)
+{
+	struct user_regs r = user_at(0x400000);
+	uint64_t uc_flags, fpstate;
+	uint32_t magic1, magic2;
+
+	for (size_t i = 0; i < sizeof(fpu_img); i++)
+		fpu_img[i] = (uint8_t)(i * 7);
+	proc.fpu = (struct signal_fpu){fake_save, fake_restore, NULL, sizeof(fpu_img)};
+	handle(SIGUSR1, SA_SIGINFO, 0);
+	signal_send(&task, &(struct signal_info){.signo = SIGUSR1});
+	ck_assert_int_eq(signal_deliver_pending(&task, &r), 0);
+	ck_assert_int_eq(uaccess_read(&pt, &uc_flags, r.rdx, 8), 0);
+	ck_assert_uint_eq(uc_flags & 1, 1); /* UC_FP_XSTATE */
+	ck_assert_int_eq(uaccess_read(&pt, &fpstate, r.rdx + 40 + 184, 8), 0);
+	ck_assert_uint_eq(fpstate % 64, 0);
+	ck_assert(fpstate > r.rsp && fpstate + sizeof(fpu_img) + 4 <= user_at(0).rsp - 128);
+	ck_assert_int_eq(uaccess_read(&pt, &magic1, fpstate + 464, 4), 0);
+	ck_assert_uint_eq(magic1, 0x46505853);
+	ck_assert_int_eq(uaccess_read(&pt, &magic2, fpstate + sizeof(fpu_img), 4), 0);
+	ck_assert_uint_eq(magic2, 0x46505845);
+	r.rsp += 8;
+	r.rax = SYS_rt_sigreturn;
+	ck_assert_int_eq(signal_syscall_return(&task, 0, &r), 0);
+	ck_assert_int_eq(memcmp(fpu_back, fpu_img, 464), 0);
+	ck_assert_int_eq(memcmp(fpu_back + 512, fpu_img + 512, sizeof(fpu_img) - 512), 0);
+}
+END_TEST
+
 static Suite *signal_suite(void)
 {
 	Suite *s = suite_create("signal");
@@ -200,6 +247,7 @@ static Suite *signal_suite(void)
 	tcase_add_test(tc, defaults_ignores_and_bad_frames);
 	tcase_add_test(tc, faults);
 	tcase_add_test(tc, restart);
+	tcase_add_test(tc, fpu_state_in_the_frame);
 	suite_add_tcase(s, tc);
 	return s;
 }
