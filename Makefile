@@ -11,7 +11,7 @@ CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g $(WARN) -iquote src -MMD -MP
 CFLAGS := $(CFLAGS_BASE) -O2
 SAN_CFLAGS := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
-LIBS := -lelf -ljson-c -lpfm
+LIBS := -lelf -ljson-c -lpfm -lseccomp
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 LAYERS := util guest kernel kvm counters vm report cli
@@ -36,7 +36,8 @@ TPAY_BINS := $(TPAY_NAMES:%=$(BUILD)/tests/payloads/%-glibc-static.elf) \
 	$(BUILD)/tests/payloads/memtest-glibc-static-pie.elf
 PAYLOAD_CFLAGS := -O2 -g -Wall -Wextra -Werror -static
 
-.PHONY: all deps run check layers format format-check unit unit-asan e2e test-payloads payloads clean
+.PHONY: all deps run check check-nested layers format format-check unit unit-asan e2e test-payloads \
+	payloads clean fuzz fuzz-build fuzz-smoke
 all: vmm
 
 deps:
@@ -66,6 +67,28 @@ $(BUILD)/asan/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) -iquote src -MMD -MP -c -o $@ $<
 
+# The guest's vDSO: a freestanding shared object (src/guest/vdso/, which
+# the layer wildcard above does not see), embedded by guest/vdso_image.S.
+VDSO_SO := $(BUILD)/vdso/vdso.so
+VDSO_CFLAGS := -std=c11 -O2 -g $(WARN) -iquote src -MMD -MP -fPIC -ffreestanding \
+	-fno-stack-protector -fno-builtin -fno-common -fcf-protection=none
+VDSO_LDFLAGS := -nostdlib -shared -Wl,-soname=linux-vdso.so.1 -Wl,--hash-style=both \
+	-Wl,--no-undefined -Wl,-Bsymbolic -Wl,-z,max-page-size=4096 -Wl,--build-id=sha1
+
+$(BUILD)/vdso/vdso.lds: src/guest/vdso/vdso.lds.S src/guest/vvar.h
+	@mkdir -p $(dir $@)
+	$(CC) -E -P -x c -D__ASSEMBLER__ -iquote src -o $@ $<
+
+$(BUILD)/vdso/vdso.so.dbg: src/guest/vdso/vdso.c $(BUILD)/vdso/vdso.lds
+	$(CC) $(VDSO_CFLAGS) $(VDSO_LDFLAGS) -Wl,-T,$(BUILD)/vdso/vdso.lds -o $@ $<
+
+$(VDSO_SO): $(BUILD)/vdso/vdso.so.dbg
+	objcopy --strip-debug $< $@
+
+$(BUILD)/src/guest/vdso_image.o $(BUILD)/asan/src/guest/vdso_image.o: src/guest/vdso_image.S $(VDSO_SO)
+	@mkdir -p $(dir $@)
+	$(CC) -iquote src -MMD -MP -DVDSO_SO='"$(VDSO_SO)"' -c -o $@ $<
+
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LIBS) $(CHECK_LIBS)
@@ -91,6 +114,48 @@ $(BUILD)/tests/payloads/%-musl-static.elf: tests/payloads/%.c
 	musl-gcc $(PAYLOAD_CFLAGS) -o $@ $<
 
 test-payloads: $(TPAY_BINS)
+
+# libFuzzer harnesses (tests/fuzz/): the library built again with clang,
+# ASan and UBSan and the fuzzer's coverage. `make fuzz FUZZ_SECONDS=N` runs
+# each for N seconds; make check replays tests/fuzz/regressions/ and runs
+# each for FUZZ_SMOKE_SECONDS.
+FUZZ_CC := clang
+FUZZ_CFLAGS := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined -Wno-gnu-variable-sized-type-not-at-end
+FUZZ_NAMES := elf syscall config events
+FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_LIB_OBJS := $(call objs_of,$(BUILD)/fuzz,$(LIB_SRCS))
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+.SECONDARY: $(FUZZ_LIB_OBJS)
+
+$(BUILD)/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(BUILD)/fuzz/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -iquote src -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) $(LIBS)
+
+# The generated seeds: bad_elves.h's files, syscall sequences, the musl test payloads.
+$(BUILD)/fuzz/seeds.stamp: tests/fuzz/seeds.c tests/unit/bad_elves.h $(TPAY_BINS)
+	@mkdir -p $(BUILD)/fuzz/seeds/elf $(BUILD)/fuzz/seeds/syscall
+	$(CC) $(CFLAGS) -Itests/unit -o $(BUILD)/fuzz/gen-seeds $<
+	$(BUILD)/fuzz/gen-seeds $(BUILD)/fuzz/seeds
+	cp $(BUILD)/tests/payloads/*-musl-static.elf $(BUILD)/fuzz/seeds/elf/
+	@touch $@
+
+fuzz-build: $(FUZZ_BINS) $(BUILD)/fuzz/seeds.stamp
+
+fuzz: fuzz-build
+	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+fuzz-smoke: fuzz-build
+	@scripts/fuzz.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_NAMES)
 
 # The bare-KVM floor programs that vmm's own costs are measured against.
 $(BUILD)/bench/kvm_floor: bench/floor/kvm_floor.c
@@ -124,14 +189,23 @@ layers:
 
 check: deps layers format-check
 	@$(MAKE) --no-print-directory -j$(NPROC) all test-payloads payloads $(UNIT_BINS) $(SAN_UNIT_BINS) \
-		$(E2E_BINS) $(BUILD)/asan/vmm
-	@scripts/run-tests.sh $(UNIT_BINS) $(SAN_UNIT_BINS) $(E2E_BINS)
+		$(E2E_BINS) $(BUILD)/asan/vmm fuzz-build
+	@scripts/fuzz.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_NAMES)
+	@scripts/run-tests.sh $(UNIT_BINS) $(SAN_UNIT_BINS) $(E2E_BINS) bench/tests/run-tests scripts/nested/lane.sh
+
+# The nested paging lane alone: vmm's tests on a real KVM for AMD (nested
+# paging and shadow paging) inside QEMU's TCG emulator (README, Tests).
+check-nested: deps
+	@$(MAKE) --no-print-directory -j$(NPROC) all test-payloads payloads $(E2E_BINS)
+	@scripts/run-tests.sh scripts/nested/lane.sh
 
 run: deps
-	@$(MAKE) --no-print-directory -j$(NPROC) all payloads
+	@$(MAKE) --no-print-directory -s -j$(NPROC) all payloads
 	@scripts/main-job.sh
 
 clean:
 	rm -rf $(BUILD) vmm
 
--include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(BUILD)/vdso/vdso.so.d $(FUZZ_LIB_OBJS:.o=.d)
+# Test binaries follow the shared test headers they include.
+-include $(UNIT_BINS:=.d) $(SAN_UNIT_BINS:=.d) $(E2E_BINS:=.d)

@@ -12,6 +12,7 @@ static const char *const layout_names[] = {"page", "dense"};
 static const char *const pattern_names[] = {"seq", "rand"};
 
 static uint64_t ws_min = 4 * 1024, ws_max = 64 << 20, elem = 64, stride = 4096, ops = 1 << 20;
+static uint64_t repeat = 1;
 static int layout = L_ALL, pattern = P_ALL, pages = PAY_PAGES_4K;
 static bool no_spread;
 
@@ -26,6 +27,8 @@ static const struct pay_opt opts[] = {
     {"pattern", PAY_OPT_CHOICE, &pattern, "seq|rand|all",
      "visiting order (rand: one random cycle)"},
     {"ops", PAY_OPT_COUNT, &ops, NULL, "accesses measured per working set"},
+    {"repeat", PAY_OPT_COUNT, &repeat, NULL,
+     "measurements per working set, one line each (field iter)"},
     {"pages", PAY_OPT_CHOICE, &pages, PAY_PAGES_CHOICES, "page size of the memory"},
     {"no-spread", PAY_OPT_FLAG, &no_spread, NULL,
      "put every element at the same offset in its stride (cache-set conflicts)"},
@@ -49,26 +52,14 @@ static void check_args(void)
 				layout == L_DENSE ? elem : stride);
 	if (ops == 0)
 		pay_usage_error("--ops: need at least 1");
+	if (repeat == 0 || repeat > 1000)
+		pay_usage_error("--repeat %" PRIu64 ": need 1..1000", repeat);
 }
 
-static void measure(char *buf, void **addr, enum layout lay, enum pattern pat, uint64_t ws,
-		    struct pay_rng *rng)
+static void line(enum layout lay, enum pattern pat, uint64_t ws, uint64_t n, uint64_t step,
+		 uint64_t pg, uint64_t it, const struct pay_region *r)
 {
-	uint64_t step = lay == L_PAGE ? stride : elem, n = ws / step;
-	uint64_t pg = pages == PAY_PAGES_2M ? PAY_2M : PAY_4K;
-	struct pay_region r;
 	struct pay_line l;
-	void *p;
-
-	for (uint64_t i = 0; i < n; i++)
-		addr[i] = no_spread ? buf + i * step : pay_slot(buf, i, step, elem);
-	p = pay_chain_link(addr, n, pat == P_RAND ? PAY_ORDER_RAND : PAY_ORDER_SEQ, rng);
-	p = pay_chain_walk(p, n); /* warm caches and TLBs: one full cycle */
-
-	pay_region_begin(&r);
-	p = pay_chain_walk(p, ops);
-	pay_region_end(&r);
-	pay_sink += (uintptr_t)p;
 
 	pay_line_begin(&l, pages);
 	pay_line_str(&l, "layout", layout_names[lay]);
@@ -79,8 +70,34 @@ static void measure(char *buf, void **addr, enum layout lay, enum pattern pat, u
 	pay_line_u64(&l, "n_elems", n);
 	pay_line_u64(&l, "pages_touched", (ws + pg - 1) / pg);
 	pay_line_bool(&l, "line_spread", !no_spread);
-	pay_line_result(&l, &r, ops);
+	if (repeat > 1)
+		pay_line_u64(&l, "iter", it);
+	pay_line_result(&l, r, ops);
 	pay_line_end(&l);
+}
+
+static void measure(char *buf, void **addr, enum layout lay, enum pattern pat, uint64_t ws,
+		    struct pay_rng *rng)
+{
+	uint64_t step = lay == L_PAGE ? stride : elem, n = ws / step;
+	uint64_t pg = pages == PAY_PAGES_2M ? PAY_2M : PAY_4K;
+	struct pay_region r;
+	void *p;
+
+	for (uint64_t i = 0; i < n; i++)
+		addr[i] = no_spread ? buf + i * step : pay_slot(buf, i, step, elem);
+	p = pay_chain_link(addr, n, pat == P_RAND ? PAY_ORDER_RAND : PAY_ORDER_SEQ, rng);
+	p = pay_chain_walk(p, n); /* warm caches and TLBs: one full cycle */
+
+	/* Repeats in one process show the noise within a run (a descheduled
+	 * vCPU, a neighbour's burst) apart from the noise between runs. */
+	for (uint64_t it = 0; it < repeat; it++) {
+		pay_region_begin(&r);
+		p = pay_chain_walk(p, ops);
+		pay_region_end(&r);
+		pay_sink += (uintptr_t)p;
+		line(lay, pat, ws, n, step, pg, it, &r);
+	}
 }
 
 int main(int argc, char **argv)

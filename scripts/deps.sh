@@ -6,15 +6,22 @@ set -euo pipefail
 pkgs=(
 	gcc make pkg-config
 	clang-format    # make format, and the format check in make check
+	clang           # libFuzzer harnesses (tests/fuzz, make fuzz)
+	libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes for clang
 	libelf-dev      # ELF loading (elfutils libelf)
 	libjson-c-dev   # --json reports
 	libpfm4-dev     # named raw PMU events
+	libseccomp-dev  # the seccomp filter vmm runs the guest under
 	check           # unit and end-to-end tests
 	musl-tools      # musl-gcc: payloads are built against musl as well as glibc
 	linux-perf      # perf stat recipes and tests
 	hyperfine       # bench/ timing of whole runs
-	gnuplot-nox     # bench/ plots
-	busybox-static  # a real static program no one here wrote, for the end-to-end tests
+	python3-numpy python3-scipy  # bench/: medians, bootstrap intervals, tests
+	python3-matplotlib           # bench/: figures (SVG, PNG)
+	busybox-static  # a real static program no one here wrote, for the end-to-end tests;
+	                # and the shell of the nested lane's initramfs
+	qemu-system-x86 # the nested lane: real KVM for AMD (NPT, shadow) under TCG
+	cpio            # the nested lane's initramfs
 )
 
 missing=()

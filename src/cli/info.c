@@ -17,6 +17,7 @@
 #include "counters/perf_events.h"
 #include "kvm/kvm.h"
 #include "kvm/kvm_stats.h"
+#include "kvm/vcpu.h"
 #include "util/err.h"
 #include "util/sysfs.h"
 
@@ -196,6 +197,7 @@ static json_object *stats_list(int fd, const char *what)
 static void add_vm_facts(json_object *kvm, struct kvm *k)
 {
 	json_object *stats = json_object_new_object();
+	struct vcpu v;
 	int khz;
 
 	if (kvm_create_vm(k) < 0) {
@@ -204,12 +206,13 @@ static void add_vm_facts(json_object *kvm, struct kvm *k)
 		return;
 	}
 	json_object_object_add(stats, "vm", stats_list(k->vm_fd, "vm"));
-	if (kvm_create_vcpu(k) == 0) {
-		json_object_object_add(stats, "vcpu", stats_list(k->vcpu_fd, "vcpu"));
-		khz = ioctl(k->vcpu_fd, KVM_GET_TSC_KHZ, 0);
+	if (vcpu_create(&v, k, 0) == 0) {
+		json_object_object_add(stats, "vcpu", stats_list(v.fd, "vcpu"));
+		khz = vcpu_ioctl(&v, KVM_GET_TSC_KHZ, NULL);
 		json_object_object_add(kvm, "guest_tsc_khz",
 				       khz > 0 ? json_object_new_int(khz) : NULL);
 	}
+	vcpu_destroy(&v);
 	json_object_object_add(kvm, "stats", stats);
 }
 

@@ -36,6 +36,7 @@ static int cmd_run(int argc, char **argv)
 {
 	struct config cfg;
 	struct vm vm;
+	struct run_result res;
 	int status;
 
 	if (config_parse(&cfg, argc, argv) < 0) {
@@ -54,11 +55,11 @@ static int cmd_run(int argc, char **argv)
 		vm_destroy(&vm);
 		return status;
 	}
-	vm_run(&vm);
+	res = vm_run(&vm);
+	run_end_print(&vm, stderr);
 	cmd_run_report(&vm);
-	status = vm_exit_status(&vm);
 	vm_destroy(&vm);
-	return status;
+	return run_exit_status(res);
 }
 
 int main(int argc, char **argv)

@@ -2,7 +2,7 @@
  * as 4 KiB, 2 MiB or 1 GiB naturally aligned blocks so that the guest page
  * tables can use large pages; any 4 KiB frame of a large block can later be
  * freed on its own (munmap of part of a large page). Every free frame is
- * zero: callers zero what they free (see paging.c). */
+ * zero: callers zero what they free (see pt_commit). */
 #ifndef VMM_FRAMES_H
 #define VMM_FRAMES_H
 

@@ -2,15 +2,19 @@
  * x86-64 4-level page tables that the VMM builds in guest memory.
  *
  * Live tables and KVM shadow paging: once the guest has run, KVM may shadow
- * any table page and does not see host writes to it (PLATFORM.md). So every
- * change to a table that existed before the current update is written to
- * host memory AND recorded as a (entry gpa, value) store in `pt->upd`; the
- * VMM then has the guest itself repeat those stores at CPL0 and perform the
- * TLB invalidation recorded there (pt_commit). Table pages allocated during
+ * any table page and does not see host writes to it (measured: a guest
+ * kept the old translation after a CR3 reload). So every change to a
+ * table that existed before the current update is written to host memory
+ * AND recorded as a (entry gpa, value) store in `pt->upd`; the VMM then
+ * has the guest itself repeat those stores at CPL0 and perform the TLB
+ * invalidation recorded there (pt_commit). Table pages allocated during
  * the current update are "fresh": no one can have shadowed them yet, so the
  * host fills them directly and only the store that links them into the
  * tree goes through the guest. Frames freed by an update (data or tables)
- * are released only after the guest applied it, as Linux's mmu_gather does. */
+ * are released only after the guest applied it, as Linux's mmu_gather does.
+ *
+ * Implementation: paging.c (the tree), pt_log.c (the update), pt_walk.c
+ * (walks), pt_range.c (unmap, protect, split), pt_map.c (mapping). */
 #ifndef VMM_PAGING_H
 #define VMM_PAGING_H
 

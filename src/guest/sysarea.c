@@ -72,6 +72,28 @@ static void idt_build(struct idt_gate *idt)
 	}
 }
 
+/* The tables give the kernel half no US bit, so that no leaf there can
+ * become user-accessible by mistake; the syscall page is the one that must
+ * be. Sets US on the table entries above its leaf only: the kernel text,
+ * under the same PML4 entry, keeps a supervisor leaf (the CPU ANDs US over
+ * the levels, SDM 3A 4.6.1). Done before the guest runs, so a host store. */
+static int sysarea_open_to_user(struct guest_mem *mem, const struct page_tables *pt, gva_t va)
+{
+	struct pt_walk w;
+
+	pt_walk(pt, va, &w);
+	if (!w.mapped || w.levels != 4 || !(w.leaf & PTE_US))
+		return err_set("sysarea: 0x%llx is not a 4K user leaf", (unsigned long long)va);
+	for (int l = 0; l < 3; l++) {
+		uint64_t *e = mem_ptr(mem, w.entry_gpa[l], sizeof(*e));
+
+		if (!e)
+			return err_set("sysarea: table entry outside guest RAM");
+		*e |= PTE_US;
+	}
+	return 0;
+}
+
 int sysarea_build(struct guest_mem *mem, struct page_tables *pt)
 {
 	uint64_t *gdt = mem_ptr(mem, SYS_GDT_GPA, GDT_ENTRIES * 8);
@@ -87,11 +109,13 @@ int sysarea_build(struct guest_mem *mem, struct page_tables *pt)
 	tss_build(tss);
 	idt_build(idt);
 	memcpy(ktext, ktext_start, (size_t)(ktext_end - ktext_start));
-	memcpy(utext, utext_start, (size_t)(utext_end - utext_start));
+	memset(utext, 0xf4, SZ_4K); /* hlt: #GP at CPL3 */
+	memcpy(utext + (UTEXT_VA - UTEXT_PAGE_VA), utext_start, (size_t)(utext_end - utext_start));
 
 	if (pt_map_fixed(pt, DIRECT_MAP_VA, 0, mem->size, PTE_RW | PTE_NX) < 0 ||
 	    pt_map_fixed(pt, KTEXT_VA, SYS_KTEXT_GPA, SZ_4K, 0) < 0 ||
-	    pt_map_fixed(pt, UTEXT_VA, SYS_UTEXT_GPA, SZ_4K, PTE_US) < 0)
+	    pt_map_fixed(pt, UTEXT_PAGE_VA, SYS_UTEXT_GPA, SZ_4K, PTE_US) < 0 ||
+	    sysarea_open_to_user(mem, pt, UTEXT_PAGE_VA) < 0)
 		return err_wrap("sysarea: mapping the system area");
 	return 0;
 }

@@ -32,7 +32,15 @@
  * (the same idea as Linux's direct map). */
 #define DIRECT_MAP_VA 0xffff888000000000
 #define KTEXT_VA 0xffffffff81000000
-#define UTEXT_VA 0x00007ffffffff000 /* the last user page (USER_TOP) */
+/* The syscall entry's page is where Linux has its vsyscall page, in the
+ * kernel half: the payload's half stays all its own, [0, USER_TOP), as on
+ * Linux, so no munmap/mmap/mprotect of the payload ever meets it. The page
+ * is user-accessible (under PVM `syscall` runs the stub at CPL3) and full
+ * of hlt but for the stub, at an offset that is none of the legacy
+ * vsyscall entries (0, 0x400, 0x800): a call there ends in SIGSEGV, as on
+ * a Linux booted with vsyscall=none. */
+#define UTEXT_PAGE_VA 0xffffffffff600000
+#define UTEXT_VA (UTEXT_PAGE_VA + 0xc00)
 
 #ifndef __ASSEMBLER__
 #include "guest/paging.h"

@@ -35,9 +35,13 @@ void fdtable_destroy(struct fdtable *t)
 			fd_release(&t->f[i]);
 }
 
+/* Linux's fd arguments are unsigned int: the high half of the register
+ * is ignored, so (1 << 40) is fd 0. */
 struct fd_file *fd_get(struct fdtable *t, uint64_t fd)
 {
-	return fd < FD_LIMIT && t->f[fd].used ? &t->f[fd] : NULL;
+	uint32_t n = (uint32_t)fd;
+
+	return n < FD_LIMIT && t->f[n].used ? &t->f[n] : NULL;
 }
 
 static int fd_put(struct fdtable *t, uint64_t fd, int host, bool cloexec, const char *path)
@@ -114,6 +118,8 @@ int fd_dup_to(struct fdtable *t, uint64_t old, uint64_t newfd, bool cloexec)
 	struct fd_file *f = fd_get(t, old);
 	int h;
 
+	old = (uint32_t)old;
+	newfd = (uint32_t)newfd;
 	if (!f)
 		return -EBADF;
 	if (newfd >= FD_LIMIT)

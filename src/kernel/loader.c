@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "guest/uaccess.h"
+#include "kernel/vdso.h"
 #include "util/err.h"
 
 struct fill_ctx {
@@ -112,7 +113,7 @@ static int stack_push_strings(struct stack_builder *b, const struct loader_args 
 	return 0;
 }
 
-#define AUXV_COUNT 19
+#define AUXV_COUNT 20
 
 /* What a static binary's libc reads from the auxiliary vector. */
 static void stack_auxv(uint64_t auxv[AUXV_COUNT][2], const struct loader_args *a,
@@ -120,6 +121,8 @@ static void stack_auxv(uint64_t auxv[AUXV_COUNT][2], const struct loader_args *a
 		       const struct stack_strings *s)
 {
 	const uint64_t v[AUXV_COUNT][2] = {
+	    /* First, as Linux's ARCH_DLINFO puts it; AT_IGNORE without one. */
+	    {li->vdso ? AT_SYSINFO_EHDR : AT_IGNORE, li->vdso},
 	    {AT_PHDR, li->phdr},
 	    {AT_PHENT, img->phentsize},
 	    {AT_PHNUM, img->phnum},
@@ -219,5 +222,11 @@ int loader_load(struct mm *mm, const struct elf_image *img, const struct loader_
 	if (mm_map_fixed(mm, MM_STACK_TOP - MM_STACK_SIZE, MM_STACK_SIZE, PROT_READ | PROT_WRITE,
 			 VMA_STACK) < 0)
 		return err_wrap("loader: stack");
+	/* After the ELF, as Linux's arch_setup_additional_pages. */
+	if (a->vdso) {
+		if (vdso_map(mm, &out->vvar) < 0)
+			return err_wrap("loader: %s", img->path);
+		out->vdso = VDSO_VA;
+	}
 	return loader_stack(mm, a, out, img, &out->sp);
 }

@@ -3,6 +3,7 @@
 #ifndef VMM_LOADER_H
 #define VMM_LOADER_H
 
+#include "guest/vvar.h"
 #include "kernel/elf.h"
 #include "kernel/mm.h"
 
@@ -10,11 +11,13 @@
 #define LOADER_PIE_BASE 0x555555554000ull
 
 struct load_info {
-	gva_t entry;   /* first instruction */
-	gva_t sp;      /* initial stack pointer (points at argc) */
-	uint64_t bias; /* load bias: 0 for ET_EXEC */
-	gva_t phdr;    /* AT_PHDR */
-	gva_t brk;     /* start of the heap */
+	gva_t entry;		/* first instruction */
+	gva_t sp;		/* initial stack pointer (points at argc) */
+	uint64_t bias;		/* load bias: 0 for ET_EXEC */
+	gva_t phdr;		/* AT_PHDR */
+	gva_t brk;		/* start of the heap */
+	gva_t vdso;		/* AT_SYSINFO_EHDR: 0 without a vDSO */
+	struct vvar_data *vvar; /* the vDSO's data page (host pointer), or NULL */
 };
 
 struct loader_args {
@@ -23,6 +26,7 @@ struct loader_args {
 	char **envp;
 	const char *execfn;
 	uint64_t hwcap; /* AT_HWCAP: CPUID.1:EDX as the guest sees it */
+	bool vdso;	/* map the vDSO and announce it (AT_SYSINFO_EHDR) */
 };
 
 int loader_load(struct mm *mm, const struct elf_image *img, const struct loader_args *a,

@@ -435,7 +435,7 @@ long mm_sys_munmap(struct mm *mm, gva_t addr, uint64_t len)
 		return 0;
 	if (touches_system(mm, addr, end))
 		return -EPERM;
-	if (vma_reserve(&mm->vmas, 2) < 0)
+	if (vma_reserve(&mm->vmas, vma_splits(&mm->vmas, addr, end)) < 0)
 		return -ENOMEM;
 	return finish(mm, unmap_range(mm, addr, end) < 0 ? -ENOMEM : 0);
 }
@@ -953,8 +953,14 @@ long mm_sys_mremap(struct mm *mm, gva_t old, uint64_t old_len, uint64_t new_len,
 	/* old_len 0 duplicates a shared mapping: there are none here. */
 	if (new_len == 0 || old_len == 0)
 		return -EINVAL;
-	if (old_len > USER_TOP || old > USER_TOP - old_len || !vma_find(&mm->vmas, old))
+	/* Linux's order: a new length past TASK_SIZE is -EINVAL before the
+	 * region is looked up (-EFAULT), an old range past it after. */
+	if (new_len > USER_TOP)
+		return -EINVAL;
+	if (old >= USER_TOP || !vma_find(&mm->vmas, old))
 		return -EFAULT;
+	if (old_len > USER_TOP - old)
+		return -EINVAL;
 	if (touches_system(mm, old, old + old_len))
 		return -EPERM;
 	if (flags & MREMAP_FIXED)

@@ -24,9 +24,13 @@ const char *guest_page_policy_name(enum guest_page_policy p);
 /* Where the address space puts things (Linux x86-64 defaults). */
 #define MM_MMAP_MIN 0x10000ull	   /* vm.mmap_min_addr */
 #define MM_STACK_SIZE (8ull << 20) /* RLIMIT_STACK default */
-/* A guard page below TASK_SIZE (USER_TOP); the VMM's syscall page lies at
- * USER_TOP itself, above TASK_SIZE like Linux's vsyscall page. */
-#define MM_STACK_TOP (USER_TOP - SZ_4K)
+/* Linux puts the stack's top a random 0..16 GiB (STACK_RND_MASK pages)
+ * below TASK_SIZE (USER_TOP). vmm takes the lowest of those places, fixed:
+ * runs stay reproducible, and a munmap or mprotect that reaches from the
+ * stack upwards acts as it does natively wherever Linux could have put it
+ * (within TASK_SIZE it succeeds; past it, -EINVAL in both). */
+#define MM_STACK_RND_MAX (0x3fffffull << 12)
+#define MM_STACK_TOP (USER_TOP - MM_STACK_RND_MAX)
 #define MM_MMAP_BASE (MM_STACK_TOP - MM_STACK_SIZE - (128ull << 20)) /* stack gap */
 
 struct mm_stats {

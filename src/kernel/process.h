@@ -40,6 +40,13 @@ struct process {
 	bool warned_oom;			 /* "out of guest memory" said once */
 	bool warned_shared;			 /* MAP_SHARED writable file refused */
 	bool warned_fork, warned_threads;	 /* fork/exec, threads refused */
+	/* Why the vDSO sends clock reads to the syscall (the TSC is not
+	 * usable), said once at the first such read; NULL when it does not. */
+	const char *clock_fallback_why;
+	bool warned_clock;
+	/* --max-output: bytes the payload may write to its fds (0: no
+	 * limit), like RLIMIT_FSIZE: cut at the limit, then SIGXFSZ. */
+	uint64_t out_limit, out_bytes;
 
 	/* prctl(PR_TASK_PERF_EVENTS_{ENABLE,DISABLE}) -> region edges. */
 	int (*region_edge)(void *ctx, bool enable);

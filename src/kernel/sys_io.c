@@ -68,11 +68,24 @@ static long io_range(struct task *t, int fd, gva_t buf, uint64_t len, bool readi
 		     off_t off)
 {
 	struct io_ctx c = {.fd = fd, .reading = reading, .positional = pos, .off = off};
+	struct process *p = t->proc;
 	long r;
 
+	/* vfs_read/vfs_write: access_ok on the whole count comes first, the
+	 * clamp to MAX_RW_COUNT after, so a huge count is -EFAULT at once
+	 * instead of a partial transfer up to the first unmapped page. */
+	if (len > USER_TOP || buf > USER_TOP - len)
+		return -EFAULT;
 	if (len > IO_MAX_COUNT)
 		len = IO_MAX_COUNT;
-	r = uaccess_each(t->proc->pt, buf, len, reading ? PT_WRITE : PT_READ, io_piece, &c);
+	if (!reading && p->out_limit && len > p->out_limit - p->out_bytes) {
+		if (p->out_bytes == p->out_limit)
+			return signal_xfsz(t);
+		len = p->out_limit - p->out_bytes;
+	}
+	r = uaccess_each(p->pt, buf, len, reading ? PT_WRITE : PT_READ, io_piece, &c);
+	if (!reading)
+		p->out_bytes += c.done;
 	if (r < 0 && !c.done)
 		return reading ? r : signal_check_epipe(t, r);
 	return (long)c.done;

@@ -160,6 +160,9 @@ long sys_prlimit64(struct task *t, const uint64_t a[6])
 
 	if (a[0] != 0 && a[0] != (uint64_t)getpid())
 		return -ESRCH;
+	/* Linux copies the new limit in before anything else: -EFAULT first. */
+	if (a[2] && uaccess_read(t->proc->pt, &rl, a[2], sizeof(rl)) < 0)
+		return -EFAULT;
 	if (a[2])
 		return -EPERM; /* limits are fixed by the VMM */
 	r = rlimit_get(a[1], &rl);
@@ -236,4 +239,17 @@ long sys_clone(struct task *t, const uint64_t a[6])
 		return -ENOSYS;
 	}
 	return proc_no_fork(t, (a[0] & CLONE_VM_) ? "clone(CLONE_VM) (vfork)" : "clone (fork)");
+}
+
+/* The one vCPU: cpu 0, node 0 (what the vDSO answers too). The cache
+ * argument is unused since Linux 2.6.24. */
+long sys_getcpu(struct task *t, const uint64_t a[6])
+{
+	const unsigned zero = 0;
+
+	if (a[0] && uaccess_write(t->proc->pt, a[0], &zero, sizeof(zero)) < 0)
+		return -EFAULT;
+	if (a[1] && uaccess_write(t->proc->pt, a[1], &zero, sizeof(zero)) < 0)
+		return -EFAULT;
+	return 0;
 }

@@ -35,6 +35,15 @@ long signal_check_epipe(struct task *t, long r)
 	return r;
 }
 
+/* Linux sends SIGXFSZ to the writer as it sends SIGPIPE; the default
+ * action ends the payload, a handler or SIG_IGN leaves it -EFBIG. */
+long signal_xfsz(struct task *t)
+{
+	signal_send(t, &(struct signal_info){.signo = SIGXFSZ,
+					     .u.kill = {.pid = getpid(), .uid = getuid()}});
+	return -EFBIG;
+}
+
 /* Flags Linux accepts in sa_flags on x86-64 (others are ignored there too). */
 long sys_rt_sigaction(struct task *t, const uint64_t a[6])
 {

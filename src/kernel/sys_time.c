@@ -6,6 +6,7 @@
 
 #include "guest/uaccess.h"
 #include "kernel/syscalls.h"
+#include "util/err.h"
 
 static bool clock_id_valid(uint64_t id)
 {
@@ -24,12 +25,28 @@ static bool clock_id_valid(uint64_t id)
 	}
 }
 
+/* A clock read the vDSO would have answered without an exit if the TSC
+ * were usable: say so once, at the first one (a payload that never reads
+ * the clock hears nothing). */
+static void clock_note_fallback(struct task *t)
+{
+	struct process *p = t->proc;
+
+	if (!p->clock_fallback_why || p->warned_clock)
+		return;
+	p->warned_clock = true;
+	vmm_warn("vdso: clock reads exit to vmm: the guest TSC cannot serve as a clock (%s)",
+		 p->clock_fallback_why);
+}
+
 long sys_clock_gettime(struct task *t, const uint64_t a[6])
 {
 	struct timespec ts;
 
 	if (!clock_id_valid(a[0]))
 		return -EINVAL;
+	if (a[0] != CLOCK_PROCESS_CPUTIME_ID && a[0] != CLOCK_THREAD_CPUTIME_ID)
+		clock_note_fallback(t);
 	clock_gettime((clockid_t)a[0], &ts);
 	return uaccess_write(t->proc->pt, a[1], &ts, sizeof(ts));
 }
@@ -47,9 +64,13 @@ long sys_clock_getres(struct task *t, const uint64_t a[6])
 long sys_gettimeofday(struct task *t, const uint64_t a[6])
 {
 	struct timeval tv;
+	struct timezone tz = {0};
 
-	gettimeofday(&tv, NULL);
+	clock_note_fallback(t);
+	gettimeofday(&tv, &tz);
 	if (a[0] && uaccess_write(t->proc->pt, a[0], &tv, sizeof(tv)) < 0)
+		return -EFAULT;
+	if (a[1] && uaccess_write(t->proc->pt, a[1], &tz, sizeof(tz)) < 0)
 		return -EFAULT;
 	return 0;
 }
@@ -58,6 +79,7 @@ long sys_time(struct task *t, const uint64_t a[6])
 {
 	int64_t now = (int64_t)time(NULL);
 
+	clock_note_fallback(t);
 	if (a[0] && uaccess_write(t->proc->pt, a[0], &now, sizeof(now)) < 0)
 		return -EFAULT;
 	return (long)now;

@@ -341,7 +341,7 @@ static const struct syscall_def syscall_table[] = {
     NOSYS(306, syncfs),
     NOSYS(307, sendmmsg),
     NOSYS(308, setns),
-    NOSYS(309, getcpu),
+    IMPL(309, getcpu),
     NOSYS(310, process_vm_readv),
     NOSYS(311, process_vm_writev),
     NOSYS(312, kcmp),
@@ -432,8 +432,11 @@ static void syscall_warn_once(struct process *p, uint64_t nr)
 		vmm_warn("unknown syscall %llu: -ENOSYS", (unsigned long long)nr);
 }
 
-long syscall_dispatch(struct task *t, uint64_t nr, const uint64_t args[6])
+long syscall_dispatch(struct task *t, uint64_t rax, const uint64_t args[6])
 {
+	/* Linux takes the number from eax alone (do_syscall_64's int nr): the
+	 * high half of rax is ignored, so (1 << 32) + 39 is getpid. */
+	uint64_t nr = (uint32_t)rax;
 	const struct syscall_def *d = nr < ARRAY_SIZE(syscall_table) ? &syscall_table[nr] : NULL;
 
 	t->nsyscalls++;

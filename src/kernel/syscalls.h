@@ -109,6 +109,7 @@ long sys_vfork(struct task *t, const uint64_t a[6]);
 long sys_clone(struct task *t, const uint64_t a[6]);
 long sys_execve(struct task *t, const uint64_t a[6]);
 long sys_execveat(struct task *t, const uint64_t a[6]);
+long sys_getcpu(struct task *t, const uint64_t a[6]);
 
 /* Signals and the timers that send them, sys_signal.c (delivery: signal.c). */
 long sys_rt_sigaction(struct task *t, const uint64_t a[6]);
@@ -137,6 +138,9 @@ long signal_check_epipe(struct task *t, long r);
  * leaves that to the signal frame when the wait was interrupted. */
 long signal_wait_mask(struct task *t, gva_t set_gva, uint64_t size);
 void signal_wait_done(struct task *t, long ret);
+/* A write past --max-output: SIGXFSZ, whose default action ends the
+ * payload (with SIG_IGN the write just fails). Returns -EFBIG. */
+long signal_xfsz(struct task *t);
 
 /* Clocks and sleeping, sys_time.c. */
 long sys_clock_gettime(struct task *t, const uint64_t a[6]);

@@ -26,6 +26,11 @@ int vma_reserve(struct vma_list *l, size_t extra)
 	size_t cap;
 	struct vma *v;
 
+	/* The bound on vmm's bookkeeping for the payload: PROT_NONE regions
+	 * cost no guest RAM, so --mem alone would not bound their number. */
+	if (extra && l->n >= VMA_MAX)
+		return err_set("vma: %zu regions: the limit is %d (vm.max_map_count)", l->n,
+			       VMA_MAX);
 	if (l->cap - l->n >= extra)
 		return 0;
 	if (extra > SIZE_MAX / sizeof(*v) / 2 - l->n)
@@ -105,9 +110,16 @@ int vma_insert(struct vma_list *l, gva_t start, gva_t end, int prot, unsigned fl
 
 /* Splits at both edges so that [start, end) is made of whole regions, and
  * returns the index range [*first, *last) of those regions. */
+size_t vma_splits(const struct vma_list *l, gva_t start, gva_t end)
+{
+	const struct vma *a = vma_find(l, start), *b = vma_find(l, end);
+
+	return (size_t)(a && a->start < start) + (size_t)(b && b->start < end);
+}
+
 static int split_range(struct vma_list *l, gva_t start, gva_t end, size_t *first, size_t *last)
 {
-	if (vma_reserve(l, 2))
+	if (vma_reserve(l, vma_splits(l, start, end)))
 		return -1;
 	split_at(l, start);
 	split_at(l, end);

@@ -20,6 +20,13 @@ struct vma {
 	unsigned flags;
 };
 
+/* About this many regions at most: Linux's default vm.max_map_count. Once
+ * there, vma_reserve of more regions fails, so mmap and the munmap or
+ * mprotect that would split a region give -ENOMEM, as in Linux (which
+ * counts merged regions; vmm does not merge, so it gets there with fewer
+ * calls). An operation started below it can end up to 2 regions above. */
+#define VMA_MAX 65530
+
 struct vma_list {
 	struct vma *v; /* sorted by start, never overlapping */
 	size_t n, cap;
@@ -32,6 +39,9 @@ void vma_list_free(struct vma_list *l);
  * set_flags: 2). Lets mm.c change page tables knowing the bookkeeping
  * afterwards will succeed. */
 int vma_reserve(struct vma_list *l, size_t extra);
+/* How many regions an operation on [start, end) splits (0-2): what it must
+ * reserve, so that at VMA_MAX one that splits nothing still works. */
+size_t vma_splits(const struct vma_list *l, gva_t start, gva_t end);
 
 /* Adds [start, end); -1 (err) if it overlaps an existing region. Adjacent
  * regions with equal prot and flags are not merged (keeps splits visible). */

@@ -1,12 +1,10 @@
 /* The guest CPU: the vCPU state that starts the payload directly in long
  * mode at CPL3 over the system area that guest/sysarea.c built.
  * SSE/AVX must work because glibc's string functions use them, so CR4 and
- * XCR0 follow CPUID (DESIGN.md section 2). */
+ * XCR0 follow CPUID. */
 #include "kvm/cpu.h"
 
-#include <errno.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "guest/sysarea.h"
 #include "guest/x86.h"
@@ -68,7 +66,7 @@ static void sregs_build(struct kvm_sregs *s, gpa_t cr3, bool xsave)
 	s->efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
 }
 
-static int msrs_set(struct kvm *k)
+static int msrs_set(struct vcpu *v)
 {
 	static const uint32_t idx[] = {MSR_STAR,    MSR_LSTAR,	 MSR_CSTAR,	    MSR_SFMASK,
 				       MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE};
@@ -88,11 +86,18 @@ static int msrs_set(struct kvm *k)
 		struct kvm_msr_entry e[ARRAY_SIZE(idx)];
 	} m = {.hdr.nmsrs = ARRAY_SIZE(idx)};
 	size_t i;
+	int n;
 
 	for (i = 0; i < ARRAY_SIZE(idx); i++)
 		m.e[i] = (struct kvm_msr_entry){.index = idx[i], .data = val[i]};
-	if (ioctl(k->vcpu_fd, KVM_SET_MSRS, &m) != (int)ARRAY_SIZE(idx))
-		return err_set("cpu: KVM_SET_MSRS: could not set the syscall MSRs");
+	/* KVM_SET_MSRS returns how many it set: it stops at the first refusal. */
+	n = vcpu_ioctl(v, KVM_SET_MSRS, &m);
+	if (n < 0)
+		return -1;
+	if (n != (int)ARRAY_SIZE(idx))
+		return err_set(
+		    "vcpu %d: KVM_SET_MSRS: set %d of the %zu syscall MSRs, refused 0x%x", v->index,
+		    n, ARRAY_SIZE(idx), idx[n]);
 	return 0;
 }
 
@@ -109,7 +114,7 @@ static bool cpu_has_xsave(const struct kvm *k)
 	return leaf1 && (leaf1->ecx & CPUID1_ECX_XSAVE);
 }
 
-static int xcr0_set(struct kvm *k)
+static int xcr0_set(struct vcpu *v, const struct kvm *k)
 {
 	const struct kvm_cpuid_entry2 *leafd = kvm_cpuid_find(k, 0xd, 0);
 	struct kvm_xcrs xcrs = {.nr_xcrs = 1};
@@ -119,26 +124,24 @@ static int xcr0_set(struct kvm *k)
 	xcrs.xcrs[0].xcr = 0;
 	xcrs.xcrs[0].value = (((uint64_t)leafd->edx << 32) | leafd->eax) & XCR0_WANTED;
 	xcrs.xcrs[0].value |= 1; /* x87 must be set */
-	if (ioctl(k->vcpu_fd, KVM_SET_XCRS, &xcrs) < 0)
-		return err_set("cpu: KVM_SET_XCRS 0x%llx: %s",
-			       (unsigned long long)xcrs.xcrs[0].value, strerror(errno));
+	if (vcpu_ioctl(v, KVM_SET_XCRS, &xcrs) < 0)
+		return err_wrap("cpu: XCR0 0x%llx", (unsigned long long)xcrs.xcrs[0].value);
 	return 0;
 }
 
-int cpu_vcpu_init(struct kvm *k, gpa_t cr3, gva_t entry, gva_t sp)
+int cpu_vcpu_init(struct vcpu *v, const struct kvm *k, gpa_t cr3, gva_t entry, gva_t sp)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = {.rip = entry, .rsp = sp, .rflags = RFLAGS_USER};
 
-	if (ioctl(k->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
-		return err_set("cpu: KVM_GET_SREGS: %s", strerror(errno));
-	/* sregs must be set before XCR0: XSETBV needs CR4.OSXSAVE. */
-	sregs_build(&sregs, cr3, cpu_has_xsave(k));
-	if (ioctl(k->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
-		return err_set("cpu: KVM_SET_SREGS: %s", strerror(errno));
-	if (xcr0_set(k) < 0 || msrs_set(k) < 0)
+	if (vcpu_get_sregs(v, &sregs) < 0)
 		return -1;
-	if (ioctl(k->vcpu_fd, KVM_SET_REGS, &regs) < 0)
-		return err_set("cpu: KVM_SET_REGS: %s", strerror(errno));
-	return 0;
+	sregs_build(&sregs, cr3, cpu_has_xsave(k));
+	vcpu_set_sregs(v, &sregs);
+	/* sregs must reach KVM before XCR0: XSETBV needs CR4.OSXSAVE. */
+	if (vcpu_flush(v) < 0 || xcr0_set(v, k) < 0 || msrs_set(v) < 0)
+		return -1;
+	vcpu_set_regs(v, &regs);
+	/* Now, not at the first entry: a refusal is a setup error. */
+	return vcpu_flush(v);
 }

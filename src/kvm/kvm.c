@@ -1,5 +1,5 @@
 /* /dev/kvm: opening it with clear messages, the capabilities vmm relies on,
- * one VM with one memory slot and one vCPU, and detection of the paging
+ * one VM with one memory slot, and detection of the paging
  * mode KVM uses for the host dimension. */
 #include "kvm/kvm.h"
 
@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "util/err.h"
@@ -69,7 +68,7 @@ int kvm_open(struct kvm *k)
 	size_t i;
 
 	memset(k, 0, sizeof(*k));
-	k->vm_fd = k->vcpu_fd = -1;
+	k->vm_fd = -1;
 	k->sys_fd = open(KVM_DEV_PATH, O_RDWR | O_CLOEXEC);
 	if (k->sys_fd < 0) {
 		int e = errno;
@@ -115,40 +114,15 @@ int kvm_set_memory(struct kvm *k, const struct guest_mem *m)
 	return 0;
 }
 
-int kvm_create_vcpu(struct kvm *k)
-{
-	int sz;
-
-	k->vcpu_fd = ioctl(k->vm_fd, KVM_CREATE_VCPU, 0);
-	if (k->vcpu_fd < 0)
-		return err_set("kvm: KVM_CREATE_VCPU: %s", strerror(errno));
-	sz = ioctl(k->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (sz < (int)sizeof(struct kvm_run))
-		return err_set("kvm: KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
-	k->run_size = (size_t)sz;
-	k->run = mmap(NULL, k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, k->vcpu_fd, 0);
-	if (k->run == MAP_FAILED) {
-		k->run = NULL;
-		return err_set("kvm: mmap of the vCPU run area: %s", strerror(errno));
-	}
-	if (ioctl(k->vcpu_fd, KVM_SET_CPUID2, k->cpuid) < 0)
-		return err_set("kvm: KVM_SET_CPUID2: %s", strerror(errno));
-	return 0;
-}
-
 void kvm_close(struct kvm *k)
 {
-	if (k->run)
-		munmap(k->run, k->run_size);
-	if (k->vcpu_fd >= 0)
-		close(k->vcpu_fd);
 	if (k->vm_fd >= 0)
 		close(k->vm_fd);
 	if (k->sys_fd > 0)
 		close(k->sys_fd);
 	free(k->cpuid);
 	memset(k, 0, sizeof(*k));
-	k->sys_fd = k->vm_fd = k->vcpu_fd = -1;
+	k->sys_fd = k->vm_fd = -1;
 }
 
 const struct kvm_cpuid_entry2 *kvm_cpuid_find(const struct kvm *k, uint32_t fn, uint32_t index)

@@ -1,5 +1,6 @@
-/* /dev/kvm: the system, VM and vCPU file descriptors, required
- * capabilities, the memory slot, and what paging KVM really uses. */
+/* /dev/kvm: the system and VM file descriptors, required capabilities,
+ * the memory slot, and what paging KVM really uses. vCPUs are objects of
+ * their own (kvm/vcpu.h). */
 #ifndef VMM_KVM_H
 #define VMM_KVM_H
 
@@ -11,11 +12,9 @@
 #define KVM_DEV_PATH "/dev/kvm"
 
 struct kvm {
-	int sys_fd, vm_fd, vcpu_fd;
+	int sys_fd, vm_fd;
 	int api_version;
-	struct kvm_run *run; /* the vCPU's shared run structure */
-	size_t run_size;
-	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID (by kvm_open), passed to the vCPU */
+	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID (by kvm_open), passed to each vCPU */
 };
 
 /* Opens /dev/kvm, checks the API version and required capabilities, and
@@ -26,7 +25,6 @@ int kvm_open(struct kvm *k);
 int kvm_create_vm(struct kvm *k);
 /* Registers guest RAM as slot 0 at guest physical 0. */
 int kvm_set_memory(struct kvm *k, const struct guest_mem *m);
-int kvm_create_vcpu(struct kvm *k);
 void kvm_close(struct kvm *k);
 
 /* Looks up a CPUID leaf in k->cpuid; NULL when KVM does not offer it. */

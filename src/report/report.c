@@ -29,6 +29,29 @@ static double ms(uint64_t ns)
 	return (double)ns / 1e6;
 }
 
+/* Where the guest's clock reads are answered: "tsc" (the vDSO, no exit) or
+ * "syscall" (an exit each). */
+static const char *report_clock_source(const struct vm *vm)
+{
+	const struct vvar_data *d = vm->vclock.data;
+
+	return d && d->clock_mode == VVAR_CLOCK_TSC ? "tsc" : "syscall";
+}
+
+static void report_clock(const struct vm *vm, FILE *f)
+{
+	const struct kvm_tsc *t = &vm->tsc;
+
+	fprintf(f, "  clock         %s (--vdso %s)", report_clock_source(vm),
+		vdso_mode_name(vm->cfg->vdso));
+	if (vm->vclock.data && !t->usable)
+		fprintf(f, ": the TSC is not usable: %s", t->why);
+	else if (vm->vclock.data)
+		fprintf(f, ": TSC %u kHz, offset %lld (%s), %llu refreshes", t->khz,
+			(long long)t->offset, t->how, (unsigned long long)vm->vclock.refreshes);
+	fputc('\n', f);
+}
+
 void report_print(const struct vm *vm, FILE *f)
 {
 	const struct pt_summary *s = &vm->pt.sum;
@@ -84,6 +107,7 @@ void report_print(const struct vm *vm, FILE *f)
 		(unsigned long long)vm->stats.exception_exits,
 		(unsigned long long)vm->stats.spurious_faults,
 		(unsigned long long)vm->stats.pt_updates);
+	report_clock(vm, f);
 	fprintf(f, "  time          setup %.3f ms, run %.3f ms\n", ms(vm->stats.setup_ns),
 		ms(vm->stats.run_ns));
 	fprintf(f, "  end           %s, exit status %d\n", report_end_name(vm->end),
@@ -186,6 +210,26 @@ static json_object *report_json_run(const struct vm *vm)
 	return o;
 }
 
+/* {"vdso": "tsc", "source": "tsc", "tsc_khz": N, "tsc_offset": N,
+ *  "offset_from": "...", "refreshes": N} (null where unknown, "reason" when
+ *  the TSC is not usable) */
+static json_object *report_json_clock(const struct vm *vm)
+{
+	const struct kvm_tsc *t = &vm->tsc;
+	json_object *o = json_object_new_object();
+	bool known = vm->vclock.data && t->usable;
+
+	json_object_object_add(o, "vdso", json_object_new_string(vdso_mode_name(vm->cfg->vdso)));
+	json_object_object_add(o, "source", json_object_new_string(report_clock_source(vm)));
+	json_object_object_add(o, "tsc_khz", known ? json_u64(t->khz) : NULL);
+	json_object_object_add(o, "tsc_offset", known ? json_object_new_int64(t->offset) : NULL);
+	json_object_object_add(o, "offset_from", known ? json_object_new_string(t->how) : NULL);
+	json_object_object_add(o, "refreshes", json_u64(vm->vclock.refreshes));
+	if (vm->vclock.data && !t->usable)
+		json_object_object_add(o, "reason", json_object_new_string(t->why));
+	return o;
+}
+
 int report_write_json(const struct vm *vm, const char *path)
 {
 	json_object *root = json_object_new_object(), *paging = json_object_new_object();
@@ -199,6 +243,7 @@ int report_write_json(const struct vm *vm, const char *path)
 	json_object_object_add(root, "guest_tables", report_json_tables(vm));
 	json_object_object_add(root, "kvm_pages", report_json_kvm_pages(&vm->kvm_pages));
 	json_object_object_add(root, "run", report_json_run(vm));
+	json_object_object_add(root, "clock", report_json_clock(vm));
 	if (vm->counters)
 		counters_add_json(vm->counters, root);
 	if (json_object_to_file_ext(path, root, JSON_C_TO_STRING_PRETTY) < 0)

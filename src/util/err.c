@@ -1,11 +1,13 @@
-/* The one place where an error message lives until main prints it. */
+/* The one place where an error message lives until main prints it. One
+ * buffer per thread: a vCPU thread's failure must not overwrite another's
+ * message before its caller reads it. */
 #include "util/err.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-static char err_buf[1024];
+static _Thread_local char err_buf[ERR_MSG_MAX];
 
 int err_set(const char *fmt, ...)
 {

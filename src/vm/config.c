@@ -41,11 +41,17 @@ void config_usage(FILE *f)
 	    "empty\n"
 	    "                          directory, removed at exit\n"
 	    "  --cwd PATH              the payload's working directory (default /)\n"
+	    "  --vdso MODE             clock reads: tsc (the vDSO answers from the TSC, no exit), "
+	    "syscall\n"
+	    "                          (the vDSO makes the syscall), off (no vDSO) (default tsc)\n"
 	    "  --timeout SECONDS       stop the payload after SECONDS (exit status 124)\n"
+	    "  --max-output SIZE       the payload may write SIZE bytes in all, then SIGXFSZ "
+	    "(153)\n"
 	    "  -e, --events LIST       counters, comma separated (perf names, sys:tracepoint, "
 	    "kvm-stat:NAME,\n"
 	    "                          kvm-vcpu-stat:NAME, pfm:RAW); default: a TLB-oriented set\n"
 	    "  --no-counters           open no counters at all\n"
+	    "  --no-seccomp            run without vmm's seccomp filter (for debugging)\n"
 	    "  --perf-control SPEC     pass the payload's regions to an outer perf stat -D -1 "
 	    "--control\n"
 	    "                          SPEC (fifo:CTL[,ACK] or fd:N[,M], as perf's --control)\n"
@@ -158,6 +164,23 @@ static int config_parse_tlb_flush(const char *s, enum tlb_flush_policy *out)
 	return err_set("config: --tlb-flush '%s': use auto, full or page", s);
 }
 
+const char *vdso_mode_name(enum vdso_mode m)
+{
+	return m == VDSO_SYSCALL ? "syscall" : m == VDSO_OFF ? "off" : "tsc";
+}
+
+static int config_parse_vdso(const char *s, enum vdso_mode *out)
+{
+	static const enum vdso_mode all[] = {VDSO_TSC, VDSO_SYSCALL, VDSO_OFF};
+
+	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+		if (strcmp(s, vdso_mode_name(all[i])) == 0) {
+			*out = all[i];
+			return 0;
+		}
+	return err_set("config: --vdso '%s': use tsc, syscall or off", s);
+}
+
 static int config_parse_timeout(const char *s, double *out)
 {
 	char *end;
@@ -195,13 +218,16 @@ enum {
 	OPT_GUEST_PAGES,
 	OPT_PREALLOC,
 	OPT_TIMEOUT,
+	OPT_MAX_OUTPUT,
 	OPT_STATS,
 	OPT_JSON,
 	OPT_NO_COUNTERS,
+	OPT_NO_SECCOMP,
 	OPT_PERF_CONTROL,
 	OPT_TLB_FLUSH,
 	OPT_DIR,
-	OPT_CWD
+	OPT_CWD,
+	OPT_VDSO,
 };
 
 static int config_option(struct config *c, int opt, const char *arg)
@@ -218,6 +244,10 @@ static int config_option(struct config *c, int opt, const char *arg)
 		return 0;
 	case OPT_TLB_FLUSH:
 		return config_parse_tlb_flush(arg, &c->tlb_flush);
+	case OPT_VDSO:
+		return config_parse_vdso(arg, &c->vdso);
+	case OPT_MAX_OUTPUT:
+		return config_parse_size(arg, &c->max_output);
 	case OPT_TIMEOUT:
 		return config_parse_timeout(arg, &c->timeout_s);
 	case OPT_STATS:
@@ -225,6 +255,9 @@ static int config_option(struct config *c, int opt, const char *arg)
 		return 0;
 	case OPT_JSON:
 		c->json_path = arg;
+		return 0;
+	case OPT_NO_SECCOMP:
+		c->no_seccomp = true;
 		return 0;
 	case OPT_NO_COUNTERS:
 		c->no_counters = true;
@@ -263,11 +296,14 @@ int config_parse(struct config *c, int argc, char **argv)
 	    {"guest-pages", required_argument, NULL, OPT_GUEST_PAGES},
 	    {"prealloc", no_argument, NULL, OPT_PREALLOC},
 	    {"tlb-flush", required_argument, NULL, OPT_TLB_FLUSH},
+	    {"vdso", required_argument, NULL, OPT_VDSO},
 	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"max-output", required_argument, NULL, OPT_MAX_OUTPUT},
 	    {"stats", no_argument, NULL, OPT_STATS},
 	    {"json", required_argument, NULL, OPT_JSON},
 	    {"events", required_argument, NULL, 'e'},
 	    {"no-counters", no_argument, NULL, OPT_NO_COUNTERS},
+	    {"no-seccomp", no_argument, NULL, OPT_NO_SECCOMP},
 	    {"perf-control", required_argument, NULL, OPT_PERF_CONTROL},
 	    {"dir", required_argument, NULL, OPT_DIR},
 	    {"cwd", required_argument, NULL, OPT_CWD},
@@ -280,10 +316,15 @@ int config_parse(struct config *c, int argc, char **argv)
 	c->mem_bytes = CONFIG_DEFAULT_MEM;
 	c->backing = MEM_BACKING_ANON;
 	c->guest_pages = GUEST_PAGES_4K;
-	optind = 1;
+	/* 0, not 1: glibc then also forgets a half-read "-ab" cluster of an
+	 * earlier call that failed, which would point into freed memory. */
+	optind = 0;
 	opterr = 0;
 	/* '+': stop at the payload; ':' : report a missing argument distinctly. */
 	while ((opt = getopt_long(argc, argv, "+:e:x:h", opts, NULL)) != -1) {
+		/* A short option inside a cluster ("-sx") is named by optopt. */
+		if (opt == '?' && optopt)
+			return err_set("config: unknown option '-%c' (see vmm run --help)", optopt);
 		if (opt == '?')
 			return err_set("config: unknown option '%s' (see vmm run --help)",
 				       argv[optind - 1]);

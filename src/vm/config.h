@@ -27,18 +27,29 @@ struct config_dir {
 	bool rw;
 };
 
+/* What the guest's clock reads do (--vdso). */
+enum vdso_mode {
+	VDSO_TSC,     /* the vDSO answers from the TSC (syscall where it cannot) */
+	VDSO_SYSCALL, /* the vDSO is there but every read makes the syscall */
+	VDSO_OFF,     /* no vDSO (no AT_SYSINFO_EHDR): libc makes the syscall */
+};
+const char *vdso_mode_name(enum vdso_mode m);
+
 struct config {
 	uint64_t mem_bytes;
 	enum mem_backing backing;
 	enum guest_page_policy guest_pages;
 	bool prealloc;
 	enum tlb_flush_policy tlb_flush;	 /* --tlb-flush */
+	enum vdso_mode vdso;			 /* --vdso */
 	double timeout_s;			 /* 0: none */
+	uint64_t max_output;			 /* --max-output bytes, 0: none */
 	bool stats;				 /* report on stderr */
 	const char *json_path;			 /* --json FILE */
 	const char *events;			 /* -e LIST, NULL: default set */
 	const char *csv_sep;			 /* -x SEP */
 	bool no_counters;			 /* --no-counters */
+	bool no_seccomp;			 /* --no-seccomp: no filter (debugging) */
 	const char *perf_control;		 /* --perf-control fifo:CTL[,ACK] | fd:N[,M] */
 	struct config_dir dirs[CONFIG_MAX_DIRS]; /* --dir, in order */
 	int ndirs;

@@ -1,93 +1,80 @@
-/* The run loop: KVM_RUN until the payload ends, dispatching each exit.
+/* The run loop: KVM_RUN until the payload ends, each exit handed to a
+ * handler that says what happens next (enum exit_action). Only this file
+ * enters the guest and puts the payload back at CPL3; the handlers decide.
  * Syscalls and exceptions arrive as port writes from the stubs; anything
  * else is either the payload's fault or something vmm cannot explain.
  * Page-table changes reach the guest through the CPL0 batch routine. */
-#include <errno.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/time.h>
 #include <time.h>
+
+#include "kernel/signal.h"
 
 #include "guest/sysarea.h"
 #include "kernel/syscall.h"
 #include "kvm/cpu.h"
 #include "util/err.h"
+#include "vm/seccomp.h"
+#include "vm/trap.h"
 #include "vm/vm.h"
 
-static volatile sig_atomic_t run_timed_out;
-static struct kvm_run *run_timeout_run;
+/* What an exit handler asks of the run loop. */
+enum exit_action {
+	EXIT_CONTINUE,	  /* enter the guest again where it stopped */
+	EXIT_RESUME_USER, /* put the payload back at CPL3 with the handler's registers */
+	EXIT_RUN_ENDED,	  /* vm->end, vm->status and vm->end_info say how */
+	EXIT_VMM_ERROR,	  /* vmm failed; the error is recorded (err.h) */
+};
 
-/* SIGALRM: make the current or next KVM_RUN return at once. */
-static void run_on_alarm(int sig)
+/* The vCPU at one exit, as the handlers read and change it. */
+struct exit_state {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+};
+
+static uint64_t run_now_ns(void)
 {
-	(void)sig;
-	run_timed_out = 1;
-	if (run_timeout_run)
-		run_timeout_run->immediate_exit = 1;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int run_arm_timeout(struct vm *vm)
-{
-	struct sigaction sa = {.sa_handler = run_on_alarm};
-	struct itimerval it = {0};
-	double s = vm->cfg->timeout_s;
-
-	if (s <= 0)
-		return 0;
-	run_timeout_run = vm->kvm.run;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGALRM, &sa, NULL) < 0)
-		return err_set("run: sigaction(SIGALRM): %s", strerror(errno));
-	it.it_value.tv_sec = (time_t)s;
-	it.it_value.tv_usec = (suseconds_t)((s - (double)(time_t)s) * 1e6);
-	if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0)
-		it.it_value.tv_usec = 1;
-	if (setitimer(ITIMER_REAL, &it, NULL) < 0)
-		return err_set("run: setitimer: %s", strerror(errno));
-	return 0;
-}
-
-static int run_get_state(struct vm *vm)
-{
-	if (ioctl(vm->kvm.vcpu_fd, KVM_GET_REGS, &vm->regs) < 0)
-		return err_set("run: KVM_GET_REGS: %s", strerror(errno));
-	if (ioctl(vm->kvm.vcpu_fd, KVM_GET_SREGS, &vm->sregs) < 0)
-		return err_set("run: KVM_GET_SREGS: %s", strerror(errno));
-	return 0;
-}
-
-static int run_set_regs(struct vm *vm, const struct kvm_regs *r)
-{
-	if (ioctl(vm->kvm.vcpu_fd, KVM_SET_REGS, r) < 0)
-		return err_set("run: KVM_SET_REGS: %s", strerror(errno));
-	return 0;
-}
-
-static int run_set_sregs(struct vm *vm, const struct kvm_sregs *s)
-{
-	if (ioctl(vm->kvm.vcpu_fd, KVM_SET_SREGS, s) < 0)
-		return err_set("run: KVM_SET_SREGS: %s", strerror(errno));
-	return 0;
-}
-
-/* One KVM_RUN: 0 when the guest exited (run->exit_reason says why), 1 when
- * a signal interrupted it (the guest resumes where it stopped on the next
- * KVM_RUN), -1 on error. */
+/* One KVM_RUN, counted: a vcpu_run_result or -1. */
 static int run_kvm(struct vm *vm)
 {
 	vm->stats.exits++;
-	if (ioctl(vm->kvm.vcpu_fd, KVM_RUN, 0) == 0)
-		return 0;
-	if (errno == EINTR || errno == EAGAIN) {
-		vm->kvm.run->immediate_exit = 0;
-		return 1;
-	}
-	return err_set("run: KVM_RUN: %s", strerror(errno));
+	return vcpu_run(&vm->vcpu);
+}
+
+/* Keeps for the report the KVM exit that ends the run, and the vCPU state
+ * (fresh from KVM when a batch ran since the exit; on a failed read, what
+ * the report had). */
+static void run_note_exit(struct vm *vm)
+{
+	struct run_end_info *e = &vm->end_info;
+	const struct kvm_run *kr = vm->vcpu.run;
+
+	e->exit.reason = kr->exit_reason;
+	e->exit.suberror = kr->exit_reason == KVM_EXIT_INTERNAL_ERROR ? kr->internal.suberror : 0;
+	e->exit.fail_reason = kr->exit_reason == KVM_EXIT_FAIL_ENTRY
+				  ? kr->fail_entry.hardware_entry_failure_reason
+				  : 0;
+	e->exit.mmio_addr = kr->exit_reason == KVM_EXIT_MMIO ? kr->mmio.phys_addr : 0;
+	e->exit.port = kr->exit_reason == KVM_EXIT_IO ? kr->io.port : 0;
+	(void)vcpu_get_regs(&vm->vcpu, &e->regs);
+	(void)vcpu_get_sregs(&vm->vcpu, &e->sregs);
+}
+
+static void run_note_dump(struct vm *vm, const char *what)
+{
+	run_note_exit(vm);
+	vm->end_info.dump = true;
+	vm->end_info.dump_what = what;
 }
 
 /* Runs one chunk of the batch routine at CPL0 and waits for its exit. */
-static int run_batch_chunk(struct vm *vm, size_t nstores, size_t ninvlpg, bool flush_all)
+static int run_batch_chunk(struct vm *vm, const struct kvm_sregs *user, size_t nstores,
+			   size_t ninvlpg, bool flush_all)
 {
 	struct kvm_regs r = {
 	    .rip = sysarea_batch_entry(),
@@ -99,22 +86,21 @@ static int run_batch_chunk(struct vm *vm, size_t nstores, size_t ninvlpg, bool f
 	    .rcx = ninvlpg,
 	    .r8 = flush_all,
 	};
-	struct kvm_sregs s = vm->sregs;
-	struct kvm_run *kr = vm->kvm.run;
+	struct kvm_sregs s = *user;
+	const struct kvm_run *kr = vm->vcpu.run;
 	int t;
 
 	cpu_kernel_segments(&s);
-	if (run_set_regs(vm, &r) < 0 || run_set_sregs(vm, &s) < 0)
-		return -1;
+	vcpu_set_regs(&vm->vcpu, &r);
+	vcpu_set_sregs(&vm->vcpu, &s);
 	/* A timeout waits until the batch is done, so the tables stay whole. */
 	do
 		t = run_kvm(vm);
-	while (t == 1 || (t == 0 && kr->exit_reason == KVM_EXIT_INTR));
+	while (t == VCPU_RUN_INTR || (t == VCPU_RUN_EXIT && kr->exit_reason == KVM_EXIT_INTR));
 	if (t < 0)
 		return -1;
 	if (kr->exit_reason != KVM_EXIT_IO || kr->io.port != PORT_BATCH_DONE) {
-		run_get_state(vm);
-		trap_dump(vm, "page-table batch did not complete");
+		run_note_dump(vm, "page-table batch did not complete");
 		return err_set("run: page-table batch: unexpected exit %u", kr->exit_reason);
 	}
 	return 0;
@@ -122,18 +108,21 @@ static int run_batch_chunk(struct vm *vm, size_t nstores, size_t ninvlpg, bool f
 
 /* pt_commit's apply: the guest repeats the stores, then invalidates. Long
  * lists go in chunks that fit the batch pages; the invalidation starts in
- * the run that carries the last stores. */
+ * the run that carries the last stores. The payload's registers are put
+ * back for the next entry. */
 static int run_apply_update(void *ctx, const struct pt_update *u)
 {
 	struct vm *vm = ctx;
-	struct kvm_regs saved_regs = vm->regs;
-	struct kvm_sregs saved_sregs = vm->sregs;
+	struct exit_state saved;
 	const size_t store_chunk = SYS_BATCH_BYTES / sizeof(uint64_t[2]);
 	const size_t inv_chunk = SYS_INVLPG_BYTES / sizeof(gva_t);
 	uint64_t *batch = mem_ptr(&vm->mem, SYS_BATCH_GPA, SYS_BATCH_BYTES);
 	gva_t *inv = mem_ptr(&vm->mem, SYS_INVLPG_GPA, SYS_INVLPG_BYTES);
 	size_t s = 0, v = 0, i;
 
+	if (vcpu_get_regs(&vm->vcpu, &saved.regs) < 0 ||
+	    vcpu_get_sregs(&vm->vcpu, &saved.sregs) < 0)
+		return -1;
 	do {
 		size_t ns = u->nstores - s < store_chunk ? u->nstores - s : store_chunk;
 		bool stores_done = s + ns == u->nstores;
@@ -146,16 +135,14 @@ static int run_apply_update(void *ctx, const struct pt_update *u)
 			batch[2 * i + 1] = u->stores[s + i].val;
 		}
 		memcpy(inv, u->invlpg + v, nv * sizeof(gva_t));
-		if (run_batch_chunk(vm, ns, nv, stores_done && u->flush_all) < 0)
+		if (run_batch_chunk(vm, &saved.sregs, ns, nv, stores_done && u->flush_all) < 0)
 			return -1;
 		vm->stats.pt_updates++;
 		s += ns;
 		v += nv;
 	} while (s < u->nstores || v < u->ninvlpg);
-	vm->regs = saved_regs;
-	vm->sregs = saved_sregs;
-	if (run_set_regs(vm, &saved_regs) < 0 || run_set_sregs(vm, &saved_sregs) < 0)
-		return -1;
+	vcpu_set_regs(&vm->vcpu, &saved.regs);
+	vcpu_set_sregs(&vm->vcpu, &saved.sregs);
 	return 0;
 }
 
@@ -190,56 +177,28 @@ static void run_sample_mappings(struct vm *vm)
 			vm->leaves_peak[i] = vm->pt.sum.leaves[i];
 }
 
-int vm_resume_user(struct vm *vm)
+/* Ends the run as Linux's default action for signo would. */
+static enum exit_action run_end_killed(struct vm *vm, int signo, const char *why)
 {
-	bool user_cs = (vm->sregs.cs.selector & 3) == 3;
-
-	if (run_set_regs(vm, &vm->regs) < 0)
-		return -1;
-	if (user_cs && !vm->task.segbase_dirty)
-		return 0; /* saves a KVM_SET_SREGS on PVM, where CS stays user */
-	cpu_user_segments(&vm->sregs);
-	vm->sregs.fs.base = vm->task.fs_base;
-	vm->sregs.gs.base = vm->task.gs_base;
-	vm->task.segbase_dirty = false;
-	return run_set_sregs(vm, &vm->sregs);
+	vm->end = RUN_SIGNALED;
+	vm->status = signo;
+	vm->end_info.killed = true;
+	snprintf(vm->end_info.why, sizeof(vm->end_info.why), "%s", why);
+	return EXIT_RUN_ENDED;
 }
 
-void vm_regs_to_user(const struct kvm_regs *k, struct user_regs *u)
+static void run_regs_to_user(const struct kvm_regs *k, struct user_regs *u)
 {
 	*u = (struct user_regs){k->rax, k->rbx, k->rcx, k->rdx, k->rsi, k->rdi,
 				k->rsp, k->rbp, k->r8,	k->r9,	k->r10, k->r11,
 				k->r12, k->r13, k->r14, k->r15, k->rip, k->rflags};
 }
 
-void vm_regs_from_user(struct kvm_regs *k, const struct user_regs *u)
+static void run_regs_from_user(struct kvm_regs *k, const struct user_regs *u)
 {
 	*k = (struct kvm_regs){u->rax, u->rbx, u->rcx, u->rdx, u->rsi, u->rdi,
 			       u->rsp, u->rbp, u->r8,  u->r9,  u->r10, u->r11,
 			       u->r12, u->r13, u->r14, u->r15, u->rip, u->rflags};
-}
-
-/* A guest signal became pending while the payload ran (a timer): deliver
- * it now if the vCPU is in the payload's own code; inside a stub, its
- * exit comes next and delivers there. 0 to go on, 1 when it killed. */
-static int run_signal_async(struct vm *vm)
-{
-	struct user_regs u;
-	int kill;
-
-	if (run_get_state(vm) < 0)
-		return -1;
-	if ((vm->sregs.cs.selector & 3) != 3 || sysarea_is_syscall_stub(vm->regs.rip) ||
-	    sysarea_stub_vector(vm->regs.rip) >= 0)
-		return 0;
-	vm_regs_to_user(&vm->regs, &u);
-	kill = signal_deliver_pending(&vm->task, &u);
-	if (kill) {
-		trap_kill(vm, kill, "asynchronous signal");
-		return 1;
-	}
-	vm_regs_from_user(&vm->regs, &u);
-	return run_set_regs(vm, &vm->regs);
 }
 
 /* process->fpu: the vCPU's XSAVE image for signal frames. */
@@ -248,8 +207,8 @@ static int run_fpu_save(void *ctx, void *buf, size_t size)
 	struct vm *vm = ctx;
 	struct kvm_xsave x;
 
-	if (ioctl(vm->kvm.vcpu_fd, KVM_GET_XSAVE, &x) < 0)
-		return err_set("run: KVM_GET_XSAVE: %s", strerror(errno));
+	if (vcpu_ioctl(&vm->vcpu, KVM_GET_XSAVE, &x) < 0)
+		return -1;
 	memcpy(buf, x.region, size);
 	return 0;
 }
@@ -259,25 +218,42 @@ static int run_fpu_restore(void *ctx, const void *buf, size_t size)
 	struct vm *vm = ctx;
 	struct kvm_xsave x;
 
-	if (ioctl(vm->kvm.vcpu_fd, KVM_GET_XSAVE, &x) < 0)
+	if (vcpu_ioctl(&vm->vcpu, KVM_GET_XSAVE, &x) < 0)
 		return -1;
 	memcpy(x.region, buf, size);
-	return ioctl(vm->kvm.vcpu_fd, KVM_SET_XSAVE, &x) < 0 ? -1 : 0;
+	return vcpu_ioctl(&vm->vcpu, KVM_SET_XSAVE, &x) < 0 ? -1 : 0;
 }
 
-/* process->kick: the host timer signal makes KVM_RUN return at once. */
+/* process->kick: called from the host timer's signal handler, so that a
+ * guest timer's signal is delivered soon (vcpu_kick is async-signal-safe). */
 static void run_kick(void *ctx)
 {
 	struct vm *vm = ctx;
 
-	vm->kvm.run->immediate_exit = 1;
+	(void)vcpu_kick(&vm->vcpu);
 }
 
-/* Resumes the payload after a syscall as sysret would (DESIGN.md 2): under
- * PVM `syscall` left CS at CPL3 and R11 unreliable, so state is set here. */
-static int run_syscall(struct vm *vm)
+/* Puts the payload back at CPL3 with st->regs: what sysret and iret would
+ * do, for syscalls and for exceptions vmm absorbs. */
+static void run_resume_user(struct vm *vm, struct exit_state *st)
 {
-	struct kvm_regs *r = &vm->regs;
+	bool user_cs = (st->sregs.cs.selector & 3) == 3;
+
+	vcpu_set_regs(&vm->vcpu, &st->regs);
+	if (user_cs && !vm->task.segbase_dirty)
+		return; /* saves a KVM_SET_SREGS on PVM, where CS stays user */
+	cpu_user_segments(&st->sregs);
+	st->sregs.fs.base = vm->task.fs_base;
+	st->sregs.gs.base = vm->task.gs_base;
+	vm->task.segbase_dirty = false;
+	vcpu_set_sregs(&vm->vcpu, &st->sregs);
+}
+
+/* A syscall, resumed as sysret would: under PVM `syscall` left CS at CPL3
+ * and R11 unreliable, so the state is set here. */
+static enum exit_action run_syscall(struct vm *vm, struct exit_state *st)
+{
+	struct kvm_regs *r = &st->regs;
 	uint64_t args[6] = {r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9};
 	struct user_regs u;
 	long ret;
@@ -286,69 +262,255 @@ static int run_syscall(struct vm *vm)
 	vm->stats.syscall_exits++;
 	/* Before the syscall can unmap anything: the peak is what ran. */
 	run_sample_mappings(vm);
-	vm_regs_to_user(r, &u);
+	run_regs_to_user(r, &u);
 	ret = syscall_dispatch(&vm->task, r->rax, args);
-	if (vm->mm.failed)
-		return err_wrap("run: page-table update for syscall %llu failed",
-				(unsigned long long)r->rax);
+	if (vm->mm.failed) {
+		err_wrap("run: page-table update for syscall %llu failed",
+			 (unsigned long long)r->rax);
+		return EXIT_VMM_ERROR;
+	}
 	if (vm->process.exited) {
 		vm->end = RUN_EXITED;
 		vm->status = vm->process.exit_status;
-		return 1;
+		return EXIT_RUN_ENDED;
 	}
+	/* The return as sysret makes it, or a restart, rt_sigreturn, or a
+	 * handler's frame (kernel/signal.h). */
 	kill = signal_syscall_return(&vm->task, ret, &u);
-	if (kill) {
-		char why[80];
-
-		snprintf(why, sizeof(why), "delivered at the return from syscall %s",
-			 syscall_name(r->rax) ? syscall_name(r->rax) : "?");
-		trap_kill(vm, kill, why);
-		return 1;
+	if (vm->mm.failed) {
+		err_wrap("run: page-table update for a signal frame failed");
+		return EXIT_VMM_ERROR;
 	}
-	vm_regs_from_user(&vm->regs, &u);
-	return vm_resume_user(vm);
+	if (kill) {
+		char why[sizeof(vm->end_info.why)];
+
+		snprintf(why, sizeof(why), "at the return from syscall %s",
+			 syscall_name(r->rax) ? syscall_name(r->rax) : "?");
+		return run_end_killed(vm, kill, why);
+	}
+	run_regs_from_user(r, &u);
+	return EXIT_RESUME_USER;
 }
 
-static void run_payload_port_io(struct vm *vm)
+/* `int $N` at CPL3 through a DPL0 gate is a #GP (error code N * 8 + 2,
+ * SDM 3A 6.12.1.1), which Linux makes SIGSEGV; PVM raises #UD for it
+ * instead. True, with that error code, when the #UD is such an `int`. */
+static bool run_int_n_as_gp(const struct vm *vm, gva_t rip, uint64_t *error)
 {
-	/* Linux would raise #GP for port I/O at CPL3: SIGSEGV. */
-	fprintf(stderr, "vmm: payload did port I/O (port 0x%x) at rip 0x%llx\n",
-		vm->kvm.run->io.port, (unsigned long long)vm->regs.rip);
-	(void)trap_exception(vm, -1); /* always ends the run */
+	uint8_t insn[2];
+	gpa_t gpa;
+
+	for (int i = 0; i < 2; i++) {
+		const uint8_t *p;
+
+		if (pt_translate(&vm->pt, rip + (gva_t)i, PT_EXEC, &gpa) < 0 ||
+		    !(p = mem_ptr(&vm->mem, gpa, 1)))
+			return false;
+		insn[i] = *p;
+	}
+	if (insn[0] != 0xcd)
+		return false;
+	*error = (uint64_t)insn[1] * 8 + 2;
+	return true;
 }
 
-/* Handles one exit: 0 to continue, 1 when the run ended, -1 on VMM error. */
-static int run_exit(struct vm *vm)
+/* The facts trap_decide needs: the frame the CPU pushed on the CPL0 stack
+ * (port I/O has none: the exit's own rip and rsp), and for a #PF whether
+ * the tables allow the access now. */
+static void run_trap_event(const struct vm *vm, const struct exit_state *st, int vector,
+			   struct trap_event *ev)
 {
-	struct kvm_run *kr = vm->kvm.run;
-	int vec;
+	uint64_t words[6];
+	const void *p;
+	gpa_t gpa;
+	size_t len;
 
-	if (kr->exit_reason == KVM_EXIT_INTR)
-		return 0;
-	if (run_get_state(vm) < 0)
-		return -1;
-	if (kr->exit_reason == KVM_EXIT_IO && kr->io.direction == KVM_EXIT_IO_OUT) {
-		if (kr->io.port == PORT_SYSCALL && sysarea_is_syscall_stub(vm->regs.rip))
-			return run_syscall(vm);
-		vec = sysarea_stub_vector(vm->regs.rip);
-		if (kr->io.port == PORT_EXCEPTION && vec >= 0 && (vm->sregs.cs.selector & 3) == 0) {
-			vm->stats.exception_exits++;
-			return trap_exception(vm, vec);
+	*ev = (struct trap_event){.vector = vector, .cr2 = st->sregs.cr2};
+	if (vector == TRAP_PORT_IO) {
+		ev->frame = (struct trap_frame){
+		    .rip = st->regs.rip, .rsp = st->regs.rsp, .cs = SEL_USER_CS};
+		ev->frame_ok = true;
+		return;
+	}
+	if (!trap_frame_gpa(st->regs.rsp, vector, &gpa, &len) || len > sizeof(words) ||
+	    !(p = mem_ptr(&vm->mem, gpa, len)))
+		return;
+	memcpy(words, p, len);
+	trap_frame_parse(words, vector, &ev->frame);
+	ev->frame_ok = true;
+	if (vector == VEC_UD && run_int_n_as_gp(vm, ev->frame.rip, &ev->frame.error))
+		ev->vector = VEC_GP;
+	if (vector == VEC_PF)
+		ev->pf_allowed =
+		    pt_translate(&vm->pt, ev->cr2, trap_pf_access(ev->frame.error), &gpa) == 0;
+}
+
+/* A guest exception, already identified by its stub (or TRAP_PORT_IO). */
+static enum exit_action run_exception(struct vm *vm, struct exit_state *st, int vector)
+{
+	struct run_end_info *e = &vm->end_info;
+	struct trap_event ev;
+	struct trap_decision d;
+
+	run_trap_event(vm, st, vector, &ev);
+	d = trap_decide(&ev, &vm->spurious);
+	if (d.verdict == TRAP_SPURIOUS) {
+		vm->stats.spurious_faults++;
+		st->regs.rip = ev.frame.rip;
+		st->regs.rsp = ev.frame.rsp;
+		st->regs.rflags = ev.frame.rflags;
+		return EXIT_RESUME_USER;
+	}
+	if (d.verdict == TRAP_KILL) {
+		/* A handler the payload installed runs instead of the report. */
+		struct signal_fault sf = trap_signal_fault(&ev, &d);
+		struct user_regs u;
+
+		st->regs.rip = ev.frame.rip;
+		st->regs.rsp = ev.frame.rsp;
+		st->regs.rflags = ev.frame.rflags ? ev.frame.rflags : st->regs.rflags;
+		run_regs_to_user(&st->regs, &u);
+		if (signal_from_fault(&vm->task, &sf, &u)) {
+			run_regs_from_user(&st->regs, &u);
+			return EXIT_RESUME_USER;
+		}
+		if (vm->mm.failed) {
+			err_wrap("run: page-table update for a signal frame failed");
+			return EXIT_VMM_ERROR;
 		}
 	}
-	if (kr->exit_reason == KVM_EXIT_IO) {
-		run_payload_port_io(vm);
-		return 1;
-	}
-	trap_dump(vm, NULL);
+	run_note_exit(vm);
+	e->trap = true;
+	e->event = ev;
+	e->decision = d;
+	if (d.verdict == TRAP_KILL)
+		return run_end_killed(vm, d.signo, d.name);
+	e->dump = true;
+	e->dump_what = d.dump_what;
 	vm->end = RUN_VMM_ERROR;
-	return 1;
+	return EXIT_RUN_ENDED;
 }
 
-void vm_run(struct vm *vm)
+/* Linux would raise #GP for port I/O at CPL3: SIGSEGV. */
+static enum exit_action run_payload_port_io(struct vm *vm, struct exit_state *st)
 {
-	struct timespec t0, t1;
-	int r = 0;
+	vm->end_info.port_io = true;
+	vm->end_info.port = vm->vcpu.run->io.port;
+	return run_exception(vm, st, TRAP_PORT_IO);
+}
+
+/* Hands one exit to its handler. */
+static enum exit_action run_exit(struct vm *vm, struct exit_state *st)
+{
+	const struct kvm_run *kr = vm->vcpu.run;
+	int vec;
+
+	vclock_tick(&vm->vclock); /* re-anchors the vDSO's clocks when due */
+	if (kr->exit_reason == KVM_EXIT_INTR)
+		return EXIT_CONTINUE;
+	if (vcpu_get_regs(&vm->vcpu, &st->regs) < 0 || vcpu_get_sregs(&vm->vcpu, &st->sregs) < 0)
+		return EXIT_VMM_ERROR;
+	if (kr->exit_reason == KVM_EXIT_IO && kr->io.direction == KVM_EXIT_IO_OUT) {
+		if (kr->io.port == PORT_SYSCALL && sysarea_is_syscall_stub(st->regs.rip))
+			return run_syscall(vm, st);
+		vec = sysarea_stub_vector(st->regs.rip);
+		if (kr->io.port == PORT_EXCEPTION && vec >= 0 && (st->sregs.cs.selector & 3) == 0) {
+			vm->stats.exception_exits++;
+			return run_exception(vm, st, vec);
+		}
+	}
+	if (kr->exit_reason == KVM_EXIT_IO)
+		return run_payload_port_io(vm, st);
+	run_note_dump(vm, NULL);
+	vm->end = RUN_VMM_ERROR;
+	return EXIT_RUN_ENDED;
+}
+
+/* A guest signal became pending while the payload ran (a timer's): it is
+ * delivered now if the vCPU is in the payload's own code; inside a stub,
+ * the stub's exit comes next and delivers there. */
+static enum exit_action run_signal_async(struct vm *vm, struct exit_state *st)
+{
+	struct user_regs u;
+	int kill;
+
+	if (vcpu_get_regs(&vm->vcpu, &st->regs) < 0 || vcpu_get_sregs(&vm->vcpu, &st->sregs) < 0)
+		return EXIT_VMM_ERROR;
+	if ((st->sregs.cs.selector & 3) != 3 || sysarea_is_syscall_stub(st->regs.rip) ||
+	    sysarea_stub_vector(st->regs.rip) >= 0)
+		return EXIT_CONTINUE;
+	run_regs_to_user(&st->regs, &u);
+	kill = signal_deliver_pending(&vm->task, &u);
+	if (vm->mm.failed) {
+		err_wrap("run: page-table update for a signal frame failed");
+		return EXIT_VMM_ERROR;
+	}
+	if (kill)
+		return run_end_killed(vm, kill, "asynchronous signal");
+	run_regs_from_user(&st->regs, &u);
+	return EXIT_RESUME_USER;
+}
+
+/* Enters the guest until a handler ends the run. */
+static enum exit_action run_loop(struct vm *vm)
+{
+	struct exit_state st;
+	enum exit_action act;
+	int t;
+
+	for (;;) {
+		/* Checked before every entry: the timer also makes a KVM_RUN
+		 * that starts after this check return at once. */
+		if (vcpu_should_stop(&vm->vcpu)) {
+			/* Only the timer asks to stop today. */
+			vm->end = RUN_TIMEOUT;
+			vm->end_info.timeout = true;
+			return EXIT_RUN_ENDED;
+		}
+		if (signal_pending(&vm->task)) {
+			act = run_signal_async(vm, &st);
+			if (act == EXIT_RESUME_USER)
+				run_resume_user(vm, &st);
+			else if (act != EXIT_CONTINUE)
+				return act;
+		}
+		t = run_kvm(vm);
+		if (t < 0)
+			return EXIT_VMM_ERROR;
+		if (t == VCPU_RUN_INTR)
+			continue; /* check the stop flags, enter again */
+		act = run_exit(vm, &st);
+		if (act == EXIT_RESUME_USER)
+			run_resume_user(vm, &st);
+		else if (act != EXIT_CONTINUE)
+			return act;
+	}
+}
+
+/* Closes the regions and the outer perf stat's window; warnings only. */
+static void run_finish_counters(struct vm *vm)
+{
+	if (vm->counters && counters_in_region(vm->counters) &&
+	    counters_region_end(vm->counters) < 0)
+		vmm_warn("%s", err_msg());
+	if (perf_control_set(&vm->perf_ctl, false) < 0)
+		vmm_warn("%s", err_msg());
+	if (vm->perf_ctl.ctl_fd >= 0 && !vm->regions_marked)
+		vmm_warn("perf-control: the payload marked no regions (prctl "
+			 "PR_TASK_PERF_EVENTS_ENABLE): perf counted nothing");
+}
+
+/* A VMM failure ends the run; its message is kept before anything else can
+ * record another. */
+static void run_end_error(struct vm *vm)
+{
+	vm->end = RUN_VMM_ERROR;
+	snprintf(vm->end_info.error, sizeof(vm->end_info.error), "%s", err_msg());
+}
+
+struct run_result vm_run(struct vm *vm)
+{
+	uint64_t t0;
 
 	vm->mm.apply = run_apply_update;
 	vm->mm.apply_ctx = vm;
@@ -360,45 +522,22 @@ void vm_run(struct vm *vm)
 					      sizeof(((struct kvm_xsave *)0)->region)};
 	vm->pt.live = true;
 	kvm_pages_open(&vm->kvm_pages, vm->kvm.vm_fd);
-	if (run_arm_timeout(vm) < 0) {
-		vm->end = RUN_VMM_ERROR;
-		fprintf(stderr, "vmm: %s\n", err_msg());
-		return;
+	if (vm->cfg->timeout_s > 0 && vcpu_arm_timeout(&vm->vcpu, vm->cfg->timeout_s) < 0) {
+		run_end_error(vm);
+		return (struct run_result){vm->end, vm->status};
 	}
 	if (vm->counters && counters_region_begin(vm->counters) < 0)
 		vmm_warn("%s", err_msg());
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (r == 0) {
-		/* Checked before every entry: the handler also makes a KVM_RUN
-		 * that starts after this check return at once. */
-		if (run_timed_out) {
-			vm->end = RUN_TIMEOUT;
-			fprintf(stderr, "vmm: timeout after %g s\n", vm->cfg->timeout_s);
-			r = 1;
-			break;
-		}
-		if (signal_pending(&vm->task) && (r = run_signal_async(vm)) != 0)
-			break;
-		r = run_kvm(vm);
-		if (r == 1)
-			r = 0; /* interrupted: check the timeout, enter again */
-		else if (r == 0)
-			r = run_exit(vm);
+	/* seccomp, last before the first KVM_RUN (vm/seccomp.h) */
+	if (confine_vm(vm) < 0) {
+		run_end_error(vm);
+		return (struct run_result){vm->end, vm->status};
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	vm->stats.run_ns =
-	    (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ull + (uint64_t)(t1.tv_nsec - t0.tv_nsec);
-	if (vm->counters && counters_in_region(vm->counters) &&
-	    counters_region_end(vm->counters) < 0)
-		vmm_warn("%s", err_msg());
-	if (perf_control_set(&vm->perf_ctl, false) < 0)
-		vmm_warn("%s", err_msg());
-	if (vm->perf_ctl.ctl_fd >= 0 && !vm->regions_marked)
-		vmm_warn("perf-control: the payload marked no regions (prctl "
-			 "PR_TASK_PERF_EVENTS_ENABLE): perf counted nothing");
+	t0 = run_now_ns();
+	if (run_loop(vm) == EXIT_VMM_ERROR)
+		run_end_error(vm);
+	vm->stats.run_ns = run_now_ns() - t0;
+	run_finish_counters(vm);
 	run_sample_mappings(vm);
-	if (r < 0) {
-		vm->end = RUN_VMM_ERROR;
-		fprintf(stderr, "vmm: %s\n", err_msg());
-	}
+	return (struct run_result){vm->end, vm->status};
 }

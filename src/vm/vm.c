@@ -58,6 +58,7 @@ static int vm_load(struct vm *vm)
 	    .envp = environ,
 	    .execfn = vm->cfg->payload,
 	    .hwcap = leaf1 ? leaf1->edx : 0,
+	    .vdso = vm->cfg->vdso != VDSO_OFF,
 	};
 
 	if (loader_load(&vm->mm, &vm->elf, &a, &vm->load) < 0)
@@ -94,6 +95,26 @@ static int vm_files(struct vm *vm)
 	return 0;
 }
 
+/* The vDSO's clocks from the guest TSC, when KVM and the host CPU make it
+ * a clock; otherwise the data page sends every read to the syscall. */
+static void vm_clock(struct vm *vm)
+{
+	struct vclock_tsc t;
+
+	if (!vm->load.vvar)
+		return;
+	kvm_tsc_probe(&vm->vcpu, &vm->tsc);
+	/* Warned at the first clock read that exits (sys_time.c), if any. */
+	if (!vm->tsc.usable && vm->cfg->vdso == VDSO_TSC)
+		vm->process.clock_fallback_why = vm->tsc.why;
+	t = (struct vclock_tsc){
+	    .usable = vm->tsc.usable && vm->cfg->vdso == VDSO_TSC,
+	    .khz = vm->tsc.khz,
+	    .offset = vm->tsc.offset,
+	};
+	vclock_setup(&vm->vclock, vm->load.vvar, &t, 0 /* the one vCPU */);
+}
+
 int vm_setup(struct vm *vm, const struct config *cfg)
 {
 	uint64_t t0 = now_ns();
@@ -101,7 +122,8 @@ int vm_setup(struct vm *vm, const struct config *cfg)
 
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
-	vm->kvm.sys_fd = vm->kvm.vm_fd = vm->kvm.vcpu_fd = -1;
+	vm->kvm.sys_fd = vm->kvm.vm_fd = -1;
+	vm->vcpu.fd = -1;
 	vm->kvm_pages.stats.fd = -1;
 	vm->perf_ctl.ctl_fd = vm->perf_ctl.ack_fd = -1;
 	kvm_detect_paging(&vm->paging);
@@ -120,15 +142,17 @@ int vm_setup(struct vm *vm, const struct config *cfg)
 	}
 	if (vm_memory(vm) < 0 || vm_load(vm) < 0)
 		return EXIT_VMM;
-	if (kvm_create_vcpu(&vm->kvm) < 0 ||
-	    cpu_vcpu_init(&vm->kvm, vm->pt.root, vm->load.entry, vm->load.sp) < 0)
+	if (vcpu_create(&vm->vcpu, &vm->kvm, 0) < 0 ||
+	    cpu_vcpu_init(&vm->vcpu, &vm->kvm, vm->pt.root, vm->load.entry, vm->load.sp) < 0)
 		return EXIT_VMM;
 	process_init(&vm->process, &vm->mm, vm->mem.size);
+	vm_clock(vm);
 	task_init(&vm->task, &vm->process);
 	if (vm_files(vm) < 0)
 		return EXIT_VMM;
+	vm->process.out_limit = cfg->max_output;
 	if (!cfg->no_counters &&
-	    counters_open(&vm->counters, cfg->events, vm->kvm.vm_fd, vm->kvm.vcpu_fd) < 0)
+	    counters_open(&vm->counters, cfg->events, vm->kvm.vm_fd, vm->vcpu.fd) < 0)
 		return EXIT_VMM;
 	if (cfg->perf_control && perf_control_open(&vm->perf_ctl, cfg->perf_control) < 0)
 		return EXIT_VMM;
@@ -136,18 +160,23 @@ int vm_setup(struct vm *vm, const struct config *cfg)
 	return 0;
 }
 
-int vm_exit_status(const struct vm *vm)
+int run_exit_status(struct run_result r)
 {
-	switch (vm->end) {
+	switch (r.end) {
 	case RUN_EXITED:
-		return vm->status;
+		return r.status;
 	case RUN_SIGNALED:
-		return 128 + vm->status;
+		return 128 + r.status;
 	case RUN_TIMEOUT:
 		return EXIT_TIMEOUT;
 	default:
 		return EXIT_VMM;
 	}
+}
+
+int vm_exit_status(const struct vm *vm)
+{
+	return run_exit_status((struct run_result){vm->end, vm->status});
 }
 
 void vm_destroy(struct vm *vm)
@@ -161,6 +190,7 @@ void vm_destroy(struct vm *vm)
 	mm_destroy(&vm->mm);
 	pt_destroy(&vm->pt);
 	frames_destroy(&vm->frames);
+	vcpu_destroy(&vm->vcpu);
 	kvm_close(&vm->kvm);
 	mem_destroy(&vm->mem);
 	elf_close(&vm->elf);

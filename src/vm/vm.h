@@ -3,6 +3,8 @@
 #ifndef VMM_VM_H
 #define VMM_VM_H
 
+#include <stdio.h>
+
 #include "counters/counters.h"
 #include "counters/perf_control.h"
 #include "guest/frames.h"
@@ -13,10 +15,15 @@
 #include "kernel/mm.h"
 #include "kernel/process.h"
 #include "kernel/task.h"
+#include "kernel/vclock.h"
 #include "kernel/vfs.h"
 #include "kvm/kvm.h"
 #include "kvm/kvm_pages.h"
+#include "kvm/kvm_tsc.h"
+#include "kvm/vcpu.h"
+#include "util/err.h"
 #include "vm/config.h"
+#include "vm/trap.h"
 
 /* How a run ended; decides the exit status (env(1)/timeout(1) style). */
 enum run_end {
@@ -31,6 +38,34 @@ enum run_end {
 #define EXIT_NOEXEC 126
 #define EXIT_NOENT 127
 
+/* What vm_run returns: how the run ended and its status. */
+struct run_result {
+	enum run_end end;
+	int status; /* RUN_EXITED: exit status; RUN_SIGNALED: the signal */
+};
+
+/* How the run ended, in the words main prints (run_end_print): each part
+ * that is set, in this order. Filled by the run loop as it ends the run. */
+struct run_end_info {
+	bool port_io; /* "vmm: payload did port I/O (port P) at rip R" */
+	uint16_t port;
+	bool trap; /* an exception: the event and trap_decide's verdict */
+	struct trap_event event;
+	struct trap_decision decision;
+	bool killed; /* "vmm: payload killed by SIGx (...): why", then the trap */
+	char why[64];
+	bool dump;	       /* the exit, the registers and the walk of rip */
+	const char *dump_what; /* its headline; NULL: "unexpected exit" */
+	struct {
+		uint32_t reason, suberror, port;
+		uint64_t fail_reason, mmio_addr;
+	} exit;		      /* the KVM exit that ended the run */
+	struct kvm_regs regs; /* the vCPU at that exit */
+	struct kvm_sregs sregs;
+	bool timeout;		 /* "vmm: timeout after S s" */
+	char error[ERR_MSG_MAX]; /* "vmm: error", when not empty */
+};
+
 struct run_stats {
 	uint64_t exits; /* KVM_RUN returns */
 	uint64_t syscall_exits;
@@ -43,6 +78,7 @@ struct run_stats {
 struct vm {
 	const struct config *cfg;
 	struct kvm kvm;
+	struct vcpu vcpu; /* the payload's one thread runs on it */
 	struct guest_mem mem;
 	struct frames frames;
 	struct page_tables pt;
@@ -57,42 +93,33 @@ struct vm {
 	struct kvm_pages kvm_pages;	/* what KVM mapped: sampled per syscall */
 	uint64_t leaves_peak[PS_COUNT]; /* payload leaves of the guest tables, peak */
 	bool regions_marked;		/* the payload used prctl region markers */
-	gva_t spurious_addr;		/* last spurious #PF address, and how often */
-	unsigned spurious_repeats;
-	struct perf_control perf_ctl; /* an outer perf stat, or fds -1 */
+	struct trap_spurious spurious;	/* the spurious #PFs in a row */
+	struct perf_control perf_ctl;	/* an outer perf stat, or fds -1 */
+	struct kvm_tsc tsc;		/* the guest TSC, probed when there is a vDSO */
+	struct vclock vclock;		/* the vDSO's clocks; data NULL without a vDSO */
 
-	struct kvm_regs regs; /* the vCPU state at the last exit */
-	struct kvm_sregs sregs;
-
-	enum run_end end;
-	int status; /* exit status or signal number */
+	enum run_end end; /* as vm_run returned them, for the report */
+	int status;	  /* exit status or signal number */
+	struct run_end_info end_info;
 	struct run_stats stats;
 };
 
 /* Builds the guest. On failure returns the exit status to use (125, 126 or
  * 127) with err set; 0 on success. */
 int vm_setup(struct vm *vm, const struct config *cfg);
-/* Runs the payload to its end; fills vm->end and vm->status. */
-void vm_run(struct vm *vm);
+/* Runs the payload to its end and returns how it ended (also kept in
+ * vm->end, vm->status and, in words, vm->end_info). Prints nothing but
+ * warnings: main says how the run ended with run_end_print. */
+struct run_result vm_run(struct vm *vm);
+/* The exit status of vmm for that end (env(1)/timeout(1) style). */
+int run_exit_status(struct run_result r);
 int vm_exit_status(const struct vm *vm);
 void vm_destroy(struct vm *vm);
 
-/* Puts the payload back at CPL3 with vm->regs (in run.c): what sysret and
- * iret would do, for syscalls and for exceptions vmm absorbs. */
-int vm_resume_user(struct vm *vm);
-/* The payload's registers between KVM's layout and the kernel layer's. */
-void vm_regs_to_user(const struct kvm_regs *k, struct user_regs *u);
-void vm_regs_from_user(struct kvm_regs *k, const struct user_regs *u);
-
-/* In trap.c: a guest exception, already identified by its stub (vector -1:
- * port I/O by the payload). Returns 0 when the payload was resumed (a
- * spurious page fault), 1 when the run ended (vm->end/status set, report
- * printed), -1 on a VMM error. */
-int trap_exception(struct vm *vm, int vector);
-/* Ends the run as Linux's default action for signo would, with the first
- * line of the report: "vmm: payload killed by SIGSEGV (...): why". */
-void trap_kill(struct vm *vm, int signo, const char *why);
-/* Register dump and the walk of rip, for exits vmm cannot explain. */
-void trap_dump(struct vm *vm, const char *what);
+/* In run_end.c: writes what vm->end_info holds, the lines a user needs to
+ * find the bug: the fault report (signal, where, the faulting address and
+ * error code, the walk of that address, the code and the registers), the
+ * register dump of an exit vmm cannot explain, the timeout, the error. */
+void run_end_print(const struct vm *vm, FILE *f);
 
 #endif

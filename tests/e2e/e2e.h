@@ -1,7 +1,9 @@
 /* Shared by the end-to-end tests: run a command (usually ./vmm) from the
  * repository root, capture its stdout, stderr and exit status. Tests that
  * need /dev/kvm call e2e_require_kvm() first, which prints SKIP and the
- * reason and exits 0 when it is not usable. */
+ * reason and exits 0 when it is not usable; a file of such tests ends with
+ *	E2E_SUITE_MAIN("e2e_name", timeout_s, test_a, test_b, ...)
+ * The suite helpers of unit.h (UNIT_TCASE, UNIT_MAIN, MB) serve here too. */
 #ifndef VMM_TESTS_E2E_H
 #define VMM_TESTS_E2E_H
 
@@ -16,6 +18,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "bad_elves.h"
+#include "unit.h"
 
 #define VMM_BIN "./vmm"
 #define TPAY_DIR "build/tests/payloads/"
@@ -113,16 +118,22 @@ static inline void e2e_require_kvm(const char *test)
 	}
 }
 
+/* Creates an empty file from a mkstemp() template ("...XXXXXX"), which
+ * becomes its path; the caller unlinks it. */
+static inline void e2e_temp_file(char *tmpl)
+{
+	int fd = mkstemp(tmpl);
+
+	ck_assert_msg(fd >= 0, "mkstemp %s: %s", tmpl, strerror(errno));
+	close(fd);
+}
+
 /* A fresh path for `--json FILE`: "/tmp/vmm-e2e-json-XXXXXX", created. */
 #define E2E_JSON_TEMPLATE "/tmp/vmm-e2e-json-XXXXXX"
 static inline void e2e_json_path(char path[sizeof(E2E_JSON_TEMPLATE)])
 {
-	int fd;
-
 	memcpy(path, E2E_JSON_TEMPLATE, sizeof(E2E_JSON_TEMPLATE));
-	fd = mkstemp(path);
-	ck_assert(fd >= 0);
-	close(fd);
+	e2e_temp_file(path);
 }
 
 /* The report vmm wrote at path, parsed; the file is removed. */
@@ -135,19 +146,31 @@ static inline json_object *e2e_json_take(const char *path)
 	return root;
 }
 
-/* main() of an end-to-end test binary that needs /dev/kvm throughout. */
-#define E2E_MAIN(suite_fn, name)                                                                   \
+/* Calls check(i, path) for each crafted bad ELF i of bad_elves.h, written
+ * in turn to the same temporary file at path, which is removed after. */
+static inline void e2e_each_bad_elf(void (*check)(size_t i, const char *path))
+{
+	char path[] = "/tmp/vmm-e2e-bad-elf-XXXXXX";
+	struct bad_elf f;
+
+	e2e_temp_file(path);
+	for (size_t i = 0; i < bad_elf_count(); i++) {
+		bad_elf_build(i, &f);
+		ck_assert_msg(bad_elf_write(&f, path) == 0, "%s: %s", path, strerror(errno));
+		check(i, path);
+	}
+	unlink(path);
+}
+
+/* main() of an end-to-end test binary that needs /dev/kvm throughout: one
+ * suite `name` of one test case holding the tests that follow, each given
+ * timeout_s seconds. */
+#define E2E_SUITE_MAIN(name, timeout_s, ...)                                                       \
 	int main(void)                                                                             \
 	{                                                                                          \
-		SRunner *sr;                                                                       \
-		int failed;                                                                        \
-                                                                                                   \
 		e2e_require_kvm(name);                                                             \
-		sr = srunner_create(suite_fn());                                                   \
-		srunner_run_all(sr, CK_NORMAL);                                                    \
-		failed = srunner_ntests_failed(sr);                                                \
-		srunner_free(sr);                                                                  \
-		return failed ? 1 : 0;                                                             \
+		return unit_run(unit_suite((name), NULL, NULL, (timeout_s),                        \
+					   (const TTest *const[]){__VA_ARGS__, NULL}));            \
 	}
 
 #endif

@@ -41,14 +41,11 @@ static long long table_value(const char *err, int region, const char *name)
 
 static json_object *region_counter(json_object *root, int region, const char *name)
 {
-	json_object *regions, *r, *counters, *c;
+	json_object *regions = unit_json_path(root, "regions", NULL);
 
-	ck_assert(json_object_object_get_ex(root, "regions", &regions));
 	ck_assert_int_gt((int)json_object_array_length(regions), region);
-	r = json_object_array_get_idx(regions, (size_t)region);
-	ck_assert(json_object_object_get_ex(r, "counters", &counters));
-	ck_assert_msg(json_object_object_get_ex(counters, name, &c), "no %s in JSON", name);
-	return c;
+	return unit_json_path(json_object_array_get_idx(regions, (size_t)region), "counters", name,
+			      NULL);
 }
 
 static json_object *run_json(struct run_result *r, const char *events)
@@ -199,20 +196,6 @@ START_TEST(info_text_and_json)
 }
 END_TEST
 
-static Suite *counters_suite(void)
-{
-	Suite *s = suite_create("e2e_counters");
-	TCase *tc = tcase_create("counters");
-
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, issue_command_two_regions);
-	tcase_add_test(tc, faults_land_in_the_right_region);
-	tcase_add_test(tc, csv_like_perf_stat);
-	tcase_add_test(tc, unknown_event_lists_names);
-	tcase_add_test(tc, outer_perf_stat_sees_only_the_regions);
-	tcase_add_test(tc, info_text_and_json);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-E2E_MAIN(counters_suite, "e2e_counters")
+E2E_SUITE_MAIN("e2e_counters", 120, issue_command_two_regions, faults_land_in_the_right_region,
+	       csv_like_perf_stat, unknown_event_lists_names, outer_perf_stat_sees_only_the_regions,
+	       info_text_and_json)

@@ -3,18 +3,14 @@
  * exits 0 and prints well-formed JSON lines with the fields, op counts and
  * working sets that were asked for. */
 #include "e2e.h"
-#include "unit.h"
 
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#define K 1024ull
-#define M (1024ull * 1024)
 #define MAX_ARGS 24
 #define MAX_WS 24
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 struct spec {
 	const char *elf; /* base name in build/payloads/ */
@@ -32,8 +28,8 @@ static const struct spec specs[] = {
      {"--min", "4K", "--max", "32K", "--ops", "1000", NULL},
      "4k",
      1000,
-     {4 * K, 8 * K, 16 * K, 32 * K, 4 * K, 8 * K, 16 * K, 32 * K, 4 * K, 8 * K, 16 * K, 32 * K,
-      4 * K, 8 * K, 16 * K, 32 * K},
+     {4 * KB, 8 * KB, 16 * KB, 32 * KB, 4 * KB, 8 * KB, 16 * KB, 32 * KB, 4 * KB, 8 * KB, 16 * KB,
+      32 * KB, 4 * KB, 8 * KB, 16 * KB, 32 * KB},
      16,
      {"layout", "pattern", "n_elems", "pages_touched", NULL}},
     {"tlb-sweep",
@@ -41,63 +37,64 @@ static const struct spec specs[] = {
       "--pages", "2m", NULL},
      "2m",
      2000,
-     {4 * K, 8 * K, 16 * K, 32 * K, 64 * K, 128 * K, 256 * K, 512 * K, 1 * M, 2 * M, 4 * M},
+     {4 * KB, 8 * KB, 16 * KB, 32 * KB, 64 * KB, 128 * KB, 256 * KB, 512 * KB, 1 * MB, 2 * MB,
+      4 * MB},
      11,
      {"layout", "pattern", NULL}},
     {"chase",
      {"--min", "4K", "--max", "64K", "--ops", "1000", NULL},
      "4k",
      1000,
-     {4 * K, 8 * K, 16 * K, 32 * K, 64 * K},
+     {4 * KB, 8 * KB, 16 * KB, 32 * KB, 64 * KB},
      5,
      {"per", "n_elems", NULL}},
     {"chase",
      {"--ws", "2M", "--ops", "1500", "--per", "page", "--pages", "2m", NULL},
      "2m",
      1500,
-     {2 * M},
+     {2 * MB},
      1,
      {"per", NULL}},
     {"gups",
      {"--size", "1M", "--updates", "1000", "--verify", NULL},
      "4k",
      1000,
-     {1 * M},
+     {1 * MB},
      1,
      {"entries", "gups", "verify", NULL}},
     {"itlb",
      {"--min", "1", "--max", "16", "--ops", "1000", "--order", "rand", NULL},
      "4k",
      1000,
-     {4 * K, 8 * K, 16 * K, 32 * K, 64 * K},
+     {4 * KB, 8 * KB, 16 * KB, 32 * KB, 64 * KB},
      5,
      {"order", "code_pages", NULL}},
     {"itlb-2m",
      {"--min", "4096", "--max", "4096", "--ops", "1000", "--pages", "2m", NULL},
      "2m",
      1000,
-     {16 * M, 16 * M},
+     {16 * MB, 16 * MB},
      2,
      {"code_align", "text_madvise", "text_collapse", NULL}},
     {"ptchurn",
      {"--min", "4K", "--max", "16K", "--iters", "10", NULL},
      "4k",
      10,
-     {4 * K, 8 * K, 16 * K, 4 * K, 8 * K, 16 * K},
+     {4 * KB, 8 * KB, 16 * KB, 4 * KB, 8 * KB, 16 * KB},
      6,
      {"test", "syscalls_per_op", NULL}},
     {"ptsparse",
      {"--count", "16", "--ops", "1000", NULL},
      "4k",
      1000,
-     {64 * K, 64 * K, 64 * K, 64 * K},
+     {64 * KB, 64 * KB, 64 * KB, 64 * KB},
      4,
      {"spread", "pt_pages", "pd_pages", "pdpt_pages", "table_bytes", NULL}},
     {"tlb-prefetch",
      {"--min", "64k", "--max", "128K", "--ops", "1000", NULL},
      "4k",
      1000,
-     {64 * K, 128 * K, 64 * K, 128 * K, 64 * K, 128 * K},
+     {64 * KB, 128 * KB, 64 * KB, 128 * KB, 64 * KB, 128 * KB},
      6,
      {"mode", "distance", NULL}},
 };

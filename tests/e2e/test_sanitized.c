@@ -2,7 +2,9 @@
  * hostile and failing paths: malformed ELF, bad options, faults, timeouts,
  * fuzzed syscalls under each guest-page policy. Any sanitizer report fails
  * the test, whatever the exit status. */
-#include "bad_elves.h"
+#include <dirent.h>
+#include <stdlib.h>
+
 #include "e2e.h"
 
 #define VMM_ASAN "build/asan/vmm"
@@ -57,20 +59,15 @@ START_TEST(fuzzed_syscalls)
 }
 END_TEST
 
+static void bad_elf_is_clean_126(size_t i, const char *path)
+{
+	(void)i;
+	check_clean(126, path, NULL);
+}
+
 START_TEST(failures_before_the_guest_runs)
 {
-	char path[] = "/tmp/vmm-san-elf-XXXXXX";
-	int fd = mkstemp(path);
-	struct bad_elf f;
-
-	ck_assert(fd >= 0);
-	close(fd);
-	for (size_t i = 0; i < bad_elf_count(); i++) {
-		bad_elf_build(i, &f);
-		ck_assert(bad_elf_write(&f, path) == 0);
-		check_clean(126, path, NULL);
-	}
-	unlink(path);
+	e2e_each_bad_elf(bad_elf_is_clean_126);
 	check_clean(127, "/nonexistent", NULL);
 	check_clean(126, "/bin/true", NULL);
 	check_clean(125, "--mem", "1X", TPAY_DIR "hello-musl-static.elf", NULL);
@@ -80,17 +77,47 @@ START_TEST(failures_before_the_guest_runs)
 }
 END_TEST
 
-static Suite *sanitized_suite(void)
+/* Under LeakSanitizer (and the seccomp filter, which lets the ASan build
+ * run LSan's exit check): every test payload (glibc builds), then every hostile
+ * behaviour, with no sanitizer report and no forbidden call, whatever the
+ * payload's own status. */
+static void check_no_report(const char *elf, const char *arg)
 {
-	Suite *s = suite_create("e2e_sanitized_vmm");
-	TCase *tc = tcase_create("asan");
+	char *argv[] = {VMM_ASAN, "run", "--timeout", "20", (char *)elf, (char *)arg, NULL};
+	struct run_result r;
 
-	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, payloads_and_faults);
-	tcase_add_test(tc, fuzzed_syscalls);
-	tcase_add_test(tc, failures_before_the_guest_runs);
-	suite_add_tcase(s, tc);
-	return s;
+	e2e_runv(&r, "input\n", argv);
+	ck_assert_msg(!strstr(r.err, "Sanitizer") && !strstr(r.err, "runtime error") &&
+			  !strstr(r.err, "seccomp"),
+		      "%s %s: report:\n%s", elf, arg ? arg : "", r.err);
+	ck_assert_msg(r.status != 125, "%s %s: vmm failed:\n%s", elf, arg ? arg : "", r.err);
+	e2e_free(&r);
 }
 
-E2E_MAIN(sanitized_suite, "e2e_sanitized_vmm")
+START_TEST(every_payload_leak_free)
+{
+	DIR *d = opendir(TPAY_DIR);
+	struct dirent *e;
+	struct run_result list;
+	char path[512], *save = NULL;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(setenv("ASAN_OPTIONS", "detect_leaks=1", 1), 0);
+	while ((e = readdir(d)))
+		if (strstr(e->d_name, "-glibc-static.elf")) { /* musl: same vmm paths */
+			snprintf(path, sizeof(path), TPAY_DIR "%s", e->d_name);
+			check_no_report(path, NULL);
+			n++;
+		}
+	closedir(d);
+	ck_assert_int_ge(n, 15);
+	e2e_run(&list, NULL, TPAY_DIR "hostile-musl-static.elf", NULL);
+	for (char *b = strtok_r(list.out, "\n", &save); b; b = strtok_r(NULL, "\n", &save))
+		check_no_report(TPAY_DIR "hostile-musl-static.elf", b);
+	e2e_free(&list);
+}
+END_TEST
+
+E2E_SUITE_MAIN("e2e_sanitized_vmm", 300, payloads_and_faults, fuzzed_syscalls,
+	       failures_before_the_guest_runs, every_payload_leak_free)

@@ -140,6 +140,37 @@ START_TEST(dirs_and_cwd)
 }
 END_TEST
 
+START_TEST(vdso_option)
+{
+	struct config c;
+	char *dflt[] = {"run", "p.elf", NULL};
+	char *off[] = {"run", "--vdso", "off", "p.elf", NULL};
+	char *sys[] = {"run", "--vdso", "syscall", "p.elf", NULL};
+	char *bad[] = {"run", "--vdso", "fast", "p.elf", NULL};
+
+	ck_assert_int_eq(parse(&c, dflt), 0);
+	ck_assert_int_eq(c.vdso, VDSO_TSC);
+	ck_assert_str_eq(vdso_mode_name(c.vdso), "tsc");
+	ck_assert_int_eq(parse(&c, off), 0);
+	ck_assert_int_eq(c.vdso, VDSO_OFF);
+	ck_assert_int_eq(parse(&c, sys), 0);
+	ck_assert_int_eq(c.vdso, VDSO_SYSCALL);
+	ck_assert_int_eq(parse(&c, bad), -1);
+	ck_assert_str_eq(err_msg(), "config: --vdso 'fast': use tsc, syscall or off");
+}
+END_TEST
+
+START_TEST(max_output_and_no_seccomp)
+{
+	char *argv[] = {"run", "--max-output", "2M", "--no-seccomp", "p.elf", NULL};
+	struct config c;
+
+	ck_assert_int_eq(parse(&c, argv), 0);
+	ck_assert_uint_eq(c.max_output, 2u << 20);
+	ck_assert(c.no_seccomp);
+}
+END_TEST
+
 START_TEST(help)
 {
 	char *argv[] = {"run", "--help", NULL};
@@ -150,19 +181,26 @@ START_TEST(help)
 }
 END_TEST
 
-static Suite *config_suite(void)
+/* Found by tests/fuzz/fuzz_config: a call that failed inside "-@x" left
+ * getopt's cluster pointer behind, and the next call went on reading the
+ * earlier argv (freed memory when it was a copy) instead of its own. */
+START_TEST(reparse_after_failed_cluster)
 {
-	Suite *s = suite_create("config");
-	TCase *tc = tcase_create("parse");
+	char *bad = strdup("-@x"), *argv1[] = {"run", bad, "p.elf", NULL};
+	char *argv2[] = {"run", "--stats", "q.elf", NULL};
+	struct config c;
 
-	tcase_add_test(tc, sizes);
-	tcase_add_test(tc, defaults_and_payload_args);
-	tcase_add_test(tc, all_options);
-	tcase_add_test(tc, errors);
-	tcase_add_test(tc, dirs_and_cwd);
-	tcase_add_test(tc, help);
-	suite_add_tcase(s, tc);
-	return s;
+	ck_assert_int_eq(parse(&c, argv1), -1);
+	ck_assert_str_eq(err_msg(), "config: unknown option '-@' (see vmm run --help)");
+	memset(bad, 'x', 3);
+	free(bad);
+	ck_assert_int_eq(parse(&c, argv2), 0);
+	ck_assert(c.stats);
+	ck_assert_ptr_null(c.csv_sep);
+	ck_assert_str_eq(c.payload, "q.elf");
 }
+END_TEST
 
-UNIT_MAIN(config_suite)
+UNIT_SUITE_MAIN("config", NULL, NULL, 0, sizes, defaults_and_payload_args, all_options, errors,
+		dirs_and_cwd, help, vdso_option, reparse_after_failed_cluster,
+		max_output_and_no_seccomp)

@@ -151,37 +151,29 @@ START_TEST(grouping_with_stand_ins)
 }
 END_TEST
 
-static json_object *get(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	ck_assert_msg(json_object_object_get_ex(o, key, &v), "no key %s", key);
-	return v;
-}
-
 /* Every counter either has a value or says why it has none. */
 static void check_counter_json(const char *name, json_object *o)
 {
 	json_object *v;
 
-	if (json_object_get_boolean(get(o, "supported"))) {
-		v = get(o, "value");
+	if (json_object_get_boolean(unit_json_path(o, "supported", NULL))) {
+		v = unit_json_path(o, "value", NULL);
 		if (json_object_object_get_ex(o, "counted", NULL))
 			ck_assert(json_object_is_type(v, json_type_null));
 		else
 			ck_assert_msg(json_object_is_type(v, json_type_int), "%s: value", name);
 	} else {
-		ck_assert_msg(strlen(json_object_get_string(get(o, "reason"))) > 0, "%s: no reason",
-			      name);
+		ck_assert_msg(strlen(json_object_get_string(unit_json_path(o, "reason", NULL))) > 0,
+			      "%s: no reason", name);
 		ck_assert(!json_object_object_get_ex(o, "value", NULL));
 	}
 }
 
 static int64_t region_value(json_object *root, size_t region, const char *name)
 {
-	json_object *r = json_object_array_get_idx(get(root, "regions"), region);
+	json_object *r = json_object_array_get_idx(unit_json_path(root, "regions", NULL), region);
 
-	return json_object_get_int64(get(get(get(r, "counters"), name), "value"));
+	return json_object_get_int64(unit_json_path(r, "counters", name, "value", NULL));
 }
 
 static int open_vm(int *kvm, int *vm, int *vcpu)
@@ -209,7 +201,7 @@ static void check_table(struct counters *c, json_object *root)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	int64_t pf = region_value(root, 0, "page-faults");
-	json_object *total = get(get(root, "total"), "counters");
+	json_object *total = unit_json_path(root, "total", "counters", NULL);
 
 	counters_print_table(c, f);
 	fclose(f);
@@ -222,11 +214,12 @@ static void check_table(struct counters *c, json_object *root)
 	ck_assert_msg(strstr(buf, want), "no %s in\n%s", want, buf);
 	json_object_object_foreach(total, name, o)
 	{
-		if (json_object_get_boolean(get(o, "supported")))
+		if (json_object_get_boolean(unit_json_path(o, "supported", NULL)))
 			continue;
-		ck_assert_msg(strstr(buf, name) &&
-				  strstr(buf, json_object_get_string(get(o, "reason"))),
-			      "%s", name);
+		ck_assert_msg(
+		    strstr(buf, name) &&
+			strstr(buf, json_object_get_string(unit_json_path(o, "reason", NULL))),
+		    "%s", name);
 	}
 	free(buf);
 }
@@ -283,17 +276,18 @@ START_TEST(default_set_real_host)
 	/* Round trip through text: the JSON the report writes is valid. */
 	parsed = json_tokener_parse(json_object_to_json_string(root));
 	ck_assert_ptr_nonnull(parsed);
-	ck_assert_uint_eq(json_object_array_length(get(parsed, "regions")), 2);
-	total = get(parsed, "total");
-	ck_assert_int_eq(json_object_get_int(get(total, "regions")), 2);
-	ck_assert_int_eq(json_object_get_int(get(total, "regions_folded")), 0);
-	json_object_object_foreach(get(total, "counters"), name, o)
+	ck_assert_uint_eq(json_object_array_length(unit_json_path(parsed, "regions", NULL)), 2);
+	total = unit_json_path(parsed, "total", NULL);
+	ck_assert_int_eq(json_object_get_int(unit_json_path(total, "regions", NULL)), 2);
+	ck_assert_int_eq(json_object_get_int(unit_json_path(total, "regions_folded", NULL)), 0);
+	json_object_object_foreach(unit_json_path(total, "counters", NULL), name, o)
 	{
 		check_counter_json(name, o);
 		for (size_t r = 0; r < 2; r++) {
-			json_object *reg = json_object_array_get_idx(get(parsed, "regions"), r);
+			json_object *reg =
+			    json_object_array_get_idx(unit_json_path(parsed, "regions", NULL), r);
 
-			check_counter_json(name, get(get(reg, "counters"), name));
+			check_counter_json(name, unit_json_path(reg, "counters", name, NULL));
 		}
 		ncounters++;
 	}
@@ -342,17 +336,20 @@ START_TEST(missing_things_have_reasons)
 	ck_assert_int_eq(counters_region_begin(c), 0);
 	ck_assert_int_eq(counters_region_end(c), 0);
 	counters_add_json(c, root);
-	ctrs = get(get(root, "total"), "counters");
-	ck_assert(!json_object_get_boolean(get(get(ctrs, "kvm:no_such_tracepoint"), "supported")));
-	ck_assert_ptr_nonnull(
-	    strstr(json_object_get_string(get(get(ctrs, "kvm:no_such_tracepoint"), "reason")),
-		   "tracepoint"));
-	ck_assert_str_eq(json_object_get_string(get(get(ctrs, "kvm-vcpu-stat:exits"), "reason")),
-			 "no vcpu fd (not a VM run)");
+	ctrs = unit_json_path(root, "total", "counters", NULL);
+	ck_assert(!json_object_get_boolean(
+	    unit_json_path(ctrs, "kvm:no_such_tracepoint", "supported", NULL)));
+	ck_assert_ptr_nonnull(strstr(
+	    json_object_get_string(unit_json_path(ctrs, "kvm:no_such_tracepoint", "reason", NULL)),
+	    "tracepoint"));
+	ck_assert_str_eq(
+	    json_object_get_string(unit_json_path(ctrs, "kvm-vcpu-stat:exits", "reason", NULL)),
+	    "no vcpu fd (not a VM run)");
 	ck_assert_int_eq(counters_total_value(c, "kvm-stat:pages_3m", &v), -1);
 	ck_assert_str_eq(err_msg(),
 			 "counters: kvm-stat:pages_3m: not supported: no vm fd (not a VM run)");
-	ck_assert_str_eq(json_object_get_string(get(get(ctrs, "task-clock"), "unit")), "ns");
+	ck_assert_str_eq(json_object_get_string(unit_json_path(ctrs, "task-clock", "unit", NULL)),
+			 "ns");
 	json_object_put(root);
 	counters_close(c);
 }
@@ -382,8 +379,8 @@ START_TEST(discard_regions)
 	ck_assert_int_eq(counters_total_value(c, "page-faults", &v), 0);
 	ck_assert_uint_lt(v, TOUCH_PAGES / 2); /* the touched pages were discarded */
 	counters_add_json(c, root);
-	ck_assert_uint_eq(json_object_array_length(get(root, "regions")), 1);
-	ck_assert_int_eq(json_object_get_int(get(get(root, "total"), "regions")), 1);
+	ck_assert_uint_eq(json_object_array_length(unit_json_path(root, "regions", NULL)), 1);
+	ck_assert_int_eq(json_object_get_int(unit_json_path(root, "total", "regions", NULL)), 1);
 	json_object_put(root);
 	counters_close(c);
 }
@@ -423,21 +420,6 @@ START_TEST(missing_kvm_stat_on_real_vm)
 }
 END_TEST
 
-static Suite *counters_suite(void)
-{
-	Suite *s = suite_create("counters");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_test(tc, scale_pure);
-	tcase_add_test(tc, group_read_parse);
-	tcase_add_test(tc, grouping_with_stand_ins);
-	tcase_add_test(tc, unknown_event_is_an_error);
-	tcase_add_test(tc, default_set_real_host);
-	tcase_add_test(tc, missing_things_have_reasons);
-	tcase_add_test(tc, missing_kvm_stat_on_real_vm);
-	tcase_add_test(tc, discard_regions);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-UNIT_MAIN(counters_suite)
+UNIT_SUITE_MAIN("counters", NULL, NULL, 0, scale_pure, group_read_parse, grouping_with_stand_ins,
+		unknown_event_is_an_error, default_set_real_host, missing_things_have_reasons,
+		missing_kvm_stat_on_real_vm, discard_regions)

@@ -422,34 +422,18 @@ END_TEST
 static Suite *elf_suite(void)
 {
 	Suite *s = suite_create("elf");
-	TCase *ok = tcase_create("accepted");
-	TCase *bad = tcase_create("refused");
-	TCase *files = tcase_create("files");
+	TCase *ok = UNIT_TCASE(s, "accepted", test_base_exec, test_base_pie, test_pt_phdr_used,
+			       test_phdrs_not_loaded, test_empty_load_skipped, test_align_0_and_1,
+			       test_shared_page, test_address_edges, test_bases_run_natively);
+	TCase *bad = UNIT_TCASE(s, "refused", test_bad_elf_names_unique, test_interp_unquoted,
+				test_proc_self_exe);
+	TCase *files =
+	    UNIT_TCASE(s, "files", test_missing_file, test_not_a_file, test_close_zeroed);
 
-	tcase_add_unchecked_fixture(ok, tmp_setup, tmp_teardown);
-	tcase_add_test(ok, test_base_exec);
-	tcase_add_test(ok, test_base_pie);
-	tcase_add_test(ok, test_pt_phdr_used);
-	tcase_add_test(ok, test_phdrs_not_loaded);
-	tcase_add_test(ok, test_empty_load_skipped);
-	tcase_add_test(ok, test_align_0_and_1);
-	tcase_add_test(ok, test_shared_page);
-	tcase_add_test(ok, test_address_edges);
-	tcase_add_test(ok, test_bases_run_natively);
-	suite_add_tcase(s, ok);
-
-	tcase_add_unchecked_fixture(bad, tmp_setup, tmp_teardown);
 	tcase_add_loop_test(bad, test_bad_elf, 0, (int)bad_elf_count());
-	tcase_add_test(bad, test_bad_elf_names_unique);
-	tcase_add_test(bad, test_interp_unquoted);
-	tcase_add_test(bad, test_proc_self_exe);
-	suite_add_tcase(s, bad);
-
+	tcase_add_unchecked_fixture(ok, tmp_setup, tmp_teardown);
+	tcase_add_unchecked_fixture(bad, tmp_setup, tmp_teardown);
 	tcase_add_unchecked_fixture(files, tmp_setup, tmp_teardown);
-	tcase_add_test(files, test_missing_file);
-	tcase_add_test(files, test_not_a_file);
-	tcase_add_test(files, test_close_zeroed);
-	suite_add_tcase(s, files);
 	return s;
 }
 

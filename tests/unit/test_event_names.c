@@ -230,21 +230,5 @@ START_TEST(generic_names_fit)
 }
 END_TEST
 
-static Suite *event_names_suite(void)
-{
-	Suite *s = suite_create("event_names");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_test(tc, default_set);
-	tcase_add_test(tc, modifiers);
-	tcase_add_test(tc, tracepoints_and_stats);
-	tcase_add_test(tc, errors);
-	tcase_add_test(tc, unknown_lists_what_exists);
-	tcase_add_test(tc, limits);
-	tcase_add_test(tc, pfm_names);
-	tcase_add_test(tc, generic_names_fit);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-UNIT_MAIN(event_names_suite)
+UNIT_SUITE_MAIN("event_names", NULL, NULL, 0, default_set, modifiers, tracepoints_and_stats, errors,
+		unknown_lists_what_exists, limits, pfm_names, generic_names_fit)

@@ -8,16 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MB (1ull << 20)
-
-/* For hot loops: ck_assert records every passing check, which costs
- * seconds over a million iterations under ASan. */
-#define REQUIRE(c)                                                                                 \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #c);                         \
-	} while (0)
-
 static struct frames F;
 
 static void setup(void)
@@ -225,25 +215,18 @@ END_TEST
 /* Random allocations and frees (whole blocks and 4K pieces of them)
  * against a model that owns one byte per frame. */
 #define RND_FRAMES (16 * 512 + 100) /* 16 2M blocks and a partial one */
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
 
 START_TEST(test_random_against_model)
 {
 	static unsigned char model[RND_FRAMES];
 	uint64_t nfree = RND_FRAMES;
 	int got_2m = 0, no_2m = 0, no_4k = 0;
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
 
 	memset(model, 0, sizeof(model));
 	REQUIRE(frames_init(&F, RND_FRAMES * SZ_4K) == 0);
 	for (int step = 0; step < 20000; step++) {
-		uint64_t r = rnd();
+		uint64_t r = unit_rand(&rng);
 
 		/* Phases that fill memory up and phases that drain it. */
 		bool filling = (step / 1500) % 2 == 0;
@@ -302,23 +285,7 @@ START_TEST(test_random_against_model)
 }
 END_TEST
 
-static Suite *frames_suite(void)
-{
-	Suite *s = suite_create("frames");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_init_errors);
-	tcase_add_test(tc, test_exhaustion_messages);
-	tcase_add_test(tc, test_alignment_every_size);
-	tcase_add_test(tc, test_small_frames_pack_into_used_blocks);
-	tcase_add_test(tc, test_reserve);
-	tcase_add_test(tc, test_size_not_multiple_of_2m);
-	tcase_add_test(tc, test_mixed_sizes_accounting);
-	tcase_add_test(tc, test_fill_1g_small);
-	tcase_add_test(tc, test_random_against_model);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-UNIT_MAIN(frames_suite)
+UNIT_SUITE_MAIN("frames", setup, teardown, 0, test_init_errors, test_exhaustion_messages,
+		test_alignment_every_size, test_small_frames_pack_into_used_blocks, test_reserve,
+		test_size_not_multiple_of_2m, test_mixed_sizes_accounting, test_fill_1g_small,
+		test_random_against_model)

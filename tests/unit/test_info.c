@@ -10,14 +10,6 @@
 #include "util/err.h"
 #include "util/types.h"
 
-static json_object *get(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	ck_assert_msg(json_object_object_get_ex(o, key, &v), "no key %s", key);
-	return v;
-}
-
 static char *capture(bool json)
 {
 	char *buf = NULL;
@@ -46,52 +38,56 @@ START_TEST(json_shape)
 	json_object *root = json_tokener_parse(text), *kvm, *pools, *o;
 
 	ck_assert_msg(root != NULL, "not JSON:\n%s", text);
-	ck_assert(json_object_is_type(get(get(root, "cpu"), "vendor"), json_type_string));
+	ck_assert(
+	    json_object_is_type(unit_json_path(root, "cpu", "vendor", NULL), json_type_string));
 	for (size_t i = 0; i < info_cpuid_nfeatures; i++)
 		ck_assert(json_object_is_type(
-		    get(get(get(root, "cpuid"), "host"), info_cpuid_features[i].name),
+		    unit_json_path(root, "cpuid", "host", info_cpuid_features[i].name, NULL),
 		    json_type_boolean));
-	ck_assert(json_object_is_type(get(get(root, "paging"), "mode"), json_type_string));
+	ck_assert(
+	    json_object_is_type(unit_json_path(root, "paging", "mode", NULL), json_type_string));
 
-	kvm = get(root, "kvm");
-	if (json_object_get_boolean(get(kvm, "available"))) {
+	kvm = unit_json_path(root, "kvm", NULL);
+	if (json_object_get_boolean(unit_json_path(kvm, "available", NULL))) {
 		bool found = false;
-		json_object *vm = get(get(kvm, "stats"), "vm");
+		json_object *vm = unit_json_path(kvm, "stats", "vm", NULL);
 
-		ck_assert_int_eq(json_object_get_int(get(kvm, "api_version")), 12);
+		ck_assert_int_eq(json_object_get_int(unit_json_path(kvm, "api_version", NULL)), 12);
 		for (size_t i = 0; i < json_object_array_length(vm); i++)
-			found |= !strcmp(
-			    json_object_get_string(get(json_object_array_get_idx(vm, i), "name")),
-			    "pages_4k");
+			found |= !strcmp(json_object_get_string(unit_json_path(
+					     json_object_array_get_idx(vm, i), "name", NULL)),
+					 "pages_4k");
 		ck_assert(found);
 	} else {
-		ck_assert(strlen(json_object_get_string(get(kvm, "error"))) > 0);
+		ck_assert(strlen(json_object_get_string(unit_json_path(kvm, "error", NULL))) > 0);
 	}
 
 	/* Every default hardware event: supported, or not with a reason. */
-	json_object_object_foreach(get(get(root, "pmu"), "events"), name, ev)
+	json_object_object_foreach(unit_json_path(root, "pmu", "events", NULL), name, ev)
 	{
-		if (!json_object_get_boolean(get(ev, "supported")))
-			ck_assert_msg(strlen(json_object_get_string(get(ev, "reason"))) > 0, "%s",
-				      name);
+		if (!json_object_get_boolean(unit_json_path(ev, "supported", NULL)))
+			ck_assert_msg(
+			    strlen(json_object_get_string(unit_json_path(ev, "reason", NULL))) > 0,
+			    "%s", name);
 	}
-	ck_assert_ptr_nonnull(get(get(get(root, "pmu"), "events"), "dTLB-load-misses:G"));
+	ck_assert_ptr_nonnull(unit_json_path(root, "pmu", "events", "dTLB-load-misses:G", NULL));
 
-	pools = get(root, "hugetlb_pools");
+	pools = unit_json_path(root, "hugetlb_pools", NULL);
 	for (size_t i = 0; i < json_object_array_length(pools); i++) {
 		o = json_object_array_get_idx(pools, i);
-		ck_assert_int_gt(json_object_get_int64(get(o, "size_kb")), 0);
+		ck_assert_int_gt(json_object_get_int64(unit_json_path(o, "size_kb", NULL)), 0);
 		if (i)
-			ck_assert_int_gt(json_object_get_int64(get(o, "size_kb")),
-					 json_object_get_int64(get(
-					     json_object_array_get_idx(pools, i - 1), "size_kb")));
+			ck_assert_int_gt(
+			    json_object_get_int64(unit_json_path(o, "size_kb", NULL)),
+			    json_object_get_int64(unit_json_path(
+				json_object_array_get_idx(pools, i - 1), "size_kb", NULL)));
 	}
-	get(get(root, "thp"), "enabled");
-	o = get(root, "tracefs");
-	if (json_object_get_string(get(o, "events_dir")))
-		get(get(o, "tracepoints"), "kvm");
+	unit_json_path(root, "thp", "enabled", NULL);
+	o = unit_json_path(root, "tracefs", NULL);
+	if (json_object_get_string(unit_json_path(o, "events_dir", NULL)))
+		unit_json_path(o, "tracepoints", "kvm", NULL);
 	else
-		ck_assert(strlen(json_object_get_string(get(o, "error"))) > 0);
+		ck_assert(strlen(json_object_get_string(unit_json_path(o, "error", NULL))) > 0);
 	json_object_put(root);
 	free(text);
 }
@@ -138,17 +134,5 @@ START_TEST(cpuid_table_matches_cpuinfo)
 }
 END_TEST
 
-static Suite *info_suite(void)
-{
-	Suite *s = suite_create("info");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_test(tc, options);
-	tcase_add_test(tc, json_shape);
-	tcase_add_test(tc, text_sections);
-	tcase_add_test(tc, cpuid_table_matches_cpuinfo);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-UNIT_MAIN(info_suite)
+UNIT_SUITE_MAIN("info", NULL, NULL, 0, options, json_shape, text_sections,
+		cpuid_table_matches_cpuinfo)

@@ -251,20 +251,6 @@ START_TEST(real_vm_and_vcpu)
 }
 END_TEST
 
-static Suite *kvm_stats_suite(void)
-{
-	Suite *s = suite_create("kvm_stats");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_test(tc, parses_fake_blob);
-	tcase_add_test(tc, unknown_name_and_small_buffer);
-	tcase_add_test(tc, rejects_bad_name_size);
-	tcase_add_test(tc, rejects_unterminated_name);
-	tcase_add_test(tc, rejects_bad_offsets);
-	tcase_add_test(tc, rejects_truncated_blob);
-	tcase_add_test(tc, real_vm_and_vcpu);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-UNIT_MAIN(kvm_stats_suite)
+UNIT_SUITE_MAIN("kvm_stats", NULL, NULL, 0, parses_fake_blob, unknown_name_and_small_buffer,
+		rejects_bad_name_size, rejects_unterminated_name, rejects_bad_offsets,
+		rejects_truncated_blob, real_vm_and_vcpu)

@@ -11,8 +11,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define MB (1ull << 20)
-
 static struct guest_mem M;
 
 static void setup(void)
@@ -24,29 +22,6 @@ static void teardown(void)
 	mem_destroy(&M);
 }
 
-static bool read_u64(const char *path, uint64_t *v)
-{
-	FILE *f = fopen(path, "r");
-	bool ok;
-
-	if (!f)
-		return false;
-	ok = fscanf(f, "%" SCNu64, v) == 1;
-	fclose(f);
-	return ok;
-}
-
-static bool write_u64(const char *path, uint64_t v)
-{
-	FILE *f = fopen(path, "w");
-	bool ok;
-
-	if (!f)
-		return false;
-	ok = fprintf(f, "%" PRIu64 "\n", v) > 0;
-	return fclose(f) == 0 && ok;
-}
-
 /* Pages a new hugetlb mapping can get, as mem.c counts them. */
 static bool hugetlb_avail(const char *dir, uint64_t *avail)
 {
@@ -54,10 +29,10 @@ static bool hugetlb_avail(const char *dir, uint64_t *avail)
 	uint64_t fr, resv;
 
 	snprintf(p, sizeof(p), "/sys/kernel/mm/hugepages/%s/free_hugepages", dir);
-	if (!read_u64(p, &fr))
+	if (!unit_read_u64(p, &fr))
 		return false;
 	snprintf(p, sizeof(p), "/sys/kernel/mm/hugepages/%s/resv_hugepages", dir);
-	if (!read_u64(p, &resv) || resv > fr)
+	if (!unit_read_u64(p, &resv) || resv > fr)
 		resv = 0;
 	*avail = fr - resv;
 	return true;
@@ -278,7 +253,7 @@ static void pool_setup(void)
 	uint64_t old, avail;
 
 	pool_raised = pool_ready = false;
-	if (!read_u64(NR_2M, &old)) {
+	if (!unit_read_u64(NR_2M, &old)) {
 		snprintf(pool_why, sizeof(pool_why), "cannot read %s", NR_2M);
 		return;
 	}
@@ -286,7 +261,7 @@ static void pool_setup(void)
 		pool_ready = true;
 		return;
 	}
-	pool_raised = write_u64(NR_2M, old + 2);
+	pool_raised = unit_write_u64(NR_2M, old + 2);
 	pool_ready = pool_raised && hugetlb_avail("hugepages-2048kB", &avail) && avail >= 2;
 	if (!pool_ready)
 		snprintf(pool_why, sizeof(pool_why), "could not reserve 2 pages in %s (root?)",
@@ -297,8 +272,8 @@ static void pool_teardown(void)
 {
 	uint64_t now;
 
-	if (pool_raised && read_u64(NR_2M, &now) && now >= 2)
-		write_u64(NR_2M, now - 2);
+	if (pool_raised && unit_read_u64(NR_2M, &now) && now >= 2)
+		unit_write_u64(NR_2M, now - 2);
 	pool_raised = false;
 }
 
@@ -334,22 +309,14 @@ END_TEST
 static Suite *mem_suite(void)
 {
 	Suite *s = suite_create("mem");
-	TCase *tc = tcase_create("core");
+	TCase *core =
+	    UNIT_TCASE(s, "core", test_backing_names, test_size_errors, test_anon_ptr_bounds,
+		       test_anon_zero, test_anon_prealloc, test_thp, test_hugetlb_pool_errors);
+	TCase *huge = UNIT_TCASE(s, "hugetlb", test_hugetlb_2m);
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_backing_names);
-	tcase_add_test(tc, test_size_errors);
-	tcase_add_test(tc, test_anon_ptr_bounds);
-	tcase_add_test(tc, test_anon_zero);
-	tcase_add_test(tc, test_anon_prealloc);
-	tcase_add_test(tc, test_thp);
-	tcase_add_test(tc, test_hugetlb_pool_errors);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("hugetlb");
-	tcase_add_unchecked_fixture(tc, pool_setup, pool_teardown);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_hugetlb_2m);
-	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(core, setup, teardown);
+	tcase_add_unchecked_fixture(huge, pool_setup, pool_teardown);
+	tcase_add_checked_fixture(huge, setup, teardown);
 	return s;
 }
 

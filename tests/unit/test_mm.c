@@ -5,11 +5,12 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "guest_fixture.h"
 #include "kernel/mm.h"
 #include "unit.h"
 #include "util/err.h"
 
-#define GUEST_RAM (64ull << 20)
+#define GUEST_RAM (64 * MB)
 #define RW (PROT_READ | PROT_WRITE)
 #define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
 #ifndef MAP_FIXED_NOREPLACE
@@ -33,19 +34,13 @@ static int fake_apply(void *ctx, const struct pt_update *u)
 
 static void setup(void)
 {
-	ck_assert_int_eq(mem_create(&mem, GUEST_RAM, MEM_BACKING_ANON, false), 0);
-	ck_assert_int_eq(frames_init(&fr, mem.size), 0);
-	ck_assert_int_eq(pt_init(&pt, &mem, &fr), 0);
-	mm_init(&mm, &pt, GUEST_PAGES_4K);
+	guest_fixture_up(&mem, &fr, &pt, &mm, GUEST_RAM);
 	napply = 0;
 }
 
 static void teardown(void)
 {
-	mm_destroy(&mm);
-	pt_destroy(&pt);
-	frames_destroy(&fr);
-	mem_destroy(&mem);
+	guest_fixture_down(&mem, &fr, &pt, &mm);
 }
 
 /* Host pointer behind a CPL3 access of va, or NULL if it would fault. */
@@ -907,42 +902,13 @@ START_TEST(random_ops_keep_invariants)
 }
 END_TEST
 
-static Suite *mm_suite(void)
-{
-	Suite *s = suite_create("mm");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, policy_names);
-	tcase_add_test(tc, mmap_top_down);
-	tcase_add_test(tc, mmap_hint);
-	tcase_add_test(tc, mmap_fixed_replaces);
-	tcase_add_test(tc, mmap_fixed_noreplace);
-	tcase_add_test(tc, mmap_2m_policy_aligns);
-	tcase_add_test(tc, prot_none_reservation_then_mprotect);
-	tcase_add_test(tc, munmap_splits_in_three);
-	tcase_add_test(tc, munmap_args);
-	tcase_add_test(tc, mprotect_read_only_and_args);
-	tcase_add_test(tc, enomem_leaves_nothing);
-	tcase_add_test(tc, mmap_bad_args);
-	tcase_add_test(tc, brk_grow_shrink_collide);
-	tcase_add_test(tc, madvise_dontneed_zero_fills);
-	tcase_add_test(tc, madvise_dontneed_part_of_2m_page);
-	tcase_add_test(tc, madvise_args_and_flags);
-	tcase_add_test(tc, madvise_hugepage_promotes);
-	tcase_add_test(tc, promotion_without_2m_frame_falls_back);
-	tcase_add_test(tc, mprotect_splits_2m_page);
-	tcase_add_test(tc, policy_fallback_counted);
-	tcase_add_test(tc, mremap_grow_move_shrink);
-	tcase_add_test(tc, mremap_prot_none_keeps_frames);
-	tcase_add_test(tc, mremap_prot_none_hole_before_frame);
-	tcase_add_test(tc, map_fixed_for_loader);
-	tcase_add_test(tc, system_region_is_sealed);
-	tcase_add_test(tc, one_commit_per_syscall);
-	tcase_add_test(tc, apply_failure_marks_mm_failed);
-	tcase_add_test(tc, random_ops_keep_invariants);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-UNIT_MAIN(mm_suite)
+UNIT_SUITE_MAIN("mm", setup, teardown, 0, policy_names, mmap_top_down, mmap_hint,
+		mmap_fixed_replaces, mmap_fixed_noreplace, mmap_2m_policy_aligns,
+		prot_none_reservation_then_mprotect, munmap_splits_in_three, munmap_args,
+		mprotect_read_only_and_args, enomem_leaves_nothing, mmap_bad_args,
+		brk_grow_shrink_collide, madvise_dontneed_zero_fills,
+		madvise_dontneed_part_of_2m_page, madvise_args_and_flags, madvise_hugepage_promotes,
+		promotion_without_2m_frame_falls_back, mprotect_splits_2m_page,
+		policy_fallback_counted, mremap_grow_move_shrink, mremap_prot_none_keeps_frames,
+		mremap_prot_none_hole_before_frame, map_fixed_for_loader, system_region_is_sealed,
+		one_commit_per_syscall, apply_failure_marks_mm_failed, random_ops_keep_invariants)

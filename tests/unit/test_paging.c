@@ -1,8 +1,10 @@
 /* Unit tests of the guest page-table builder over real guest RAM (anonymous
  * memory, no KVM): walks, large pages, populate with fallbacks, splits,
- * unmap and protect, the recording of live-table updates, and a randomized
- * run against a per-page model. */
+ * unmap and protect, the recording of live-table updates, a randomized
+ * run against a per-page model, and the range walker behind them. */
 #include "guest/paging.h"
+#include "guest/paging_internal.h"
+#include "guest_fixture.h"
 #include "unit.h"
 #include "util/err.h"
 
@@ -11,17 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MB (1ull << 20)
 #define BAD_GPA (~0ull)
 #define RWU (PTE_RW | PTE_US)
-
-/* For hot loops: ck_assert records every passing check, which costs
- * seconds over a million iterations under ASan. */
-#define REQUIRE(c)                                                                                 \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #c);                         \
-	} while (0)
 
 static struct guest_mem M;
 static struct frames F;
@@ -29,17 +22,12 @@ static struct page_tables PT;
 
 static void vm_up(uint64_t size)
 {
-	err_clear();
-	ck_assert_msg(mem_create(&M, size, MEM_BACKING_ANON, false) == 0, "%s", err_msg());
-	ck_assert_int_eq(frames_init(&F, size), 0);
-	ck_assert_msg(pt_init(&PT, &M, &F) == 0, "%s", err_msg());
+	guest_fixture_up(&M, &F, &PT, NULL, size);
 }
 
 static void teardown(void)
 {
-	pt_destroy(&PT);
-	frames_destroy(&F);
-	mem_destroy(&M);
+	guest_fixture_down(&M, &F, &PT, NULL);
 }
 
 static gpa_t tr(gva_t va, enum pt_access acc)
@@ -879,10 +867,7 @@ static struct page_model model[WIN_PAGES];
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return unit_rand(&rng);
 }
 
 static uint64_t rnd_perm(void)
@@ -1184,37 +1169,268 @@ START_TEST(test_invlpg_ceiling_policies)
 }
 END_TEST
 
-static Suite *paging_suite(void)
-{
-	Suite *s = suite_create("paging");
-	TCase *tc = tcase_create("core");
+/* ---- the range walker (paging_internal.h) ---- */
 
-	tcase_add_checked_fixture(tc, NULL, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_invlpg_ceiling_policies);
-	tcase_add_test(tc, test_pte_bits);
-	tcase_add_test(tc, test_init_summary);
-	tcase_add_test(tc, test_map_walk_4k_2m_1g);
-	tcase_add_test(tc, test_walk_print);
-	tcase_add_test(tc, test_map_errors);
-	tcase_add_test(tc, test_refuse_overlaps);
-	tcase_add_test(tc, test_populate_edges);
-	tcase_add_test(tc, test_populate_1g);
-	tcase_add_test(tc, test_populate_fallback_and_failure);
-	tcase_add_test(tc, test_out_of_frames);
-	tcase_add_test(tc, test_unmap_middle_of_2m);
-	tcase_add_test(tc, test_unmap_frees_tables);
-	tcase_add_test(tc, test_unmap_1g_edges);
-	tcase_add_test(tc, test_split);
-	tcase_add_test(tc, test_protect);
-	tcase_add_test(tc, test_translate_perms);
-	tcase_add_test(tc, test_map_fixed);
-	tcase_add_test(tc, test_live_recording);
-	tcase_add_test(tc, test_live_ceiling_and_tables);
-	tcase_add_test(tc, test_fixed_into_live_table);
-	tcase_add_test(tc, test_random_against_model);
-	suite_add_tcase(s, tc);
-	return s;
+/* One event of a walk: a visit ('V') or a leave ('L'). */
+struct walk_ev {
+	char kind;
+	int level;
+	uint64_t lo, s, e, ent;
+};
+
+/* Records every event; descends into every table unless told not to. */
+struct walk_rec {
+	struct walk_ev *ev;
+	size_t n, cap;
+	size_t stop_at, fail_at; /* the visit (1-based) that stops or fails */
+	bool no_descent;
+};
+
+static void rec_add(struct walk_rec *r, char kind, const struct pt_visit *v)
+{
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 64;
+		r->ev = realloc(r->ev, r->cap * sizeof(*r->ev));
+		REQUIRE(r->ev);
+	}
+	r->ev[r->n++] = (struct walk_ev){kind, v->level, v->lo, v->s, v->e, v->ent};
 }
 
-UNIT_MAIN(paging_suite)
+static int rec_visit(struct pt_visit *v, void *ctx)
+{
+	struct walk_rec *r = ctx;
+
+	rec_add(r, 'V', v);
+	if (r->n == r->stop_at)
+		return PT_STOP;
+	if (r->n == r->fail_at)
+		return -1;
+	if (r->no_descent || v->ent == 0 || pt_is_leaf(v->ent, v->level))
+		return PT_NEXT;
+	REQUIRE(v->child == pt_table_of(v->ent));
+	return PT_DESCEND;
+}
+
+static int rec_leave(struct pt_visit *v, void *ctx)
+{
+	rec_add(ctx, 'L', v);
+	return 0;
+}
+
+/* Walks [va, va + len) from the root. */
+static int rec_walk(struct walk_rec *r, gva_t va, uint64_t len)
+{
+	struct pt_visitor vis = {.visit = rec_visit, .leave = rec_leave, .ctx = r};
+	uint64_t s = va & PT_VA_MASK;
+
+	r->n = 0;
+	return pt_range_walk(&PT, PT.root, PT_LEVEL_PML4, 0, s, s + len, &vis);
+}
+
+static void ev_is(const struct walk_ev *ev, char kind, int level, uint64_t lo, uint64_t s,
+		  uint64_t e)
+{
+	ck_assert_msg(ev->kind == kind && ev->level == level && ev->lo == lo && ev->s == s &&
+			  ev->e == e,
+		      "got %c L%d lo 0x%" PRIx64 " [0x%" PRIx64 ", 0x%" PRIx64
+		      "), want %c L%d lo 0x%" PRIx64 " [0x%" PRIx64 ", 0x%" PRIx64 ")",
+		      ev->kind, ev->level, ev->lo, ev->s, ev->e, kind, level, lo, s, e);
+}
+
+/* A range over 4K leaves, a 1G leaf, a 2M leaf and a hole: each entry that
+ * overlaps it is visited once, clipped to it, in order, with its leave
+ * after everything below it. */
+START_TEST(test_walker_levels_and_huge_leaves)
+{
+	struct walk_rec r = {0};
+	uint64_t s = SZ_1G - 2 * SZ_4K, e = 2 * SZ_1G + SZ_2M + SZ_4K, g2 = 2 * SZ_1G;
+
+	vm_up(2ull << 30); /* anonymous and untouched: costs only tables */
+	ck_assert_int_eq(pt_populate(&PT, SZ_1G - 4 * SZ_4K, 4 * SZ_4K, RWU, PS_4K), 0);
+	ck_assert_int_eq(pt_map(&PT, SZ_1G, SZ_1G, PS_1G, RWU), 0);
+	ck_assert_int_eq(pt_map(&PT, g2, 0, PS_2M, RWU), 0);
+
+	ck_assert_int_eq(rec_walk(&r, s, e - s), 0);
+	ck_assert_uint_eq(r.n, 13);
+	ev_is(&r.ev[0], 'V', 3, 0, s, e);
+	ev_is(&r.ev[1], 'V', 2, 0, s, SZ_1G);
+	ev_is(&r.ev[2], 'V', 1, SZ_1G - SZ_2M, s, SZ_1G);
+	ev_is(&r.ev[3], 'V', 0, s, s, s + SZ_4K);
+	ev_is(&r.ev[4], 'V', 0, s + SZ_4K, s + SZ_4K, SZ_1G);
+	ev_is(&r.ev[5], 'L', 1, SZ_1G - SZ_2M, s, SZ_1G);
+	ev_is(&r.ev[6], 'L', 2, 0, s, SZ_1G);
+	ev_is(&r.ev[7], 'V', 2, SZ_1G, SZ_1G, g2); /* the 1G leaf, whole */
+	ev_is(&r.ev[8], 'V', 2, g2, g2, e);
+	ev_is(&r.ev[9], 'V', 1, g2, g2, g2 + SZ_2M);	     /* the 2M leaf */
+	ev_is(&r.ev[10], 'V', 1, g2 + SZ_2M, g2 + SZ_2M, e); /* a hole, visited too */
+	ev_is(&r.ev[11], 'L', 2, g2, g2, e);
+	ev_is(&r.ev[12], 'L', 3, 0, s, e);
+	ck_assert(r.ev[7].ent & PTE_PS);
+	ck_assert_uint_eq(r.ev[7].ent & PTE_ADDR_MASK, SZ_1G);
+	ck_assert(r.ev[9].ent & PTE_PS);
+	ck_assert_uint_eq(r.ev[10].ent, 0);
+	ck_assert_uint_eq(r.ev[3].ent & PTE_ADDR_MASK, tr(s, PT_READ));
+
+	/* Inside one huge leaf: just the path to it, clipped. */
+	ck_assert_int_eq(rec_walk(&r, SZ_1G + SZ_2M + SZ_4K, SZ_4K), 0);
+	ck_assert_uint_eq(r.n, 3);
+	ev_is(&r.ev[1], 'V', 2, SZ_1G, SZ_1G + SZ_2M + SZ_4K, SZ_1G + SZ_2M + 2 * SZ_4K);
+	free(r.ev);
+}
+END_TEST
+
+/* Across a PML4 entry's line, and in the kernel half (va48 with bit 47). */
+START_TEST(test_walker_pml4_line_and_kernel_half)
+{
+	struct walk_rec r = {0};
+	uint64_t line = 0x8000000000ull, k = 0xffff888000000000ull, k48 = k & PT_VA_MASK;
+	char seq[32] = {0};
+
+	vm_up(64 * MB);
+	ck_assert_int_eq(pt_populate(&PT, line - SZ_4K, 2 * SZ_4K, RWU, PS_4K), 0);
+	ck_assert_int_eq(rec_walk(&r, line - SZ_4K, 2 * SZ_4K), 0);
+	ck_assert_uint_eq(r.n, 14);
+	for (size_t i = 0; i < r.n; i++)
+		seq[i] = (char)(r.ev[i].kind == 'V' ? '0' + r.ev[i].level : 'a' + r.ev[i].level);
+	ck_assert_str_eq(seq, "3210bcd3210bcd");
+	ev_is(&r.ev[3], 'V', 0, line - SZ_4K, line - SZ_4K, line);
+	ev_is(&r.ev[7], 'V', 3, line, line, line + SZ_4K);
+	ev_is(&r.ev[10], 'V', 0, line, line, line + SZ_4K);
+
+	ck_assert_int_eq(pt_map_fixed(&PT, k, 0x5000, 2 * SZ_4K, PTE_RW), 0);
+	ck_assert_int_eq(rec_walk(&r, k, 3 * SZ_4K), 0);
+	ck_assert_uint_eq(r.n, 9);
+	ck_assert_uint_eq(r.ev[0].lo, align_down(k48, SZ_1G * 512));
+	ev_is(&r.ev[3], 'V', 0, k48, k48, k48 + SZ_4K);
+	ck_assert(r.ev[3].ent & PTE_SW_FIXED);
+	ck_assert(r.ev[4].ent & PTE_SW_FIXED);
+	ck_assert_uint_eq(r.ev[5].ent, 0);
+	free(r.ev);
+}
+END_TEST
+
+/* PT_STOP and errors end the walk where they happen; a table not asked
+ * for is not entered; an empty range visits nothing. */
+START_TEST(test_walker_stop_error_no_descent)
+{
+	struct walk_rec r = {0};
+
+	vm_up(64 * MB);
+	ck_assert_int_eq(pt_populate(&PT, 0x400000, 8 * SZ_4K, RWU, PS_4K), 0);
+	r.stop_at = 5;
+	ck_assert_int_eq(rec_walk(&r, 0x400000, 8 * SZ_4K), PT_STOP);
+	ck_assert_uint_eq(r.n, 5); /* 3 tables, 2 leaves, no leave */
+	ev_is(&r.ev[4], 'V', 0, 0x401000, 0x401000, 0x402000);
+	r.stop_at = 0;
+	r.fail_at = 2;
+	ck_assert_int_eq(rec_walk(&r, 0x400000, 8 * SZ_4K), -1);
+	ck_assert_uint_eq(r.n, 2);
+	r.fail_at = 0;
+	r.no_descent = true;
+	ck_assert_int_eq(rec_walk(&r, 0, 0x10000000000ull), 0);
+	ck_assert_uint_eq(r.n, 2); /* PML4 entries 0 and 1, not below */
+	ev_is(&r.ev[1], 'V', 3, 0x8000000000ull, 0x8000000000ull, 0x10000000000ull);
+	ck_assert_uint_eq(r.ev[1].ent, 0);
+	r.no_descent = false;
+	ck_assert_int_eq(rec_walk(&r, 0x400000, 0), 0);
+	ck_assert_uint_eq(r.n, 0);
+	free(r.ev);
+}
+END_TEST
+
+/* Checks one recorded walk of [s, e): visits are clipped to the range and
+ * aligned to their level; leaves nest; the entries not descended into
+ * tile [s, e) in order and are what pt_walk reads there. */
+static void check_walk_events(const struct walk_rec *r, uint64_t s, uint64_t e)
+{
+	const struct walk_ev *stack[4];
+	int depth = 0;
+	uint64_t next = s;
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct walk_ev *v = &r->ev[i];
+		uint64_t span = pt_span(v->level);
+		bool down =
+		    i + 1 < r->n && r->ev[i + 1].kind == 'V' && r->ev[i + 1].level == v->level - 1;
+		struct pt_walk w;
+
+		if (v->kind == 'L') {
+			REQUIRE(depth > 0 && stack[depth - 1]->lo == v->lo &&
+				stack[depth - 1]->level == v->level);
+			depth--;
+			continue;
+		}
+		REQUIRE(v->level == PT_LEVEL_PML4 - depth);
+		REQUIRE(is_aligned(v->lo, span));
+		REQUIRE(v->s == (s > v->lo ? s : v->lo));
+		REQUIRE(v->e == (e < v->lo + span ? e : v->lo + span));
+		if (down) {
+			REQUIRE(v->ent && !pt_is_leaf(v->ent, v->level));
+			stack[depth++] = v;
+			continue;
+		}
+		REQUIRE(v->s == next);
+		next = v->e;
+		pt_walk(&PT, pt_canon(v->s), &w);
+		REQUIRE(w.levels == PT_LEVEL_PML4 - v->level + 1);
+		REQUIRE(w.entry[w.levels - 1] == v->ent);
+	}
+	REQUIRE(depth == 0 && next == e);
+}
+
+/* Random trees of 4K, 2M and 1G leaves with holes, random ranges. */
+START_TEST(test_walker_random_ranges)
+{
+	struct walk_rec r = {0};
+	uint64_t x = 0x9e3779b97f4a7c15ull, base = 0x7fc000000000ull;
+
+	vm_up(3ull << 30);
+	ck_assert_int_eq(pt_populate(&PT, base + SZ_1G, SZ_1G, RWU, PS_1G), 0);
+	for (int i = 0; i < 60; i++) {
+		uint64_t va = base + (x % (4 * 512)) * SZ_2M + (x >> 20) % 3 * 77 * SZ_4K;
+		uint64_t len = ((x >> 32) % 5 == 0 ? SZ_1G : (1 + (x >> 40) % 700) * SZ_4K);
+
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		pt_populate(&PT, va, len, RWU, (enum page_size)((x >> 50) % 3)); /* overlaps fail */
+	}
+	ck_assert_uint_eq(PT.sum.leaves[PS_1G], 1);
+	ck_assert_uint_gt(PT.sum.leaves[PS_2M], 100);
+	ck_assert_uint_gt(PT.sum.leaves[PS_4K], 1000);
+	for (int i = 0; i < 300; i++) {
+		uint64_t va = base - SZ_2M + (x % (5ull << 30) & ~(SZ_4K - 1));
+		uint64_t len = (1 + (x >> 33) % 3000) * SZ_4K << ((x >> 60) % 2 ? 9 : 0);
+
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		REQUIRE(rec_walk(&r, va, len) == 0);
+		check_walk_events(&r, va & PT_VA_MASK, (va & PT_VA_MASK) + len);
+	}
+	free(r.ev);
+}
+END_TEST
+
+/* Out of frames while splitting: the message names the call. */
+START_TEST(test_split_out_of_frames)
+{
+	gpa_t g;
+
+	vm_up(64 * MB);
+	ck_assert_int_eq(pt_populate(&PT, 0x200000, SZ_2M, RWU, PS_2M), 0);
+	while (frames_alloc(&F, PS_4K, &g) == 0)
+		;
+	ck_assert_int_eq(pt_split(&PT, 0x200000, SZ_4K), -1);
+	ck_assert_str_eq(err_msg(), "paging: split 0x200000 (+0x1000): splitting a large page: "
+				    "frames: out of guest memory: need 4K, 0 4K frames free");
+	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 1);
+}
+END_TEST
+
+UNIT_SUITE_MAIN("paging", NULL, teardown, 60, test_invlpg_ceiling_policies, test_pte_bits,
+		test_init_summary, test_map_walk_4k_2m_1g, test_walk_print, test_map_errors,
+		test_refuse_overlaps, test_populate_edges, test_populate_1g,
+		test_populate_fallback_and_failure, test_out_of_frames, test_unmap_middle_of_2m,
+		test_unmap_frees_tables, test_unmap_1g_edges, test_split, test_protect,
+		test_translate_perms, test_map_fixed, test_live_recording,
+		test_live_ceiling_and_tables, test_fixed_into_live_table, test_random_against_model,
+		test_walker_levels_and_huge_leaves, test_walker_pml4_line_and_kernel_half,
+		test_walker_stop_error_no_descent, test_walker_random_ranges,
+		test_split_out_of_frames)

@@ -8,16 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "guest/uaccess.h"
+#include "guest_fixture.h"
 #include "kernel/syscall.h"
 #include "unit.h"
 
-#define GUEST_RAM (32ull << 20)
 #define RW_PAGE 0x500000ull /* two writable pages */
 #define RO_PAGE 0x502000ull /* one read-only page right after */
 
@@ -30,10 +31,7 @@ static struct task task;
 
 static void setup(void)
 {
-	ck_assert_int_eq(mem_create(&mem, GUEST_RAM, MEM_BACKING_ANON, false), 0);
-	ck_assert_int_eq(frames_init(&fr, mem.size), 0);
-	ck_assert_int_eq(pt_init(&pt, &mem, &fr), 0);
-	mm_init(&mm, &pt, GUEST_PAGES_4K);
+	guest_fixture_up(&mem, &fr, &pt, &mm, 32 * MB);
 	ck_assert_int_eq(mm_map_fixed(&mm, RW_PAGE, 2 * SZ_4K, PROT_READ | PROT_WRITE, 0), 0);
 	ck_assert_int_eq(mm_map_fixed(&mm, RO_PAGE, SZ_4K, PROT_READ, 0), 0);
 	process_init(&proc, &mm, mem.size);
@@ -43,10 +41,7 @@ static void setup(void)
 static void teardown(void)
 {
 	process_destroy(&proc);
-	mm_destroy(&mm);
-	pt_destroy(&pt);
-	frames_destroy(&fr);
-	mem_destroy(&mem);
+	guest_fixture_down(&mem, &fr, &pt, &mm);
 }
 
 static long sys(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
@@ -97,6 +92,11 @@ START_TEST(io_bad_pointers)
 	ck_assert_int_eq(sys(SYS_write, 1, 0, 5, 0), -EFAULT);
 	ck_assert_int_eq(sys(SYS_write, 1, 0xffff888000000000ull, 5, 0), -EFAULT);
 	ck_assert_int_eq(sys(SYS_write, 9, RW_PAGE, 1, 0), -EBADF);
+	ck_assert_int_eq(sys(SYS_write, (1ull << 40) + 9, RW_PAGE, 1, 0), -EBADF);
+	ck_assert_int_eq(sys(SYS_fstat, (1ull << 40) + 1, RW_PAGE, 0, 0), 0); /* fd 1 */
+	/* The whole count is checked before the clamp to MAX_RW_COUNT. */
+	ck_assert_int_eq(sys(SYS_write, 1, RW_PAGE, UINT64_MAX, 0), -EFAULT);
+	ck_assert_int_eq(sys(SYS_read, 0, RW_PAGE, 1ull << 47, 0), -EFAULT);
 	ck_assert_int_eq(sys(SYS_read, 0, RO_PAGE, 1, 0), -EFAULT); /* read into read-only */
 	ck_assert_int_eq(sys(SYS_writev, 1, 0, 2, 0), -EFAULT);
 	ck_assert_int_eq(sys(SYS_writev, 1, RW_PAGE, 1u << 20, 0), -EINVAL); /* > IOV_MAX */
@@ -109,6 +109,9 @@ START_TEST(io_bad_pointers)
 	ck_assert_int_eq(sys(SYS_write, 2, RW_PAGE, 1, 0), -EBADF);
 	ck_assert_int_eq(sys(SYS_fstat, 1, RO_PAGE, 0, 0), -EFAULT);
 	ck_assert_int_eq(sys(SYS_ioctl, 99, 0x5413, RW_PAGE, 0), -EBADF);
+	/* Found by fuzz_syscall: close indexed its table with all 64 bits. */
+	ck_assert_int_eq(sys(SYS_close, (1ull << 45) + 1, 0, 0, 0), 0);
+	ck_assert_int_eq(sys(SYS_write, 1, RW_PAGE, 1, 0), -EBADF);
 }
 END_TEST
 
@@ -211,6 +214,12 @@ START_TEST(arch_prctl_and_unknown)
 	ck_assert_int_eq(sys(SYS_arch_prctl, 0x9999, 0, 0, 0), -EINVAL);
 	ck_assert_int_eq(sys(100000, 0, 0, 0, 0), -ENOSYS);
 	ck_assert_int_eq(sys(UINT64_MAX, 0, 0, 0, 0), -ENOSYS);
+	/* Only eax counts, as in Linux: the high half of rax is ignored. */
+	ck_assert_int_eq(sys((1ull << 32) + SYS_getpid, 0, 0, 0, 0), getpid());
+	ck_assert_int_eq(sys(0x8000000000000000ull + SYS_getpid, 0, 0, 0, 0), getpid());
+	/* prlimit64 reads the new limit first: a bad pointer is -EFAULT. */
+	ck_assert_int_eq(sys(SYS_prlimit64, 0, RLIMIT_STACK, 0x1000, 0), -EFAULT);
+	ck_assert_int_eq(sys(SYS_prlimit64, 0, RLIMIT_STACK, RO_PAGE, 0), -EPERM);
 	ck_assert_int_eq(sys(SYS_futex, 0, 0, 0, 0), -ENOSYS);
 	ck_assert_ptr_null(syscall_name(100000));
 	ck_assert_str_eq(syscall_name(SYS_write), "write");
@@ -284,26 +293,31 @@ START_TEST(unimplemented_syscalls_warn_once_by_name)
 }
 END_TEST
 
-static Suite *syscall_suite(void)
+/* Where the TSC cannot be the vDSO's clock, the first clock read that
+ * reaches vmm says so once; CPU-time clocks never went through the TSC. */
+START_TEST(clock_fallback_warns_once)
 {
-	Suite *s = suite_create("syscall");
-	TCase *tc = tcase_create("fake guest memory");
+	unsigned cpu = 7, node = 7;
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, uaccess_ranges);
-	tcase_add_test(tc, strncpy_bounds);
-	tcase_add_test(tc, io_bad_pointers);
-	tcase_add_test(tc, pipe_and_poll_bad_pointers);
-	tcase_add_test(tc, time_and_identity);
-	tcase_add_test(tc, getrandom_sizes);
-	tcase_add_test(tc, getcwd_is_root);
-	tcase_add_test(tc, signals_and_limits);
-	tcase_add_test(tc, arch_prctl_and_unknown);
-	tcase_add_test(tc, exit_group_status);
-	tcase_add_test(tc, names_match_the_kernel_header);
-	tcase_add_test(tc, unimplemented_syscalls_warn_once_by_name);
-	suite_add_tcase(s, tc);
-	return s;
+	ck_assert_int_eq(sys(SYS_clock_gettime, CLOCK_MONOTONIC, RW_PAGE, 0, 0), 0);
+	ck_assert(!proc.warned_clock); /* a usable TSC: nothing to say */
+	proc.clock_fallback_why = "test";
+	ck_assert_int_eq(sys(SYS_clock_gettime, CLOCK_PROCESS_CPUTIME_ID, RW_PAGE, 0, 0), 0);
+	ck_assert(!proc.warned_clock);
+	ck_assert_int_eq(sys(SYS_gettimeofday, RW_PAGE, RW_PAGE + 16, 0, 0), 0);
+	ck_assert(proc.warned_clock);
+	/* getcpu answers the one vCPU, as the vDSO does. */
+	ck_assert_int_eq(sys(SYS_getcpu, RW_PAGE, RW_PAGE + 4, 0, 0), 0);
+	ck_assert_int_eq(uaccess_read(&pt, &cpu, RW_PAGE, 4), 0);
+	ck_assert_int_eq(uaccess_read(&pt, &node, RW_PAGE + 4, 4), 0);
+	ck_assert_uint_eq(cpu, 0);
+	ck_assert_uint_eq(node, 0);
+	ck_assert_int_eq(sys(SYS_getcpu, RO_PAGE, 0, 0, 0), -EFAULT);
 }
+END_TEST
 
-UNIT_MAIN(syscall_suite)
+UNIT_SUITE_MAIN("syscall", setup, teardown, 0, uaccess_ranges, strncpy_bounds, io_bad_pointers,
+		pipe_and_poll_bad_pointers, time_and_identity, getrandom_sizes, getcwd_is_root,
+		signals_and_limits, arch_prctl_and_unknown, exit_group_status,
+		names_match_the_kernel_header, unimplemented_syscalls_warn_once_by_name,
+		clock_fallback_warns_once)

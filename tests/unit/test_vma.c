@@ -69,6 +69,22 @@ START_TEST(insert_many_grows)
 }
 END_TEST
 
+/* The payload cannot make vmm's bookkeeping grow without bound. */
+START_TEST(at_most_vma_max_regions)
+{
+	for (int i = 0; i < VMA_MAX; i++)
+		ck_assert_int_eq(
+		    vma_insert(&l, (gva_t)(i + 1) * 2 * K4, (gva_t)(i + 1) * 2 * K4 + K4, RW, 0),
+		    0);
+	ck_assert_int_eq(vma_insert(&l, 0x80000000000ull, 0x80000001000ull, RW, 0), -1);
+	ck_assert_str_eq(err_msg(), "vma: 65530 regions: the limit is 65530 (vm.max_map_count)");
+	ck_assert_int_eq(vma_remove(&l, 4 * K4, 4 * K4 + 0x800), -1); /* would split */
+	ck_assert_uint_eq(l.n, VMA_MAX);
+	ck_assert_int_eq(vma_remove(&l, 2 * K4, 5 * K4), 0); /* whole regions: fine */
+	ck_assert_uint_eq(l.n, VMA_MAX - 2);
+}
+END_TEST
+
 START_TEST(remove_middle_splits_in_two)
 {
 	ck_assert_int_eq(vma_insert(&l, 0x10000, 0x20000, RW, VMA_ELF), 0);
@@ -288,26 +304,8 @@ START_TEST(reserve_then_ops_do_not_grow)
 }
 END_TEST
 
-static Suite *vma_suite(void)
-{
-	Suite *s = suite_create("vma");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, insert_sorted_and_refuses_overlap);
-	tcase_add_test(tc, insert_many_grows);
-	tcase_add_test(tc, remove_middle_splits_in_two);
-	tcase_add_test(tc, remove_edges_and_whole);
-	tcase_add_test(tc, remove_across_several);
-	tcase_add_test(tc, protect_splits_and_needs_no_hole);
-	tcase_add_test(tc, set_flags_covered_parts);
-	tcase_add_test(tc, find_and_predicates);
-	tcase_add_test(tc, find_free_top_down);
-	tcase_add_test(tc, find_free_alignment);
-	tcase_add_test(tc, find_free_no_space_and_huge_len);
-	tcase_add_test(tc, reserve_then_ops_do_not_grow);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-UNIT_MAIN(vma_suite)
+UNIT_SUITE_MAIN("vma", setup, teardown, 0, insert_sorted_and_refuses_overlap, insert_many_grows,
+		remove_middle_splits_in_two, remove_edges_and_whole, remove_across_several,
+		protect_splits_and_needs_no_hole, set_flags_covered_parts, find_and_predicates,
+		find_free_top_down, find_free_alignment, find_free_no_space_and_huge_len,
+		reserve_then_ops_do_not_grow, at_most_vma_max_regions)
