@@ -291,21 +291,5 @@ START_TEST(path_fuzz_stays_inside)
 }
 END_TEST
 
-static Suite *abi_suite(void)
-{
-	Suite *s = suite_create("e2e_abi");
-	TCase *tc = tcase_create("abi");
-
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, pipes_dup_poll_like_native);
-	tcase_add_test(tc, files_like_native);
-	tcase_add_test(tc, grant_escapes_refused);
-	tcase_add_test(tc, bad_grants);
-	tcase_add_test(tc, signals_like_native);
-	tcase_add_test(tc, busybox_in_a_grant);
-	tcase_add_test(tc, path_fuzz_stays_inside);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-E2E_MAIN(abi_suite, "e2e_abi")
+E2E_SUITE_MAIN("e2e_abi", 120, pipes_dup_poll_like_native, files_like_native, grant_escapes_refused,
+	       bad_grants, signals_like_native, busybox_in_a_grant, path_fuzz_stays_inside)

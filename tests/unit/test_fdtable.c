@@ -41,14 +41,4 @@ START_TEST(stdio_lowest_free_and_limit)
 }
 END_TEST
 
-static Suite *fdtable_suite(void)
-{
-	Suite *s = suite_create("fdtable");
-	TCase *tc = tcase_create("fdtable");
-
-	tcase_add_test(tc, stdio_lowest_free_and_limit);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-UNIT_MAIN(fdtable_suite)
+UNIT_SUITE_MAIN("fdtable", NULL, NULL, 0, stdio_lowest_free_and_limit)

@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 
 #include "guest/uaccess.h"
+#include "guest_fixture.h"
 #include "kernel/syscall.h"
 #include "kernel/task.h"
 #include "unit.h"
@@ -29,10 +30,7 @@ static struct task task;
 
 static void setup(void)
 {
-	ck_assert_int_eq(mem_create(&mem, GUEST_RAM, MEM_BACKING_ANON, false), 0);
-	ck_assert_int_eq(frames_init(&fr, mem.size), 0);
-	ck_assert_int_eq(pt_init(&pt, &mem, &fr), 0);
-	mm_init(&mm, &pt, GUEST_PAGES_4K);
+	guest_fixture_up(&mem, &fr, &pt, &mm, GUEST_RAM);
 	ck_assert_int_eq(mm_map_fixed(&mm, STACK, 4 * SZ_4K, PROT_READ | PROT_WRITE, 0), 0);
 	process_init(&proc, &mm, mem.size);
 	task_init(&task, &proc);
@@ -41,10 +39,7 @@ static void setup(void)
 static void teardown(void)
 {
 	process_destroy(&proc);
-	mm_destroy(&mm);
-	pt_destroy(&pt);
-	frames_destroy(&fr);
-	mem_destroy(&mem);
+	guest_fixture_down(&mem, &fr, &pt, &mm);
 }
 
 static void handle(int signo, uint64_t flags, uint64_t mask)
@@ -237,19 +232,5 @@ START_TEST(fpu_state_in_the_frame)
 }
 END_TEST
 
-static Suite *signal_suite(void)
-{
-	Suite *s = suite_create("signal");
-	TCase *tc = tcase_create("frames");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, frame_layout_and_sigreturn);
-	tcase_add_test(tc, defaults_ignores_and_bad_frames);
-	tcase_add_test(tc, faults);
-	tcase_add_test(tc, restart);
-	tcase_add_test(tc, fpu_state_in_the_frame);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-UNIT_MAIN(signal_suite)
+UNIT_SUITE_MAIN("signal", setup, teardown, 0, frame_layout_and_sigreturn,
+		defaults_ignores_and_bad_frames, faults, restart, fpu_state_in_the_frame)

@@ -108,16 +108,4 @@ START_TEST(synthesized_directories)
 }
 END_TEST
 
-static Suite *vfs_suite(void)
-{
-	Suite *s = suite_create("vfs");
-	TCase *tc = tcase_create("paths");
-
-	tcase_add_test(tc, normalize);
-	tcase_add_test(tc, lookup);
-	tcase_add_test(tc, synthesized_directories);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-UNIT_MAIN(vfs_suite)
+UNIT_SUITE_MAIN("vfs", NULL, NULL, 0, normalize, lookup, synthesized_directories)
