@@ -85,7 +85,7 @@ $(BUILD)/vdso/vdso.so.dbg: src/guest/vdso/vdso.c $(BUILD)/vdso/vdso.lds
 $(VDSO_SO): $(BUILD)/vdso/vdso.so.dbg
 	objcopy --strip-debug $< $@
 
-$(BUILD)/src/guest/vdso_image.o $(BUILD)/asan/src/guest/vdso_image.o: src/guest/vdso_image.S $(VDSO_SO)
+$(BUILD)/src/guest/vdso_image.o $(BUILD)/asan/src/guest/vdso_image.o $(BUILD)/fuzz/src/guest/vdso_image.o: src/guest/vdso_image.S $(VDSO_SO)
 	@mkdir -p $(dir $@)
 	$(CC) -iquote src -MMD -MP -DVDSO_SO='"$(VDSO_SO)"' -c -o $@ $<
 

@@ -31,7 +31,7 @@ static bool host_tsc_invariant(void)
 {
 	unsigned a, b, c, d;
 
-	if (__get_cpuid_max(0x80000000u, NULL) < CPUID_APM)
+	if ((unsigned)__get_cpuid_max(0x80000000u, NULL) < (unsigned)CPUID_APM)
 		return false;
 	__cpuid(CPUID_APM, a, b, c, d);
 	return d & CPUID_APM_EDX_INVARIANT_TSC;
