@@ -13,8 +13,17 @@ void process_init(struct process *p, struct mm *mm, uint64_t mem_bytes)
 	    .pt = mm->pt,
 	    .mem_bytes = mem_bytes,
 	    .lock = PTHREAD_MUTEX_INITIALIZER,
-	    .fd_open = {true, true, true},
+	    .cwd = "/",
+	    .umask = 022,
 	};
+	fdtable_init(&p->fds);
+	signal_init_process(p);
+}
+
+void process_destroy(struct process *p)
+{
+	signal_destroy_process(p);
+	fdtable_destroy(&p->fds);
 }
 
 void process_exit(struct process *p, int status)
@@ -25,6 +34,6 @@ void process_exit(struct process *p, int status)
 
 void task_init(struct task *t, struct process *p)
 {
-	*t = (struct task){.proc = p, .tid = getpid()};
+	*t = (struct task){.proc = p, .tid = getpid(), .altstack_flags = 2 /* SS_DISABLE */};
 	p->nthreads++;
 }

@@ -6,9 +6,10 @@
 
 #include <pthread.h>
 
+#include "kernel/fdtable.h"
 #include "kernel/mm.h"
+#include "kernel/signal.h"
 
-#define PROCESS_NFDS 3	      /* the payload has stdin, stdout and stderr only */
 #define PROCESS_WARN_BITS 512 /* syscall numbers warned about; above: one bit */
 
 struct process {
@@ -23,10 +24,22 @@ struct process {
 	bool exited;
 	int exit_status; /* valid once exited */
 
-	uint64_t sig_ignored; /* bit N-1: signal N set to SIG_IGN */
-	bool fd_open[PROCESS_NFDS];
+	struct signal_action sigact[SIGNAL_NSIG]; /* [N-1]: signal N */
+	struct signal_timer timers[SIGNAL_TIMERS];
+	unsigned ntimers; /* in use: signal_pending polls them only then */
+	/* Makes the vCPU leave KVM_RUN soon (async-signal-safe): set by the
+	 * run loop, called from the host timer signal handler. */
+	void (*kick)(void *ctx);
+	void *kick_ctx;
+	struct signal_fpu fpu; /* save/restore NULL: frames carry no FPU state */
+	struct fdtable fds;    /* under lock */
+	struct vfs *vfs;       /* the file system the user granted; NULL: none */
+	char cwd[4096];	       /* guest path, normalized */
+	unsigned umask;
 	uint64_t warned[PROCESS_WARN_BITS / 64]; /* unimplemented syscalls said once */
 	bool warned_oom;			 /* "out of guest memory" said once */
+	bool warned_shared;			 /* MAP_SHARED writable file refused */
+	bool warned_fork, warned_threads;	 /* fork/exec, threads refused */
 	/* Why the vDSO sends clock reads to the syscall (the TSC is not
 	 * usable), said once at the first such read; NULL when it does not. */
 	const char *clock_fallback_why;
@@ -45,5 +58,7 @@ struct process {
 void process_init(struct process *p, struct mm *mm, uint64_t mem_bytes);
 /* exit_group: the whole process ends with status & 0xff, as Linux does. */
 void process_exit(struct process *p, int status);
+/* Closes every host fd the payload held. */
+void process_destroy(struct process *p);
 
 #endif

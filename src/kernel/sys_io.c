@@ -1,16 +1,21 @@
-/* File descriptor syscalls. The payload has exactly fds 0, 1 and 2, which
- * are the VMM's own, so `./vmm run p.elf > out` captures what `./p.elf > out`
- * would; there is no file system. Payload buffers are read and written in
- * place, page by page (uaccess_each), never through a bounce buffer. */
+/* File descriptor syscalls: reads and writes, pipes, dup, fcntl, close and
+ * waiting (poll, select) on the host objects behind the guest's fds
+ * (fdtable.c). Payload buffers are read and written in place, page by page
+ * (uaccess_each), never through a bounce buffer. A read that blocks blocks
+ * the calling vCPU's host thread; a guest signal interrupts it (signal.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "guest/uaccess.h"
@@ -19,39 +24,50 @@
 
 #define IO_MAX_COUNT 0x7ffff000ull /* Linux's MAX_RW_COUNT */
 
-/* Linux's fd arguments are unsigned int: the high half of the register
- * is ignored, so (1 << 40) is fd 0. */
-static int fd_check(const struct task *t, uint64_t reg)
+/* The host fd behind guest fd, or -EBADF (also for a synthesized
+ * directory, which has no host object to read). */
+int io_host_fd(struct task *t, uint64_t fd)
 {
-	uint32_t fd = (uint32_t)reg;
+	struct process *p = t->proc;
+	struct fd_file *f;
+	int h;
 
-	return fd < PROCESS_NFDS && t->proc->fd_open[fd] ? 0 : -EBADF;
+	pthread_mutex_lock(&p->lock);
+	f = fd_get(&p->fds, fd);
+	h = f ? f->host : -EBADF;
+	pthread_mutex_unlock(&p->lock);
+	return h < 0 ? (f ? -EISDIR : -EBADF) : h;
 }
 
 struct io_ctx {
 	int fd;
 	uint64_t done;
 	bool reading;
+	bool positional; /* pread/pwrite: at off, the fd offset untouched */
+	off_t off;
 };
 
 /* One page-bounded piece: stops the walk (returns 1) on a short transfer. */
 static long io_piece(void *ctx, void *host, size_t n)
 {
 	struct io_ctx *c = ctx;
+	off_t at = c->off + (off_t)c->done;
 	ssize_t r;
 
-	do
+	if (c->positional)
+		r = c->reading ? pread(c->fd, host, n, at) : pwrite(c->fd, host, n, at);
+	else
 		r = c->reading ? read(c->fd, host, n) : write(c->fd, host, n);
-	while (r < 0 && errno == EINTR && !c->reading);
 	if (r < 0)
 		return c->done ? 1 : -errno;
 	c->done += (uint64_t)r;
 	return (size_t)r < n ? 1 : 0;
 }
 
-static long io_range(struct task *t, int fd, gva_t buf, uint64_t len, bool reading)
+static long io_range(struct task *t, int fd, gva_t buf, uint64_t len, bool reading, bool pos,
+		     off_t off)
 {
-	struct io_ctx c = {.fd = fd, .reading = reading};
+	struct io_ctx c = {.fd = fd, .reading = reading, .positional = pos, .off = off};
 	struct process *p = t->proc;
 	long r;
 
@@ -75,28 +91,43 @@ static long io_range(struct task *t, int fd, gva_t buf, uint64_t len, bool readi
 	return (long)c.done;
 }
 
+static long io_simple(struct task *t, const uint64_t a[6], bool reading, bool pos)
+{
+	int h = io_host_fd(t, a[0]);
+
+	if (h < 0)
+		return h;
+	if (pos && (int64_t)a[3] < 0)
+		return -EINVAL;
+	return io_range(t, h, a[1], a[2], reading, pos, (off_t)a[3]);
+}
+
 long sys_read(struct task *t, const uint64_t a[6])
 {
-	int e = fd_check(t, a[0]);
-
-	return e ? e : io_range(t, (int)a[0], a[1], a[2], true);
+	return io_simple(t, a, true, false);
 }
-
 long sys_write(struct task *t, const uint64_t a[6])
 {
-	int e = fd_check(t, a[0]);
-	return e ? e : io_range(t, (int)a[0], a[1], a[2], false);
+	return io_simple(t, a, false, false);
+}
+long sys_pread64(struct task *t, const uint64_t a[6])
+{
+	return io_simple(t, a, true, true);
+}
+long sys_pwrite64(struct task *t, const uint64_t a[6])
+{
+	return io_simple(t, a, false, true);
 }
 
-static long io_vec(struct task *t, const uint64_t a[6], bool reading)
+static long io_vec(struct task *t, const uint64_t a[6], bool reading, bool pos)
 {
 	struct iovec iov[IOV_MAX];
 	uint64_t n = a[2], i, total = 0, sum = 0;
-	int e = fd_check(t, a[0]);
+	int h = io_host_fd(t, a[0]);
 
-	if (e)
-		return e;
-	if (n > IOV_MAX)
+	if (h < 0)
+		return h;
+	if (n > IOV_MAX || (pos && (int64_t)a[3] < 0))
 		return -EINVAL;
 	if (uaccess_read(t->proc->pt, iov, a[1], n * sizeof(iov[0])) < 0)
 		return -EFAULT;
@@ -105,7 +136,8 @@ static long io_vec(struct task *t, const uint64_t a[6], bool reading)
 			return -EINVAL;
 	for (i = 0; i < n; i++) {
 		uint64_t len = iov[i].iov_len;
-		long r = io_range(t, (int)a[0], (gva_t)(uintptr_t)iov[i].iov_base, len, reading);
+		long r = io_range(t, h, (gva_t)(uintptr_t)iov[i].iov_base, len, reading, pos,
+				  (off_t)(a[3] + total));
 
 		if (r < 0)
 			return total ? (long)total : r;
@@ -118,142 +150,432 @@ static long io_vec(struct task *t, const uint64_t a[6], bool reading)
 
 long sys_readv(struct task *t, const uint64_t a[6])
 {
-	return io_vec(t, a, true);
+	return io_vec(t, a, true, false);
 }
 long sys_writev(struct task *t, const uint64_t a[6])
 {
-	return io_vec(t, a, false);
+	return io_vec(t, a, false, false);
+}
+long sys_preadv(struct task *t, const uint64_t a[6])
+{
+	return io_vec(t, a, true, true);
+}
+long sys_pwritev(struct task *t, const uint64_t a[6])
+{
+	return io_vec(t, a, false, true);
 }
 
 long sys_close(struct task *t, const uint64_t a[6])
 {
-	int e = fd_check(t, a[0]);
+	struct process *p = t->proc;
+	int r;
 
-	if (e)
-		return e;
-	/* The VMM keeps its own fd: only the payload's view closes. */
-	t->proc->fd_open[(uint32_t)a[0]] = false; /* fd_check looked at these bits */
+	pthread_mutex_lock(&p->lock);
+	r = fd_close(&p->fds, a[0]);
+	pthread_mutex_unlock(&p->lock);
+	return r;
+}
+
+#define CLOSE_RANGE_UNSHARE_ (1u << 1)
+#define CLOSE_RANGE_CLOEXEC_ (1u << 2)
+
+long sys_close_range(struct task *t, const uint64_t a[6])
+{
+	struct process *p = t->proc;
+	uint64_t lo = (uint32_t)a[0], hi = (uint32_t)a[1], fd;
+
+	if ((a[2] & ~(uint64_t)(CLOSE_RANGE_UNSHARE_ | CLOSE_RANGE_CLOEXEC_)) || lo > hi)
+		return -EINVAL;
+	pthread_mutex_lock(&p->lock);
+	for (fd = lo; fd <= hi && fd < FD_LIMIT; fd++) {
+		struct fd_file *f = fd_get(&p->fds, fd);
+
+		if (f && (a[2] & CLOSE_RANGE_CLOEXEC_))
+			f->cloexec = true;
+		else if (f)
+			fd_close(&p->fds, fd);
+	}
+	pthread_mutex_unlock(&p->lock);
 	return 0;
+}
+
+/* pipe2: both ends as guest fds; flags O_CLOEXEC, O_NONBLOCK, O_DIRECT. */
+static long io_pipe(struct task *t, gva_t fds_gva, uint64_t flags)
+{
+	struct process *p = t->proc;
+	int host[2], guest[2] = {-1, -1};
+	bool cloexec = flags & O_CLOEXEC;
+
+	if (flags & ~(uint64_t)(O_CLOEXEC | O_NONBLOCK | O_DIRECT))
+		return -EINVAL;
+	if (pipe2(host, O_CLOEXEC | (int)(flags & (O_NONBLOCK | O_DIRECT))) < 0)
+		return -errno;
+	pthread_mutex_lock(&p->lock);
+	guest[0] = fd_install(&p->fds, host[0], 0, cloexec, NULL);
+	if (guest[0] < 0) {
+		close(host[1]);
+		pthread_mutex_unlock(&p->lock);
+		return guest[0];
+	}
+	guest[1] = fd_install(&p->fds, host[1], 0, cloexec, NULL);
+	if (guest[1] < 0 || uaccess_write(p->pt, fds_gva, guest, sizeof(guest)) < 0) {
+		long e = guest[1] < 0 ? guest[1] : -EFAULT;
+
+		fd_close(&p->fds, (uint64_t)guest[0]);
+		if (guest[1] >= 0)
+			fd_close(&p->fds, (uint64_t)guest[1]);
+		pthread_mutex_unlock(&p->lock);
+		return e;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+long sys_pipe(struct task *t, const uint64_t a[6])
+{
+	return io_pipe(t, a[0], 0);
+}
+long sys_pipe2(struct task *t, const uint64_t a[6])
+{
+	return io_pipe(t, a[0], a[1]);
+}
+
+static long io_dup(struct task *t, uint64_t old, uint64_t newfd, int how, bool cloexec)
+{
+	struct process *p = t->proc;
+	long r;
+
+	pthread_mutex_lock(&p->lock);
+	if (how == 0)
+		r = fd_dup(&p->fds, old, newfd, cloexec);
+	else if (how == 2 && old == newfd)
+		r = -EINVAL; /* dup3 refuses what dup2 allows */
+	else if (how == 1 && old == newfd)
+		r = fd_get(&p->fds, old) ? (long)old : -EBADF;
+	else
+		r = fd_dup_to(&p->fds, old, newfd, cloexec);
+	pthread_mutex_unlock(&p->lock);
+	return r;
+}
+
+long sys_dup(struct task *t, const uint64_t a[6])
+{
+	return io_dup(t, a[0], 0, 0, false);
+}
+long sys_dup2(struct task *t, const uint64_t a[6])
+{
+	return io_dup(t, a[0], a[1], 1, false);
+}
+long sys_dup3(struct task *t, const uint64_t a[6])
+{
+	if (a[2] & ~(uint64_t)O_CLOEXEC)
+		return -EINVAL;
+	return io_dup(t, a[0], a[1], 2, a[2] & O_CLOEXEC);
+}
+
+/* Status flags the guest may change, as Linux's SETFL_MASK allows. */
+#define IO_SETFL_MASK (O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME)
+
+long sys_fcntl(struct task *t, const uint64_t a[6])
+{
+	struct process *p = t->proc;
+	struct fd_file *f;
+	long r = 0;
+
+	if (a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC)
+		return io_dup(t, a[0], a[2], 0, a[1] == F_DUPFD_CLOEXEC);
+	pthread_mutex_lock(&p->lock);
+	f = fd_get(&p->fds, a[0]);
+	if (!f)
+		r = -EBADF;
+	else if (a[1] == F_GETFD)
+		r = f->cloexec ? FD_CLOEXEC : 0;
+	else if (a[1] == F_SETFD)
+		f->cloexec = a[2] & FD_CLOEXEC;
+	else if (f->host < 0)
+		r = a[1] == F_GETFL ? O_RDONLY | O_DIRECTORY | O_LARGEFILE : -EINVAL;
+	else if (a[1] == F_GETFL)
+		r = fcntl(f->host, F_GETFL);
+	else if (a[1] == F_SETFL) {
+		int cur = fcntl(f->host, F_GETFL);
+
+		r = cur < 0 ? -1
+			    : fcntl(f->host, F_SETFL,
+				    (cur & ~IO_SETFL_MASK) | ((int)a[2] & IO_SETFL_MASK));
+	} else if (a[1] == F_GETPIPE_SZ || a[1] == F_SETPIPE_SZ)
+		r = fcntl(f->host, (int)a[1], (int)a[2]);
+	else
+		r = -2; /* not offered */
+	if (r == -1)
+		r = -errno;
+	else if (r == -2)
+		r = -EINVAL;
+	pthread_mutex_unlock(&p->lock);
+	return r;
 }
 
 long sys_ioctl(struct task *t, const uint64_t a[6])
 {
-	int e = fd_check(t, a[0]);
+	int h = io_host_fd(t, a[0]);
 	struct winsize ws;
 	struct termios tio;
+	int n;
 
-	if (e)
-		return e;
+	if (h == -EISDIR)
+		return -ENOTTY;
+	if (h < 0)
+		return h;
 	/* Terminal queries answer like the VMM's own fd would, so libc picks
 	 * the same buffering as in the native run. */
 	switch (a[1]) {
 	case TIOCGWINSZ:
-		if (ioctl((int)a[0], TIOCGWINSZ, &ws) < 0)
+		if (ioctl(h, TIOCGWINSZ, &ws) < 0)
 			return -ENOTTY;
 		return uaccess_write(t->proc->pt, a[2], &ws, sizeof(ws));
 	case TCGETS:
-		if (tcgetattr((int)a[0], &tio) < 0)
+		if (tcgetattr(h, &tio) < 0)
 			return -ENOTTY;
 		/* struct termios of glibc is the kernel's termios2-less layout
 		 * for the first 36 bytes, which is what TCGETS fills. */
 		return uaccess_write(t->proc->pt, a[2], &tio, 36);
+	case FIONREAD:
+		if (ioctl(h, FIONREAD, &n) < 0)
+			return -errno;
+		return uaccess_write(t->proc->pt, a[2], &n, sizeof(n));
+	case FIOCLEX:
+	case FIONCLEX:
+		return sys_fcntl(t, (const uint64_t[6]){a[0], F_SETFD, a[1] == FIOCLEX});
 	default:
 		return -ENOTTY;
 	}
 }
 
-static long stat_fd(struct task *t, int fd, gva_t buf)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	/* On x86-64 glibc's struct stat is the kernel's. */
-	return uaccess_write(t->proc->pt, buf, &st, sizeof(st));
-}
-
-long sys_fstat(struct task *t, const uint64_t a[6])
-{
-	int e = fd_check(t, a[0]);
-
-	return e ? e : stat_fd(t, (int)a[0], a[1]);
-}
-
-long sys_newfstatat(struct task *t, const uint64_t a[6])
-{
-	char path[2];
-	long n = uaccess_strncpy(t->proc->pt, path, a[1], sizeof(path));
-
-	if (n == -EFAULT)
-		return n;
-	if (n == 0 && (a[3] & AT_EMPTY_PATH)) {
-		int e = fd_check(t, a[0]);
-		return e ? e : stat_fd(t, (int)a[0], a[2]);
-	}
-	return -ENOENT;
-}
-
 long sys_lseek(struct task *t, const uint64_t a[6])
 {
-	int e = fd_check(t, a[0]);
+	struct process *p = t->proc;
+	struct fd_file *f;
 	off_t r;
+	int h;
 
-	if (e)
-		return e;
-	r = lseek((int)a[0], (off_t)a[1], (int)a[2]);
+	pthread_mutex_lock(&p->lock);
+	f = fd_get(&p->fds, a[0]);
+	h = f ? f->host : -EBADF;
+	if (f && h < 0) { /* a synthesized directory: rewinddir only */
+		bool rewind = a[1] == 0 && a[2] == SEEK_SET;
+
+		if (rewind)
+			f->vpos = 0;
+		pthread_mutex_unlock(&p->lock);
+		return rewind ? 0 : -EINVAL;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (h < 0)
+		return h;
+	r = lseek(h, (off_t)a[1], (int)a[2]);
 	return r < 0 ? -errno : (long)r;
 }
 
-long sys_fcntl(struct task *t, const uint64_t a[6])
-{
-	int e = fd_check(t, a[0]), r;
+/* ---- poll and select: guest fds translated to host fds, one host poll ---- */
 
-	if (e)
-		return e;
-	if (a[1] != F_GETFD && a[1] != F_GETFL)
+#define IO_POLL_MAX FD_LIMIT
+
+/* ms for poll from a guest timespec (NULL gva: forever); -EFAULT/-EINVAL. */
+static long io_timeout_ms(struct task *t, gva_t ts_gva, struct timespec *ts)
+{
+	if (!ts_gva)
+		return -1;
+	if (uaccess_read(t->proc->pt, ts, ts_gva, sizeof(*ts)) < 0)
+		return -EFAULT - 1000;
+	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)
+		return -EINVAL - 1000;
+	if (ts->tv_sec > INT_MAX / 1000 - 1)
+		return INT_MAX;
+	return ts->tv_sec * 1000 + (ts->tv_nsec + 999999) / 1000000;
+}
+
+/* Polls n guest pollfds in place: host fds swapped in, guest fds back. A
+ * closed guest fd is POLLNVAL and makes the poll not wait, as in Linux; a
+ * synthesized directory is always readable. */
+static long io_poll_fds(struct task *t, struct pollfd *pf, uint64_t n, int ms)
+{
+	int *guest = malloc(n * sizeof(int) + 1);
+	short *fixed = malloc(n * sizeof(short) + 1);
+	long r = -ENOMEM, nfixed = 0;
+	uint64_t i;
+
+	if (!guest || !fixed)
+		goto out;
+	for (i = 0; i < n; i++) {
+		int h = pf[i].fd < 0 ? -1 : io_host_fd(t, (uint64_t)pf[i].fd);
+
+		guest[i] = pf[i].fd;
+		fixed[i] = pf[i].fd < 0 ? 0 : h == -EISDIR ? POLLIN : h < 0 ? POLLNVAL : 0;
+		nfixed += fixed[i] != 0;
+		pf[i].fd = h >= 0 ? h : -1;
+	}
+	r = poll(pf, n, nfixed ? 0 : ms);
+	if (r < 0)
+		r = -errno;
+	for (i = 0; i < n; i++) {
+		pf[i].fd = guest[i];
+		if (fixed[i])
+			pf[i].revents = fixed[i];
+	}
+	if (r >= 0)
+		r += nfixed;
+out:
+	free(guest);
+	free(fixed);
+	return r;
+}
+
+static long io_poll(struct task *t, gva_t fds, uint64_t n, int ms)
+{
+	struct pollfd *pf;
+	long r;
+
+	if (n > IO_POLL_MAX)
 		return -EINVAL;
-	r = fcntl((int)a[0], (int)a[1]);
-	return r < 0 ? -errno : r;
+	pf = malloc(n * sizeof(*pf) + 1);
+	if (!pf)
+		return -ENOMEM;
+	if (uaccess_read(t->proc->pt, pf, fds, n * sizeof(*pf)) < 0) {
+		free(pf);
+		return -EFAULT;
+	}
+	r = io_poll_fds(t, pf, n, ms);
+	if (r >= 0 && uaccess_write(t->proc->pt, fds, pf, n * sizeof(*pf)) < 0)
+		r = -EFAULT;
+	free(pf);
+	return r;
 }
 
-/* There is no file system: the payload lives in "/". */
-long sys_getcwd(struct task *t, const uint64_t a[6])
+long sys_poll(struct task *t, const uint64_t a[6])
 {
-	static const char root[] = "/";
+	int ms = (int)a[2] < 0 ? -1 : (int)a[2];
 
-	if (a[1] < sizeof(root))
-		return -ERANGE;
-	return uaccess_write(t->proc->pt, a[0], root, sizeof(root)) < 0 ? -EFAULT
-									: (long)sizeof(root);
+	return io_poll(t, a[0], a[1], ms);
 }
 
-/* There are no files in the guest: say so once per path, not silently. */
-static long no_files(struct task *t, gva_t path_gva, const char *call)
+long sys_ppoll(struct task *t, const uint64_t a[6])
 {
-	char path[256];
-	long n = uaccess_strncpy(t->proc->pt, path, path_gva, sizeof(path));
+	struct timespec ts;
+	long ms = io_timeout_ms(t, a[2], &ts), r;
 
-	if (n == -EFAULT)
-		return n;
-	if (n < 0)
-		snprintf(path, sizeof(path), "(long path)");
-	vmm_warn("%s(\"%s\"): the payload has no file system: -ENOENT", call, path);
-	return -ENOENT;
+	if (ms < -1)
+		return ms + 1000;
+	r = signal_wait_mask(t, a[3], a[4]);
+	if (r < 0)
+		return r;
+	r = io_poll(t, a[0], a[1], (int)ms);
+	signal_wait_done(t, r);
+	return r;
 }
 
-long sys_openat(struct task *t, const uint64_t a[6])
+/* select's fd_sets become a poll list: readable, writable, exceptional. */
+static long io_select(struct task *t, uint64_t nfds, const gva_t set_gva[3], int ms)
 {
-	return no_files(t, a[1], "openat");
-}
-long sys_open(struct task *t, const uint64_t a[6])
-{
-	return no_files(t, a[0], "open");
+	static const short ev[3] = {POLLIN | POLLHUP | POLLERR, POLLOUT | POLLERR, POLLPRI};
+	uint64_t sets[3][FD_LIMIT / 64] = {{0}}, out[3][FD_LIMIT / 64] = {{0}};
+	size_t bytes = (nfds + 63) / 64 * 8;
+	struct pollfd *pf;
+	uint64_t fd, n = 0, i;
+	long r;
+	int k;
+
+	if (nfds > FD_LIMIT)
+		return -EINVAL;
+	for (k = 0; k < 3; k++)
+		if (set_gva[k] && uaccess_read(t->proc->pt, sets[k], set_gva[k], bytes) < 0)
+			return -EFAULT;
+	pf = malloc(nfds * sizeof(*pf) + 1);
+	if (!pf)
+		return -ENOMEM;
+	for (fd = 0; fd < nfds; fd++) {
+		short want = 0;
+
+		for (k = 0; k < 3; k++)
+			if (sets[k][fd / 64] & (1ull << (fd % 64)))
+				want |= ev[k];
+		if (!want)
+			continue;
+		if (io_host_fd(t, fd) == -EBADF) {
+			free(pf);
+			return -EBADF;
+		}
+		pf[n++] = (struct pollfd){.fd = (int)fd, .events = want};
+	}
+	r = io_poll_fds(t, pf, n, ms);
+	for (i = 0; r >= 0 && i < n; i++)
+		for (k = 0; k < 3; k++) {
+			uint64_t b = (uint64_t)pf[i].fd;
+
+			if ((pf[i].revents & ev[k]) && (sets[k][b / 64] & (1ull << (b % 64))))
+				out[k][b / 64] |= 1ull << (b % 64);
+		}
+	free(pf);
+	if (r < 0)
+		return r;
+	for (r = 0, k = 0; k < 3; k++) {
+		for (i = 0; i < bytes / 8; i++)
+			r += __builtin_popcountll(out[k][i]);
+		if (set_gva[k] && uaccess_write(t->proc->pt, set_gva[k], out[k], bytes) < 0)
+			return -EFAULT;
+	}
+	return r;
 }
 
-long sys_readlink(struct task *t, const uint64_t a[6])
+long sys_select(struct task *t, const uint64_t a[6])
 {
-	char path[256];
-	long n = uaccess_strncpy(t->proc->pt, path, a[0], sizeof(path));
+	const gva_t sets[3] = {a[1], a[2], a[3]};
+	struct timeval tv;
+	long ms = -1;
 
-	return n == -EFAULT ? n : -ENOENT;
+	if (a[4]) {
+		if (uaccess_read(t->proc->pt, &tv, a[4], sizeof(tv)) < 0)
+			return -EFAULT;
+		if (tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+			return -EINVAL;
+		ms = tv.tv_sec > INT_MAX / 1000 - 1 ? INT_MAX
+						    : tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000;
+	}
+	return io_select(t, a[0], sets, (int)ms);
+}
+
+long sys_pselect6(struct task *t, const uint64_t a[6])
+{
+	const gva_t sets[3] = {a[1], a[2], a[3]};
+	struct timespec ts;
+	uint64_t sigarg[2] = {0, 0}; /* { const sigset_t *ss; size_t ss_len } */
+	long ms = io_timeout_ms(t, a[4], &ts), r;
+
+	if (ms < -1)
+		return ms + 1000;
+	if (a[5] && uaccess_read(t->proc->pt, sigarg, a[5], sizeof(sigarg)) < 0)
+		return -EFAULT;
+	r = signal_wait_mask(t, sigarg[0], sigarg[1]);
+	if (r < 0)
+		return r;
+	r = io_select(t, a[0], sets, (int)ms);
+	signal_wait_done(t, r);
+	return r;
+}
+
+/* sendfile between two host objects, the offset (if any) the guest's. */
+long sys_sendfile(struct task *t, const uint64_t a[6])
+{
+	int out = io_host_fd(t, a[0]), in = io_host_fd(t, a[1]);
+	off_t off;
+	ssize_t r;
+
+	if (out < 0 || in < 0)
+		return out == -EISDIR || in == -EISDIR ? -EINVAL : -EBADF;
+	if (a[2] && uaccess_read(t->proc->pt, &off, a[2], sizeof(off)) < 0)
+		return -EFAULT;
+	r = sendfile(out, in, a[2] ? &off : NULL, a[3] > IO_MAX_COUNT ? IO_MAX_COUNT : a[3]);
+	if (r < 0)
+		return signal_check_epipe(t, -errno);
+	if (a[2] && uaccess_write(t->proc->pt, a[2], &off, sizeof(off)) < 0)
+		return -EFAULT;
+	return r;
 }

@@ -146,6 +146,10 @@ static long rlimit_get(uint64_t res, struct rlimit *rl)
 		rl->rlim_cur = rl->rlim_max = RLIMIT_STACK_BYTES; /* what mm.c maps */
 		return 0;
 	}
+	if (res == RLIMIT_NOFILE) {
+		rl->rlim_cur = rl->rlim_max = FD_LIMIT; /* the guest fd table's size */
+		return 0;
+	}
 	return getrlimit((int)res, rl) < 0 ? -errno : 0;
 }
 
@@ -184,6 +188,57 @@ long sys_getrusage(struct task *t, const uint64_t a[6])
 	if (getrusage((int)a[0], &ru) < 0)
 		return -errno;
 	return uaccess_write(t->proc->pt, a[1], &ru, sizeof(ru));
+}
+
+/* One process, no exec: said once, naming what programs call, so a shell
+ * that cannot run a pipeline says why. */
+static long proc_no_fork(struct task *t, const char *call)
+{
+	struct process *p = t->proc;
+
+	if (!p->warned_fork) {
+		p->warned_fork = true;
+		vmm_warn("%s: the payload is the guest's only process: fork, vfork, clone of a "
+			 "process and execve are not supported: -ENOSYS",
+			 call);
+	}
+	return -ENOSYS;
+}
+
+long sys_fork(struct task *t, const uint64_t a[6])
+{
+	(void)a;
+	return proc_no_fork(t, "fork");
+}
+long sys_vfork(struct task *t, const uint64_t a[6])
+{
+	(void)a;
+	return proc_no_fork(t, "vfork");
+}
+long sys_execve(struct task *t, const uint64_t a[6])
+{
+	(void)a;
+	return proc_no_fork(t, "execve");
+}
+long sys_execveat(struct task *t, const uint64_t a[6])
+{
+	(void)a;
+	return proc_no_fork(t, "execveat");
+}
+
+#define CLONE_VM_ 0x100ull
+#define CLONE_THREAD_ 0x10000ull
+
+long sys_clone(struct task *t, const uint64_t a[6])
+{
+	if ((a[0] & (CLONE_VM_ | CLONE_THREAD_)) == (CLONE_VM_ | CLONE_THREAD_)) {
+		if (!t->proc->warned_threads) {
+			t->proc->warned_threads = true;
+			vmm_warn("clone: threads are not supported yet: -ENOSYS");
+		}
+		return -ENOSYS;
+	}
+	return proc_no_fork(t, (a[0] & CLONE_VM_) ? "clone(CLONE_VM) (vfork)" : "clone (fork)");
 }
 
 /* The one vCPU: cpu 0, node 0 (what the vDSO answers too). The cache

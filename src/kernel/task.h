@@ -15,9 +15,14 @@ struct task {
 
 	gva_t clear_child_tid;
 	uint64_t sigmask;
-	/* Nonzero: a signal aimed at this thread (SIGPIPE from its write)
-	 * whose default action Linux would take now, ending the process. */
-	int kill_signal;
+	uint64_t pending;			      /* bit N-1: signal N */
+	struct signal_info pending_info[SIGNAL_NSIG]; /* of each pending one */
+	uint64_t altstack_sp, altstack_size;	      /* sigaltstack */
+	int altstack_flags;			      /* SS_DISABLE, SS_AUTODISARM */
+	/* ppoll/pselect6/rt_sigsuspend: the mask to restore after the wait
+	 * (or after the handler that interrupted it). */
+	uint64_t saved_sigmask;
+	bool restore_sigmask;
 	bool exited; /* exit(2): this thread is gone */
 
 	uint64_t nsyscalls;

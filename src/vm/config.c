@@ -34,6 +34,13 @@ void config_usage(FILE *f)
 	    "(invlpg per\n"
 	    "                          page up to 33 pages, then a full flush, like Linux), full, "
 	    "page\n"
+	    "  --dir HOST[:GUEST][:ro|rw]\n"
+	    "                          expose host directory HOST at GUEST (default: the same "
+	    "path),\n"
+	    "                          read-only unless rw; repeatable. /tmp is always a private "
+	    "empty\n"
+	    "                          directory, removed at exit\n"
+	    "  --cwd PATH              the payload's working directory (default /)\n"
 	    "  --vdso MODE             clock reads: tsc (the vDSO answers from the TSC, no exit), "
 	    "syscall\n"
 	    "                          (the vDSO makes the syscall), off (no vDSO) (default tsc)\n"
@@ -103,6 +110,40 @@ int config_parse_size(const char *s, uint64_t *out)
 		return err_set("config: size '%s': trailing characters", s);
 	if (__builtin_mul_overflow((uint64_t)v, mult, out))
 		return err_set("config: size '%s': too large", s);
+	return 0;
+}
+
+int config_parse_dir(const char *s, struct config_dir *d)
+{
+	const char *parts[4];
+	size_t lens[4], n = 0;
+	const char *p = s;
+
+	memset(d, 0, sizeof(*d));
+	while (n < 4) {
+		size_t len = strcspn(p, ":");
+
+		parts[n] = p;
+		lens[n++] = len;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	if (n > 1 && ((lens[n - 1] == 2 && strncmp(parts[n - 1], "rw", 2) == 0) ||
+		      (lens[n - 1] == 2 && strncmp(parts[n - 1], "ro", 2) == 0))) {
+		d->rw = parts[n - 1][1] == 'w';
+		n--;
+	}
+	if (n > 2 || lens[0] == 0)
+		return err_set("config: --dir '%s': use HOST[:GUEST][:ro|rw]", s);
+	if (lens[0] >= sizeof(d->host) || (n == 2 && lens[1] >= sizeof(d->guest)))
+		return err_set("config: --dir '%s': path too long", s);
+	memcpy(d->host, parts[0], lens[0]);
+	if (n == 2) {
+		memcpy(d->guest, parts[1], lens[1]);
+		if (d->guest[0] != '/')
+			return err_set("config: --dir '%s': the guest path must be absolute", s);
+	}
 	return 0;
 }
 
@@ -184,6 +225,8 @@ enum {
 	OPT_NO_SECCOMP,
 	OPT_PERF_CONTROL,
 	OPT_TLB_FLUSH,
+	OPT_DIR,
+	OPT_CWD,
 	OPT_VDSO,
 };
 
@@ -222,6 +265,15 @@ static int config_option(struct config *c, int opt, const char *arg)
 	case OPT_PERF_CONTROL:
 		c->perf_control = arg;
 		return 0;
+	case OPT_DIR:
+		if (c->ndirs == CONFIG_MAX_DIRS)
+			return err_set("config: --dir: at most %d directories", CONFIG_MAX_DIRS);
+		return config_parse_dir(arg, &c->dirs[c->ndirs++]);
+	case OPT_CWD:
+		if (arg[0] != '/')
+			return err_set("config: --cwd '%s': must be an absolute guest path", arg);
+		c->cwd = arg;
+		return 0;
 	case 'e':
 		c->events = arg;
 		return 0;
@@ -253,6 +305,8 @@ int config_parse(struct config *c, int argc, char **argv)
 	    {"no-counters", no_argument, NULL, OPT_NO_COUNTERS},
 	    {"no-seccomp", no_argument, NULL, OPT_NO_SECCOMP},
 	    {"perf-control", required_argument, NULL, OPT_PERF_CONTROL},
+	    {"dir", required_argument, NULL, OPT_DIR},
+	    {"cwd", required_argument, NULL, OPT_CWD},
 	    {"help", no_argument, NULL, 'h'},
 	    {0, 0, 0, 0},
 	};

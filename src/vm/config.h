@@ -18,6 +18,15 @@ enum tlb_flush_policy {
 };
 const char *tlb_flush_policy_name(enum tlb_flush_policy p);
 
+/* --dir HOST[:GUEST][:ro|rw]: a host directory the payload may use. */
+#define CONFIG_MAX_DIRS 16
+#define CONFIG_PATH_MAX 4096
+struct config_dir {
+	char host[CONFIG_PATH_MAX];
+	char guest[CONFIG_PATH_MAX]; /* "": the host's absolute path */
+	bool rw;
+};
+
 /* What the guest's clock reads do (--vdso). */
 enum vdso_mode {
 	VDSO_TSC,     /* the vDSO answers from the TSC (syscall where it cannot) */
@@ -31,17 +40,20 @@ struct config {
 	enum mem_backing backing;
 	enum guest_page_policy guest_pages;
 	bool prealloc;
-	enum tlb_flush_policy tlb_flush; /* --tlb-flush */
-	enum vdso_mode vdso;		 /* --vdso */
-	double timeout_s;		 /* 0: none */
-	uint64_t max_output;		 /* --max-output bytes, 0: none */
-	bool stats;			 /* report on stderr */
-	const char *json_path;		 /* --json FILE */
-	const char *events;		 /* -e LIST, NULL: default set */
-	const char *csv_sep;		 /* -x SEP */
-	bool no_counters;		 /* --no-counters */
-	bool no_seccomp;		 /* --no-seccomp: no filter (debugging) */
-	const char *perf_control;	 /* --perf-control fifo:CTL[,ACK] | fd:N[,M] */
+	enum tlb_flush_policy tlb_flush;	 /* --tlb-flush */
+	enum vdso_mode vdso;			 /* --vdso */
+	double timeout_s;			 /* 0: none */
+	uint64_t max_output;			 /* --max-output bytes, 0: none */
+	bool stats;				 /* report on stderr */
+	const char *json_path;			 /* --json FILE */
+	const char *events;			 /* -e LIST, NULL: default set */
+	const char *csv_sep;			 /* -x SEP */
+	bool no_counters;			 /* --no-counters */
+	bool no_seccomp;			 /* --no-seccomp: no filter (debugging) */
+	const char *perf_control;		 /* --perf-control fifo:CTL[,ACK] | fd:N[,M] */
+	struct config_dir dirs[CONFIG_MAX_DIRS]; /* --dir, in order */
+	int ndirs;
+	const char *cwd; /* --cwd: the payload's working directory, NULL: / */
 	const char *payload;
 	int payload_argc; /* payload + its arguments */
 	char **payload_argv;
@@ -52,6 +64,9 @@ struct config {
  * input; help is set (and 0 returned) for --help. */
 int config_parse(struct config *c, int argc, char **argv);
 void config_usage(FILE *f);
+
+/* One --dir argument into d. -1 with err set. */
+int config_parse_dir(const char *s, struct config_dir *d);
 
 /* "1G", "512M", "4096K", "8192": bytes, overflow-checked. */
 int config_parse_size(const char *s, uint64_t *out);

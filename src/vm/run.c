@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "kernel/signal.h"
+
 #include "guest/sysarea.h"
 #include "kernel/syscall.h"
 #include "kvm/cpu.h"
@@ -269,6 +271,52 @@ static enum exit_action run_end_killed(struct vm *vm, int signo, const char *why
 	return EXIT_RUN_ENDED;
 }
 
+static void run_regs_to_user(const struct kvm_regs *k, struct user_regs *u)
+{
+	*u = (struct user_regs){k->rax, k->rbx, k->rcx, k->rdx, k->rsi, k->rdi,
+				k->rsp, k->rbp, k->r8,	k->r9,	k->r10, k->r11,
+				k->r12, k->r13, k->r14, k->r15, k->rip, k->rflags};
+}
+
+static void run_regs_from_user(struct kvm_regs *k, const struct user_regs *u)
+{
+	*k = (struct kvm_regs){u->rax, u->rbx, u->rcx, u->rdx, u->rsi, u->rdi,
+			       u->rsp, u->rbp, u->r8,  u->r9,  u->r10, u->r11,
+			       u->r12, u->r13, u->r14, u->r15, u->rip, u->rflags};
+}
+
+/* process->fpu: the vCPU's XSAVE image for signal frames. */
+static int run_fpu_save(void *ctx, void *buf, size_t size)
+{
+	struct vm *vm = ctx;
+	struct kvm_xsave x;
+
+	if (vcpu_ioctl(&vm->vcpu, KVM_GET_XSAVE, &x) < 0)
+		return -1;
+	memcpy(buf, x.region, size);
+	return 0;
+}
+
+static int run_fpu_restore(void *ctx, const void *buf, size_t size)
+{
+	struct vm *vm = ctx;
+	struct kvm_xsave x;
+
+	if (vcpu_ioctl(&vm->vcpu, KVM_GET_XSAVE, &x) < 0)
+		return -1;
+	memcpy(x.region, buf, size);
+	return vcpu_ioctl(&vm->vcpu, KVM_SET_XSAVE, &x) < 0 ? -1 : 0;
+}
+
+/* process->kick: called from the host timer's signal handler, so that a
+ * guest timer's signal is delivered soon (vcpu_kick is async-signal-safe). */
+static void run_kick(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	(void)vcpu_kick(&vm->vcpu);
+}
+
 /* Puts the payload back at CPL3 with st->regs: what sysret and iret would
  * do, for syscalls and for exceptions vmm absorbs. */
 static void run_resume_user(struct vm *vm, struct exit_state *st)
@@ -291,13 +339,16 @@ static enum exit_action run_syscall(struct vm *vm, struct exit_state *st)
 {
 	struct kvm_regs *r = &st->regs;
 	uint64_t args[6] = {r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9};
+	struct user_regs u;
 	long ret;
+	int kill;
 
 	vm->stats.syscall_exits++;
 	/* Before the syscall can unmap anything: the peak is what ran. KVM's
 	 * gauges are sampled by run_apply_update, only when tables change. */
 	run_sample_leaves(vm);
 	vm->batch.defer = true;
+	run_regs_to_user(r, &u);
 	ret = syscall_dispatch(&vm->task, r->rax, args);
 	vm->batch.defer = false;
 	if (vm->mm.failed) {
@@ -310,17 +361,21 @@ static enum exit_action run_syscall(struct vm *vm, struct exit_state *st)
 		vm->status = vm->process.exit_status;
 		return EXIT_RUN_ENDED;
 	}
-	if (vm->task.kill_signal) {
-		char why[64];
-
-		snprintf(why, sizeof(why), "syscall %s",
-			 syscall_name(r->rax) ? syscall_name(r->rax) : "?");
-		return run_end_killed(vm, vm->task.kill_signal, why);
+	/* The return as sysret makes it, or a restart, rt_sigreturn, or a
+	 * handler's frame (kernel/signal.h). */
+	kill = signal_syscall_return(&vm->task, ret, &u);
+	if (vm->mm.failed) {
+		err_wrap("run: page-table update for a signal frame failed");
+		return EXIT_VMM_ERROR;
 	}
-	r->rax = (uint64_t)ret;
-	r->rip = r->rcx;
-	r->rflags = RFLAGS_USER;
-	r->r11 = r->rflags;
+	if (kill) {
+		char why[sizeof(vm->end_info.why)];
+
+		snprintf(why, sizeof(why), "at the return from syscall %s",
+			 syscall_name(r->rax) ? syscall_name(r->rax) : "?");
+		return run_end_killed(vm, kill, why);
+	}
+	run_regs_from_user(r, &u);
 	return EXIT_RESUME_USER;
 }
 
@@ -393,6 +448,24 @@ static enum exit_action run_exception(struct vm *vm, struct exit_state *st, int 
 		st->regs.rflags = ev.frame.rflags;
 		return EXIT_RESUME_USER;
 	}
+	if (d.verdict == TRAP_KILL) {
+		/* A handler the payload installed runs instead of the report. */
+		struct signal_fault sf = trap_signal_fault(&ev, &d);
+		struct user_regs u;
+
+		st->regs.rip = ev.frame.rip;
+		st->regs.rsp = ev.frame.rsp;
+		st->regs.rflags = ev.frame.rflags ? ev.frame.rflags : st->regs.rflags;
+		run_regs_to_user(&st->regs, &u);
+		if (signal_from_fault(&vm->task, &sf, &u)) {
+			run_regs_from_user(&st->regs, &u);
+			return EXIT_RESUME_USER;
+		}
+		if (vm->mm.failed) {
+			err_wrap("run: page-table update for a signal frame failed");
+			return EXIT_VMM_ERROR;
+		}
+	}
 	run_note_exit(vm);
 	e->trap = true;
 	e->event = ev;
@@ -440,6 +513,31 @@ static enum exit_action run_exit(struct vm *vm, struct exit_state *st)
 	return EXIT_RUN_ENDED;
 }
 
+/* A guest signal became pending while the payload ran (a timer's): it is
+ * delivered now if the vCPU is in the payload's own code; inside a stub,
+ * the stub's exit comes next and delivers there. */
+static enum exit_action run_signal_async(struct vm *vm, struct exit_state *st)
+{
+	struct user_regs u;
+	int kill;
+
+	if (vcpu_get_regs(&vm->vcpu, &st->regs) < 0 || vcpu_get_sregs(&vm->vcpu, &st->sregs) < 0)
+		return EXIT_VMM_ERROR;
+	if ((st->sregs.cs.selector & 3) != 3 || sysarea_is_syscall_stub(st->regs.rip) ||
+	    sysarea_stub_vector(st->regs.rip) >= 0)
+		return EXIT_CONTINUE;
+	run_regs_to_user(&st->regs, &u);
+	kill = signal_deliver_pending(&vm->task, &u);
+	if (vm->mm.failed) {
+		err_wrap("run: page-table update for a signal frame failed");
+		return EXIT_VMM_ERROR;
+	}
+	if (kill)
+		return run_end_killed(vm, kill, "asynchronous signal");
+	run_regs_from_user(&st->regs, &u);
+	return EXIT_RESUME_USER;
+}
+
 /* Enters the guest until a handler ends the run. */
 static enum exit_action run_loop(struct vm *vm)
 {
@@ -457,6 +555,13 @@ static enum exit_action run_loop(struct vm *vm)
 			vm->end = RUN_TIMEOUT;
 			vm->end_info.timeout = true;
 			return EXIT_RUN_ENDED;
+		}
+		if (signal_pending(&vm->task)) {
+			act = run_signal_async(vm, &st);
+			if (act == EXIT_RESUME_USER)
+				run_resume_user(vm, &st);
+			else if (act != EXIT_CONTINUE)
+				return act;
 		}
 		t = run_kvm(vm);
 		if (t < 0)
@@ -508,6 +613,10 @@ struct run_result vm_run(struct vm *vm)
 	vm->mm.apply_ctx = vm;
 	vm->process.region_edge = run_region_edge;
 	vm->process.region_ctx = vm;
+	vm->process.kick = run_kick;
+	vm->process.kick_ctx = vm;
+	vm->process.fpu = (struct signal_fpu){run_fpu_save, run_fpu_restore, vm,
+					      sizeof(((struct kvm_xsave *)0)->region)};
 	vm->pt.live = true;
 	kvm_pages_open(&vm->kvm_pages, vm->kvm.vm_fd);
 	if (vm->cfg->timeout_s > 0 && vcpu_arm_timeout(&vm->vcpu, vm->cfg->timeout_s) < 0) {

@@ -42,6 +42,7 @@ static const int confine_any_args[] = {
     SCMP_SYS(getdents64),
     SCMP_SYS(mkdirat),
     SCMP_SYS(unlinkat),
+    SCMP_SYS(renameat),
     SCMP_SYS(renameat2),
     SCMP_SYS(ftruncate),
     SCMP_SYS(fsync),
@@ -54,6 +55,17 @@ static const int confine_any_args[] = {
     SCMP_SYS(poll),
     SCMP_SYS(pselect6),
     SCMP_SYS(umask),
+    SCMP_SYS(faccessat),
+    SCMP_SYS(faccessat2),
+    SCMP_SYS(symlinkat),
+    SCMP_SYS(utimensat),
+    SCMP_SYS(chmod),
+    SCMP_SYS(fchmod),
+    SCMP_SYS(fchmodat),
+    SCMP_SYS(sendfile),
+    /* The private /tmp, removed at exit (nftw, remove). */
+    SCMP_SYS(unlink),
+    SCMP_SYS(rmdir),
     /* Threads (vCPUs to come) and their synchronisation. */
     SCMP_SYS(futex),
     SCMP_SYS(clone),
@@ -71,6 +83,8 @@ static const int confine_any_args[] = {
     SCMP_SYS(rt_sigaction),
     SCMP_SYS(rt_sigprocmask),
     SCMP_SYS(rt_sigreturn),
+    SCMP_SYS(rt_sigsuspend),
+    SCMP_SYS(timer_getoverrun),
     SCMP_SYS(restart_syscall),
     SCMP_SYS(setitimer),
     SCMP_SYS(getitimer),
@@ -114,10 +128,15 @@ static const int confine_any_args[] = {
 #endif
 };
 
-/* ioctl requests allowed on any fd: the terminal questions the payload's
- * ioctl on fds 0-2 passes on, and counter control at region edges. */
+/* ioctl requests allowed on any fd: the terminal and FIONREAD questions
+ * the payload's ioctl passes on, and counter control at region edges. */
 static const unsigned long confine_any_fd_ioctls[] = {
-    TCGETS, TIOCGWINSZ, PERF_EVENT_IOC_ENABLE, PERF_EVENT_IOC_DISABLE, PERF_EVENT_IOC_RESET,
+    TCGETS,
+    TIOCGWINSZ,
+    FIONREAD,
+    PERF_EVENT_IOC_ENABLE,
+    PERF_EVENT_IOC_DISABLE,
+    PERF_EVENT_IOC_RESET,
 };
 
 /* A forbidden call: say which, then end vmm as a VMM failure (125). Only

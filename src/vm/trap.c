@@ -134,3 +134,30 @@ struct trap_decision trap_decide(const struct trap_event *ev, struct trap_spurio
 	d.pf_walk = ev->vector == VEC_PF;
 	return d;
 }
+
+struct signal_fault trap_signal_fault(const struct trap_event *ev, const struct trap_decision *d)
+{
+	struct signal_fault f = {.signo = d->signo,
+				 .code = 0x80 /* SI_KERNEL */,
+				 .vector = ev->vector == TRAP_PORT_IO ? VEC_GP : ev->vector,
+				 .error = ev->frame.error};
+
+	switch (ev->vector) {
+	case VEC_PF:
+		f.code = (ev->frame.error & PF_PRESENT) ? 2 /* SEGV_ACCERR */ : 1 /* SEGV_MAPERR */;
+		f.addr = f.cr2 = ev->cr2;
+		break;
+	case VEC_UD:
+		f.code = 2; /* ILL_ILLOPN */
+		f.addr = ev->frame.rip;
+		break;
+	case VEC_DE:
+		f.code = 1; /* FPE_INTDIV */
+		f.addr = ev->frame.rip;
+		break;
+	case VEC_AC:
+		f.code = 1; /* BUS_ADRALN */
+		break;
+	}
+	return f;
+}

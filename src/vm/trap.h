@@ -6,6 +6,7 @@
 #define VMM_TRAP_H
 
 #include "guest/paging.h"
+#include "kernel/signal.h"
 #include "util/types.h"
 
 /* Not an exception: the payload did port I/O, which Linux answers with
@@ -63,5 +64,10 @@ struct trap_decision {
 
 /* Decides what one exception means; counts a spurious #PF in *streak. */
 struct trap_decision trap_decide(const struct trap_event *ev, struct trap_spurious *streak);
+
+/* A TRAP_KILL as the signal a handler of the payload's would get: si_code
+ * and si_addr as Linux's traps.c and fault.c set them, and the trap number
+ * and error code sigcontext carries. */
+struct signal_fault trap_signal_fault(const struct trap_event *ev, const struct trap_decision *d);
 
 #endif

@@ -3,6 +3,7 @@
  * that names itself; vm_setup maps it to the exit status. */
 #include "vm/vm.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,6 +69,32 @@ static int vm_load(struct vm *vm)
 	return pt_commit(&vm->pt, NULL, NULL);
 }
 
+/* The grants, the private /tmp and the cwd, checked before the payload
+ * runs so that a bad --dir or --cwd is vmm's error, not the payload's. */
+static int vm_files(struct vm *vm)
+{
+	const struct config *c = vm->cfg;
+	struct vfs_lookup l;
+	char cwd[VFS_PATH_MAX];
+
+	for (int i = 0; i < c->ndirs; i++)
+		if (vfs_grant_add(&vm->vfs, c->dirs[i].host,
+				  c->dirs[i].guest[0] ? c->dirs[i].guest : NULL, c->dirs[i].rw) < 0)
+			return -1;
+	if (vfs_add_tmp(&vm->vfs) < 0)
+		return -1;
+	vm->process.vfs = &vm->vfs;
+	if (!c->cwd)
+		return 0;
+	if (vfs_normalize("/", c->cwd, cwd, sizeof(cwd)) < 0)
+		return err_set("config: --cwd %s: too long", c->cwd);
+	vfs_lookup(&vm->vfs, cwd, &l);
+	if (l.kind != VFS_GRANT && l.kind != VFS_VDIR)
+		return err_set("config: --cwd %s: not inside a granted directory (--dir)", cwd);
+	snprintf(vm->process.cwd, sizeof(vm->process.cwd), "%s", cwd);
+	return 0;
+}
+
 /* The vDSO's clocks from the guest TSC, when KVM and the host CPU make it
  * a clock; otherwise the data page sends every read to the syscall. */
 static void vm_clock(struct vm *vm)
@@ -121,6 +148,8 @@ int vm_setup(struct vm *vm, const struct config *cfg)
 	process_init(&vm->process, &vm->mm, vm->mem.size);
 	vm_clock(vm);
 	task_init(&vm->task, &vm->process);
+	if (vm_files(vm) < 0)
+		return EXIT_VMM;
 	vm->process.out_limit = cfg->max_output;
 	if (!cfg->no_counters &&
 	    counters_open(&vm->counters, cfg->events, vm->kvm.vm_fd, vm->vcpu.fd) < 0)
@@ -156,6 +185,8 @@ void vm_destroy(struct vm *vm)
 		counters_close(vm->counters);
 	kvm_pages_close(&vm->kvm_pages);
 	perf_control_close(&vm->perf_ctl);
+	process_destroy(&vm->process);
+	vfs_destroy(&vm->vfs);
 	mm_destroy(&vm->mm);
 	pt_destroy(&vm->pt);
 	frames_destroy(&vm->frames);

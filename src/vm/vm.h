@@ -16,6 +16,7 @@
 #include "kernel/process.h"
 #include "kernel/task.h"
 #include "kernel/vclock.h"
+#include "kernel/vfs.h"
 #include "kvm/kvm.h"
 #include "kvm/kvm_pages.h"
 #include "kvm/kvm_tsc.h"
@@ -86,6 +87,7 @@ struct vm {
 	struct load_info load;
 	struct process process;
 	struct task task; /* the payload's one thread */
+	struct vfs vfs;	  /* what the payload may see of the host's files */
 	struct counters *counters;
 	struct kvm_paging_info paging;
 	struct kvm_pages kvm_pages;	/* what KVM mapped: sampled per syscall */

@@ -38,6 +38,13 @@ START_TEST(payloads_and_faults)
 	check_clean(132, TPAY_DIR "ud2-musl-static.elf", NULL);
 	check_clean(124, "--timeout", "0.3", TPAY_DIR "spin-musl-static.elf", NULL);
 	check_clean(0, "-x", ",", TPAY_DIR "regions-glibc-static.elf", NULL);
+	/* fds, files in /tmp, signal frames, timers and deaths by signal */
+	check_clean(0, TPAY_DIR "pipes-glibc-static.elf", NULL);
+	check_clean(0, TPAY_DIR "files-musl-static.elf", NULL);
+	check_clean(0, TPAY_DIR "signals-glibc-static.elf", NULL);
+	check_clean(134, TPAY_DIR "signals-musl-static.elf", "abort", NULL);
+	check_clean(142, TPAY_DIR "signals-glibc-static.elf", "alarm", NULL);
+	check_clean(0, "--cwd", "/tmp", TPAY_DIR "sysfuzz-glibc-static.elf", "2000", "paths", NULL);
 }
 END_TEST
 

@@ -67,10 +67,31 @@ static uint64_t steer(uint8_t sel, uint64_t v)
 	}
 }
 
-/* Sleeps would sleep on the host for as long as the input asks. */
+/* Sleeps would sleep on the host for as long as the input asks; waiting
+ * for a signal or on a pipe of its own would wait for ever; timers would
+ * send host signals into the fuzzer's own process. */
 static bool skipped(uint64_t nr)
 {
-	return nr == SYS_nanosleep || nr == SYS_clock_nanosleep;
+	switch (nr) {
+	case SYS_nanosleep:
+	case SYS_clock_nanosleep:
+	case SYS_pause:
+	case SYS_rt_sigsuspend:
+	case SYS_rt_sigtimedwait:
+	case SYS_poll:
+	case SYS_ppoll:
+	case SYS_select:
+	case SYS_pselect6:
+	case SYS_pipe:
+	case SYS_pipe2:
+	case SYS_alarm:
+	case SYS_setitimer:
+	case SYS_timer_create:
+	case SYS_timer_settime:
+		return true;
+	default:
+		return false;
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -109,9 +130,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			args[k] = steer(c.sel[k], c.val[k]);
 		err_clear();
 		(void)syscall_dispatch(&task, nr, args);
-		if (g.mm.failed || proc.exited || task.exited || task.kill_signal)
+		if (g.mm.failed || proc.exited || task.exited || task.pending)
 			break;
 	}
+	process_destroy(&proc); /* its fds and timers */
 	fuzz_guest_down(&g);
 	return 0;
 }

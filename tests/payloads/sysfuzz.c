@@ -5,7 +5,10 @@
  * it survived. Only calls that would end or wreck the process itself are
  * left out (exit, munmap of its own code, sleeping for years, ...).
  * Natively it may well kill itself (the kernel honours calls that vmm
- * refuses), so only the guest run is a test: the VMM must survive it. */
+ * refuses), so only the guest run is a test: the VMM must survive it.
+ * With a second argument "paths" it also throws random paths (.., /,
+ * symlink names, overlong ones) at the path syscalls: NEVER run that
+ * natively, it renames and removes whatever it reaches. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +45,7 @@ static int skipped(long nr)
 	case SYS_nanosleep:
 	case SYS_clock_nanosleep:
 	case SYS_close:
+	case SYS_close_range:
 	case SYS_read:
 	case SYS_readv:
 	case SYS_pause:
@@ -145,24 +149,78 @@ static void fuzz_memory(char *win)
 	mmap(win + off, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 }
 
+/* Path syscalls and the argument positions that hold a path. */
+static const struct {
+	long nr;
+	unsigned paths; /* bit i: argument i is a path */
+} path_calls[] = {
+    {SYS_open, 1},	 {SYS_openat, 2},     {SYS_creat, 1},	   {SYS_stat, 1},
+    {SYS_lstat, 1},	 {SYS_newfstatat, 2}, {SYS_statx, 2},	   {SYS_access, 1},
+    {SYS_faccessat2, 2}, {SYS_mkdir, 1},      {SYS_mkdirat, 2},	   {SYS_unlink, 1},
+    {SYS_unlinkat, 2},	 {SYS_rmdir, 1},      {SYS_rename, 3},	   {SYS_renameat2, 10},
+    {SYS_chdir, 1},	 {SYS_readlink, 1},   {SYS_symlink, 3},	   {SYS_truncate, 1},
+    {SYS_chmod, 1},	 {SYS_utimensat, 2},  {SYS_readlinkat, 2}, {SYS_getcwd, 0},
+};
+
+static void random_path(char *p, size_t cap)
+{
+	static const char *const parts[] = {"/",  "..",	 ".",	   "tmp",  "dev",  "null",
+					    "g",  "abs", "up",	   "sub",  "file", "x",
+					    "//", "etc", "passwd", "\xff", ""};
+	size_t n = 0, k = next() % 12;
+
+	if (next() % 32 == 0) { /* longer than PATH_MAX */
+		memset(p, 'a', cap - 1);
+		p[cap - 1] = '\0';
+		return;
+	}
+	while (k-- && n + 16 < cap) {
+		const char *s = parts[next() % (sizeof(parts) / sizeof(parts[0]))];
+
+		n += (size_t)snprintf(p + n, cap - n, "%s%s", n && next() % 2 ? "/" : "", s);
+	}
+	p[n] = '\0';
+}
+
+static void fuzz_path(char *scratch, char *paths)
+{
+	size_t i = next() % (sizeof(path_calls) / sizeof(path_calls[0]));
+	uint64_t a[6];
+
+	random_path(paths, 5000);
+	random_path(paths + 5000, 5000);
+	for (int k = 0; k < 6; k++)
+		a[k] = (path_calls[i].paths & (1u << k))
+			   ? (uint64_t)(uintptr_t)(paths + 5000 * (next() % 2))
+		       : k == 0 && path_calls[i].paths & 2
+			   ? (uint64_t)(int64_t)(next() % 2 ? -100 : (long)(next() % 8))
+			   : arg(scratch);
+	syscall(path_calls[i].nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
 /* Pointers near the top of user space (arg() case 4) fall in the initial
  * stack, and calls that write there (uname, getrusage, ...) would overwrite
  * live frames: whether that crashed the payload depended on the size of the
  * environment. The loop's frames live below that zone; main never returns. */
 #define TOP_ZONE 8192
 
-static __attribute__((noinline)) int fuzz(long n)
+static __attribute__((noinline)) int fuzz(long n, int with_paths)
 {
 	long i, done = 0;
-	char *scratch = malloc(16384);
+	char *scratch = malloc(16384), *paths = malloc(10000);
 	char *win = mmap(NULL, WINDOW, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	if (!scratch || win == MAP_FAILED)
+	if (!scratch || !paths || win == MAP_FAILED)
 		return 2;
 	memset(scratch, 0, 16384);
 	for (i = 0; i < n; i++) {
 		long nr = (long)(next() % 460);
 
+		if (with_paths && i % 4 == 1) {
+			fuzz_path(scratch, paths);
+			done++;
+			continue;
+		}
 		if (i % 4 == 0) {
 			fuzz_memory(win);
 			done++;
@@ -183,5 +241,5 @@ int main(int argc, char **argv)
 	char below_top_zone[2 * TOP_ZONE];
 
 	__asm__ volatile("" : : "r"(below_top_zone) : "memory"); /* keep it on the stack */
-	exit(fuzz(argc > 1 ? atol(argv[1]) : 5000));
+	exit(fuzz(argc > 1 ? atol(argv[1]) : 5000, argc > 2 && strcmp(argv[2], "paths") == 0));
 }

@@ -108,6 +108,38 @@ START_TEST(errors)
 }
 END_TEST
 
+START_TEST(dirs_and_cwd)
+{
+	static struct config c;
+	char *ok[] = {"run",   "--dir",	   "/h",    "--dir", "/h2:/g:rw", "--dir", "rel:ro",
+		      "--dir", "/x:/y:ro", "--cwd", "/g",    "p.elf",	  NULL};
+	char *bad1[] = {"run", "--dir", "/h:g", "p.elf", NULL};
+	char *bad2[] = {"run", "--dir", "/a:/b:/c", "p.elf", NULL};
+	char *bad3[] = {"run", "--cwd", "rel", "p.elf", NULL};
+	char *bad4[] = {"run", "--dir", ":/g", "p.elf", NULL};
+	struct config_dir d;
+
+	ck_assert_int_eq(parse(&c, ok), 0);
+	ck_assert_int_eq(c.ndirs, 4);
+	ck_assert_str_eq(c.dirs[0].host, "/h");
+	ck_assert_str_eq(c.dirs[0].guest, "");
+	ck_assert(!c.dirs[0].rw); /* read-only unless asked */
+	ck_assert_str_eq(c.dirs[1].guest, "/g");
+	ck_assert(c.dirs[1].rw);
+	ck_assert_str_eq(c.dirs[2].host, "rel");
+	ck_assert(!c.dirs[2].rw);
+	ck_assert_str_eq(c.dirs[3].guest, "/y");
+	ck_assert_str_eq(c.cwd, "/g");
+	ck_assert_int_eq(parse(&c, bad1), -1);
+	ck_assert_int_eq(parse(&c, bad2), -1);
+	ck_assert_int_eq(parse(&c, bad3), -1);
+	ck_assert_int_eq(parse(&c, bad4), -1);
+	ck_assert_int_eq(config_parse_dir("/only-rw:rw", &d), 0);
+	ck_assert_str_eq(d.host, "/only-rw");
+	ck_assert(d.rw);
+}
+END_TEST
+
 START_TEST(vdso_option)
 {
 	struct config c;
@@ -170,4 +202,5 @@ START_TEST(reparse_after_failed_cluster)
 END_TEST
 
 UNIT_SUITE_MAIN("config", NULL, NULL, 0, sizes, defaults_and_payload_args, all_options, errors,
-		help, vdso_option, reparse_after_failed_cluster, max_output_and_no_seccomp)
+		dirs_and_cwd, help, vdso_option, reparse_after_failed_cluster,
+		max_output_and_no_seccomp)

@@ -3,6 +3,7 @@
  * ones come back as -EFAULT/-EINVAL and the VMM never touches host memory
  * outside guest RAM. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+	process_destroy(&proc);
 	guest_fixture_down(&mem, &fr, &pt, &mm);
 }
 
@@ -110,6 +112,31 @@ START_TEST(io_bad_pointers)
 	/* Found by fuzz_syscall: close indexed its table with all 64 bits. */
 	ck_assert_int_eq(sys(SYS_close, (1ull << 45) + 1, 0, 0, 0), 0);
 	ck_assert_int_eq(sys(SYS_write, 1, RW_PAGE, 1, 0), -EBADF);
+}
+END_TEST
+
+/* A pipe whose fd array the payload cannot write leaves no fds behind. */
+START_TEST(pipe_and_poll_bad_pointers)
+{
+	int fds[2];
+
+	ck_assert_int_eq(sys(SYS_pipe, RO_PAGE, 0, 0, 0), -EFAULT);
+	ck_assert_int_eq(sys(SYS_pipe2, RW_PAGE, 0x1234, 0, 0), -EINVAL);
+	ck_assert_int_eq(sys(SYS_pipe2, RW_PAGE, O_CLOEXEC, 0, 0), 0);
+	ck_assert_int_eq(uaccess_read(&pt, fds, RW_PAGE, sizeof(fds)), 0);
+	ck_assert_int_eq(fds[0], 3); /* the failed pipe took none */
+	ck_assert_int_eq(fds[1], 4);
+	ck_assert_int_eq(sys(SYS_fcntl, 3, F_GETFD, 0, 0), FD_CLOEXEC);
+	ck_assert_int_eq(sys(SYS_poll, 0x1000, 1, 0, 0), -EFAULT);
+	ck_assert_int_eq(sys(SYS_poll, RW_PAGE, FD_LIMIT + 1, 0, 0), -EINVAL);
+	ck_assert_int_eq(sys(SYS_select, FD_LIMIT + 1, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(sys(SYS_select, 8, 0x1000, 0, 0), -EFAULT);
+	ck_assert_int_eq(sys(SYS_dup2, 3, FD_LIMIT, 0, 0), -EBADF);
+	ck_assert_int_eq(sys(SYS_dup3, 3, 5, 0x1, 0), -EINVAL);
+	ck_assert_int_eq(sys(SYS_close_range, 5, 4, 0, 0), -EINVAL);
+	ck_assert_int_eq(sys(SYS_close_range, 3, ~0u, 0, 0), 0);
+	ck_assert_int_eq(sys(SYS_close, 3, 0, 0, 0), -EBADF);
+	ck_assert_int_eq(sys(SYS_pread64, 1, RW_PAGE, 1, -1), -EINVAL);
 }
 END_TEST
 
@@ -254,12 +281,12 @@ static void warnings_of(const uint64_t *nrs, int count, char *out, size_t size)
 
 START_TEST(unimplemented_syscalls_warn_once_by_name)
 {
-	static const uint64_t nrs[] = {
-	    SYS_pipe, SYS_pipe, 400, 100000, 100000, SYS_set_robust_list, 462, UINT64_MAX};
+	static const uint64_t nrs[] = {SYS_msgget, SYS_msgget,		400, 100000,
+				       100000,	   SYS_set_robust_list, 462, UINT64_MAX};
 	char out[1024];
 
 	warnings_of(nrs, (int)ARRAY_SIZE(nrs), out, sizeof(out));
-	ck_assert_str_eq(out, "vmm: warning: syscall pipe (22) is not implemented: -ENOSYS\n"
+	ck_assert_str_eq(out, "vmm: warning: syscall msgget (68) is not implemented: -ENOSYS\n"
 			      "vmm: warning: unknown syscall 400: -ENOSYS\n"
 			      "vmm: warning: unknown syscall 100000: -ENOSYS\n"
 			      "vmm: warning: syscall mseal (462) is not implemented: -ENOSYS\n");
@@ -290,6 +317,7 @@ START_TEST(clock_fallback_warns_once)
 END_TEST
 
 UNIT_SUITE_MAIN("syscall", setup, teardown, 0, uaccess_ranges, strncpy_bounds, io_bad_pointers,
-		time_and_identity, getrandom_sizes, getcwd_is_root, signals_and_limits,
-		arch_prctl_and_unknown, exit_group_status, names_match_the_kernel_header,
-		unimplemented_syscalls_warn_once_by_name, clock_fallback_warns_once)
+		pipe_and_poll_bad_pointers, time_and_identity, getrandom_sizes, getcwd_is_root,
+		signals_and_limits, arch_prctl_and_unknown, exit_group_status,
+		names_match_the_kernel_header, unimplemented_syscalls_warn_once_by_name,
+		clock_fallback_warns_once)

@@ -235,23 +235,55 @@ START_TEST(frame_parse)
 }
 END_TEST
 
-static Suite *trap_suite(void)
+/* What a handler of the payload's sees in siginfo and sigcontext: si_code
+ * and si_addr as Linux's fault.c and traps.c set them. */
+START_TEST(fault_as_the_handler_sees_it)
 {
-	Suite *s = suite_create("trap");
-	TCase *tc = tcase_create("decisions");
+	struct trap_event ev = user_event(VEC_PF, PF_USER | PF_WRITE);
+	struct trap_decision d = decide(&ev);
+	struct signal_fault f = trap_signal_fault(&ev, &d);
 
-	tcase_add_test(tc, vector_to_signal_as_linux);
-	tcase_add_test(tc, unexplained_vectors_are_vmm_errors);
-	tcase_add_test(tc, kernel_mode_fault_is_vmm_error);
-	tcase_add_test(tc, unreadable_frame_is_vmm_error);
-	tcase_add_test(tc, port_io_is_sigsegv);
-	tcase_add_test(tc, spurious_pf_resumes_a_few_times);
-	tcase_add_test(tc, real_pf_is_sigsegv);
-	tcase_add_test(tc, pf_access_kind);
-	tcase_add_test(tc, frame_location);
-	tcase_add_test(tc, frame_parse);
-	suite_add_tcase(s, tc);
-	return s;
+	ck_assert_int_eq(f.signo, SIGSEGV);
+	ck_assert_int_eq(f.code, SEGV_MAPERR);
+	ck_assert_uint_eq(f.addr, FAULT_VA);
+	ck_assert_uint_eq(f.cr2, FAULT_VA);
+	ck_assert_int_eq(f.vector, VEC_PF);
+	ck_assert_uint_eq(f.error, PF_USER | PF_WRITE);
+	ev.frame.error |= PF_PRESENT;
+	ck_assert_int_eq(trap_signal_fault(&ev, &d).code, SEGV_ACCERR);
+
+	ev = user_event(VEC_UD, 0);
+	d = decide(&ev);
+	f = trap_signal_fault(&ev, &d);
+	ck_assert_int_eq(f.signo, SIGILL);
+	ck_assert_int_eq(f.code, ILL_ILLOPN);
+	ck_assert_uint_eq(f.addr, 0x401000);
+
+	ev = user_event(VEC_DE, 0);
+	d = decide(&ev);
+	f = trap_signal_fault(&ev, &d);
+	ck_assert_int_eq(f.signo, SIGFPE);
+	ck_assert_int_eq(f.code, FPE_INTDIV);
+
+	/* #GP (also `int $N`, which the run loop turns into one) and port
+	 * I/O: SI_KERNEL, no address; port I/O reads as a #GP. */
+	ev = user_event(VEC_GP, 0x80 * 8 + 2);
+	d = decide(&ev);
+	f = trap_signal_fault(&ev, &d);
+	ck_assert_int_eq(f.signo, SIGSEGV);
+	ck_assert_int_eq(f.code, SI_KERNEL);
+	ck_assert_uint_eq(f.addr, 0);
+	ck_assert_uint_eq(f.error, 0x80 * 8 + 2);
+	ev = user_event(TRAP_PORT_IO, 0);
+	d = decide(&ev);
+	f = trap_signal_fault(&ev, &d);
+	ck_assert_int_eq(f.code, SI_KERNEL);
+	ck_assert_int_eq(f.vector, VEC_GP);
 }
+END_TEST
 
-UNIT_MAIN(trap_suite)
+UNIT_SUITE_MAIN("trap", NULL, NULL, 0, vector_to_signal_as_linux,
+		unexplained_vectors_are_vmm_errors, kernel_mode_fault_is_vmm_error,
+		unreadable_frame_is_vmm_error, port_io_is_sigsegv, spurious_pf_resumes_a_few_times,
+		real_pf_is_sigsegv, pf_access_kind, frame_location, frame_parse,
+		fault_as_the_handler_sees_it)
