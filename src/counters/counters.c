@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "counters/close_match.h"
 #include "counters/event_names.h"
 #include "counters/perf_events.h"
 #include "kvm/kvm_stats.h"
@@ -44,6 +45,7 @@ struct region {
 struct snapshot {
 	struct perf_reading *perf;
 	uint64_t *vm, *vcpu;
+	uint64_t vmm[VMM_COUNT_N];
 };
 
 /* Tracepoints that some KVMs never fire (PVM handles exits and shadow
@@ -66,6 +68,7 @@ struct counters {
 	struct perf_set perf;
 	struct kvm_stats vm, vcpu;
 	bool vm_ok, vcpu_ok;
+	const uint64_t *vmm_src[VMM_COUNT_N]; /* counters_bind_vmm, or NULL */
 	struct snapshot at_begin, at_end;
 	const struct kvm_stat *xstat[NTRACED]; /* traced_by_stat[k].stat, or NULL */
 	uint64_t xtotal[NTRACED];	       /* its total over the regions */
@@ -105,30 +108,42 @@ static bool open_stats(struct kvm_stats *s, int fd, const char *what, char *why,
 	return true;
 }
 
-static void bind_stat(struct counter *ct, const struct kvm_stats *s, bool ok, const char *why)
+/* A statistic this KVM does not have is an error (before the payload
+ * runs) that names the close matches; one that is there but is no single
+ * count is not supported. */
+static int bind_stat(struct counter *ct, const struct kvm_stats *s, bool ok, const char *why)
 {
 	const char *what = ct->spec.kind == EVENT_KVM_VM_STAT ? "VM" : "vCPU";
+	struct close_match m;
+	char close[400];
 
 	if (!ok) {
 		snprintf(ct->reason, sizeof(ct->reason), "%s", why);
-		return;
+		return 0;
 	}
 	ct->stat = kvm_stats_find(s, ct->spec.event);
 	if (!ct->stat) {
-		snprintf(ct->reason, sizeof(ct->reason),
-			 "no KVM %s statistic %s on this kernel (`vmm info` lists them)", what,
-			 ct->spec.event);
-		return;
+		close_match_init(&m, ct->spec.event);
+		for (size_t i = 0; i < s->n; i++)
+			close_match_add(&m, s->stat[i].name);
+		close_match_str(
+		    &m, ct->spec.kind == EVENT_KVM_VM_STAT ? "kvm-stat:" : "kvm-vcpu-stat:", close,
+		    sizeof(close));
+		return err_set("events: %s: no KVM %s statistic %s on this kernel (%s%s%s`vmm "
+			       "info` lists them)",
+			       ct->spec.name, what, ct->spec.event,
+			       close[0] ? "close matches: " : "", close, close[0] ? "; " : "");
 	}
 	if (ct->stat->type != KVM_STAT_CUMULATIVE && ct->stat->type != KVM_STAT_INSTANT &&
 	    ct->stat->type != KVM_STAT_PEAK) {
 		snprintf(ct->reason, sizeof(ct->reason), "%s statistic: not a single count",
 			 kvm_stat_type_name(ct->stat->type));
 		ct->stat = NULL;
-		return;
+		return 0;
 	}
 	kvm_stat_unit_str(ct->stat, ct->unit, sizeof(ct->unit));
 	ct->supported = true;
+	return 0;
 }
 
 static bool alloc_snapshot(struct counters *c, struct snapshot *s)
@@ -216,10 +231,21 @@ int counters_open(struct counters **out, const char *event_list, int vm_fd, int 
 	c->vm_ok = open_stats(&c->vm, vm_fd, "vm", vm_why, sizeof(vm_why));
 	c->vcpu_ok = open_stats(&c->vcpu, vcpu_fd, "vcpu", vcpu_why, sizeof(vcpu_why));
 	for (size_t i = 0; i < c->n; i++) {
-		if (c->ctr[i].spec.kind == EVENT_KVM_VM_STAT)
-			bind_stat(&c->ctr[i], &c->vm, c->vm_ok, vm_why);
-		else if (c->ctr[i].spec.kind == EVENT_KVM_VCPU_STAT)
-			bind_stat(&c->ctr[i], &c->vcpu, c->vcpu_ok, vcpu_why);
+		struct counter *ct = &c->ctr[i];
+		int r = 0;
+
+		if (ct->spec.kind == EVENT_KVM_VM_STAT)
+			r = bind_stat(ct, &c->vm, c->vm_ok, vm_why);
+		else if (ct->spec.kind == EVENT_KVM_VCPU_STAT)
+			r = bind_stat(ct, &c->vcpu, c->vcpu_ok, vcpu_why);
+		else if (ct->spec.kind == EVENT_TRACEPOINT)
+			r = perf_tracepoint_check(&ct->spec);
+		else if (ct->spec.kind == EVENT_VMM)
+			snprintf(ct->reason, sizeof(ct->reason), "counted by vmm's run loop only");
+		if (r) {
+			counters_close(c);
+			return -1;
+		}
 	}
 	for (size_t k = 0; k < NTRACED && c->vcpu_ok; k++)
 		c->xstat[k] = kvm_stats_find(&c->vcpu, traced_by_stat[k].stat);
@@ -234,6 +260,18 @@ int counters_open(struct counters **out, const char *event_list, int vm_fd, int 
 	}
 	*out = c;
 	return 0;
+}
+
+void counters_bind_vmm(struct counters *c, enum vmm_count k, const uint64_t *src)
+{
+	if ((unsigned)k >= VMM_COUNT_N)
+		return;
+	c->vmm_src[k] = src;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->ctr[i].spec.kind == EVENT_VMM && c->ctr[i].spec.config == k) {
+			c->ctr[i].supported = src != NULL;
+			c->ctr[i].reason[0] = '\0';
+		}
 }
 
 void counters_close(struct counters *c)
@@ -265,6 +303,8 @@ static int take_snapshot(struct counters *c, struct snapshot *s)
 		return err_wrap("counters");
 	if (perf_set_read(&c->perf, s->perf))
 		return err_wrap("counters");
+	for (size_t k = 0; k < VMM_COUNT_N; k++)
+		s->vmm[k] = c->vmm_src[k] ? *c->vmm_src[k] : 0;
 	return 0;
 }
 
@@ -303,6 +343,12 @@ static struct cvalue region_value(const struct counters *c, size_t i, uint64_t w
 		v.enabled = diff(e->enabled, b->enabled);
 		v.running = diff(e->running, b->running);
 		v.scaled = perf_scale(v.value, v.enabled, v.running, &pct);
+		return v;
+	}
+	if (ct->spec.kind == EVENT_VMM) {
+		v.value = v.scaled =
+		    diff(c->at_end.vmm[ct->spec.config], c->at_begin.vmm[ct->spec.config]);
+		v.enabled = v.running = wall;
 		return v;
 	}
 	const uint64_t *b = ct->spec.kind == EVENT_KVM_VM_STAT ? c->at_begin.vm : c->at_begin.vcpu;

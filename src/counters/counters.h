@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 
+#include "counters/event_names.h"
 #include "util/types.h"
 
 struct json_object;
@@ -23,6 +24,9 @@ struct counters; /* opaque: see counters.c */
  * what exists; a known event the host cannot count is not an error. */
 int counters_open(struct counters **out, const char *event_list, int vm_fd, int vcpu_fd);
 void counters_close(struct counters *c);
+/* Where the vmm:NAME counters read their count (a run loop's counter,
+ * read at every region edge); until bound they are not supported. */
+void counters_bind_vmm(struct counters *c, enum vmm_count k, const uint64_t *src);
 
 /* Region edges. The run loop calls region_begin when the payload enables
  * (prctl PR_TASK_PERF_EVENTS_ENABLE) and region_end when it disables; if the

@@ -4,19 +4,26 @@
 #include "counters/event_names.h"
 
 #include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
 #include <linux/perf_event.h>
 #include <perfmon/pfmlib_perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "counters/close_match.h"
 #include "util/err.h"
+#include "util/sysfs.h"
 #include "util/types.h"
 
 #define MODIFIER_LETTERS "GHuk"
 #define PREFIX_VM_STAT "kvm-stat:"
 #define PREFIX_VCPU_STAT "kvm-vcpu-stat:"
 #define PREFIX_PFM "pfm:"
+#define PREFIX_VMM "vmm:"
+#define PMU_ROOT_DEFAULT "/sys/bus/event_source/devices"
+#define MATCHES_MAX 400
 
 /* PERF_TYPE_HW_CACHE config: cache | op << 8 | result << 16
  * (include/uapi/linux/perf_event.h, "Generalized hardware cache events"). */
@@ -85,7 +92,7 @@ static const struct generic_event generic[] = {
  * and pf_fixed counts the same shadow or TDP entries being installed. */
 const char event_default_list[] =
     "cycles:G,instructions:G,dTLB-load-misses:G,dTLB-loads:G,iTLB-load-misses:G,"
-    "page-faults,"
+    "page-faults,vmm:page-faults,"
     "kvm-stat:pages_4k,kvm-stat:pages_2m,kvm-stat:pages_1g,kvm-stat:remote_tlb_flush,"
     "kvm-stat:mmu_shadow_zapped,"
     "kvm-vcpu-stat:exits,kvm-vcpu-stat:pf_taken,kvm-vcpu-stat:pf_fixed,"
@@ -104,8 +111,29 @@ const char *event_kind_name(enum event_kind k)
 		return "kvm-stat";
 	case EVENT_KVM_VCPU_STAT:
 		return "kvm-vcpu-stat";
+	case EVENT_VMM:
+		return "vmm";
 	}
 	return "?";
+}
+
+static const char *const vmm_counts[VMM_COUNT_N] = {
+    [VMM_COUNT_PAGE_FAULTS] = "page-faults",
+    [VMM_COUNT_SPURIOUS_FAULTS] = "spurious-faults",
+    [VMM_COUNT_EXITS] = "exits",
+    [VMM_COUNT_SYSCALLS] = "syscalls",
+};
+
+const char *vmm_count_name(enum vmm_count k)
+{
+	return (unsigned)k < VMM_COUNT_N ? vmm_counts[k] : "?";
+}
+
+static const char *pmu_root = PMU_ROOT_DEFAULT;
+
+void event_names_set_pmu_root(const char *dir)
+{
+	pmu_root = dir ? dir : PMU_ROOT_DEFAULT;
 }
 
 const char *event_generic_names(char *buf, size_t len)
@@ -157,14 +185,33 @@ static bool is_mods(const char *s)
 	return *s && strspn(s, MODIFIER_LETTERS) == strlen(s);
 }
 
+/* Every libpfm4 event name of every PMU it knows, present or not: the
+ * candidates for close matches. */
+static void pfm_add_candidates(struct close_match *m);
+
 static int unknown_event(const char *name)
 {
-	char names[768];
+	char names[768], close[MATCHES_MAX], base[EVENT_NAME_MAX];
+	struct close_match m;
 
-	return err_set("events: %s: unknown event (generic names: %s; prefixes: SYS:NAME "
-		       "tracepoint, kvm-stat:NAME, kvm-vcpu-stat:NAME, pfm:NAME; modifiers :G :H "
-		       ":u :k; see `vmm info` and `perf list`)",
-		       name, event_generic_names(names, sizeof(names)));
+	snprintf(base, sizeof(base), "%s", name);
+	base[strcspn(base, ":")] = '\0';
+	close_match_init(&m, base);
+	for (size_t i = 0; i < ARRAY_SIZE(generic); i++)
+		close_match_add(&m, generic[i].name);
+	for (size_t i = 0; i < VMM_COUNT_N; i++) {
+		char full[64];
+
+		snprintf(full, sizeof(full), PREFIX_VMM "%s", vmm_counts[i]);
+		close_match_add(&m, full);
+	}
+	pfm_add_candidates(&m);
+	close_match_str(&m, "", close, sizeof(close));
+	return err_set("events: %s: unknown event (%s%s%sgeneric names: %s; prefixes: SYS:NAME "
+		       "tracepoint, kvm-stat:NAME, kvm-vcpu-stat:NAME, vmm:NAME, pfm:NAME, "
+		       "PMU/TERMS/, rNNNN; modifiers :G :H :u :k; see `vmm info` and `perf list`)",
+		       name, close[0] ? "close matches: " : "", close, close[0] ? "; " : "",
+		       event_generic_names(names, sizeof(names)));
 }
 
 static int apply_mods(struct event_spec *e, const char *mods)
@@ -229,7 +276,160 @@ static bool pfm_present(char *buf, size_t len)
 	return core;
 }
 
-/* 0: encoded; 1: libpfm4 has no such event (reason in why); -1: error. */
+/* Calls fn(idx, info, arg) for every event of every PMU libpfm4 has a
+ * table for, present on this host or not (pmu: only that PMU, or NULL);
+ * stops when fn returns true, and returns whether one did. */
+static bool pfm_each_event(const char *pmu,
+			   bool (*fn)(int idx, const pfm_event_info_t *ei, void *arg), void *arg)
+{
+	pfm_pmu_info_t pi;
+	pfm_event_info_t ei;
+	pfm_pmu_t p;
+
+	pfm_for_all_pmus(p)
+	{
+		memset(&pi, 0, sizeof(pi));
+		pi.size = sizeof(pi);
+		if (pfm_get_pmu_info(p, &pi) != PFM_SUCCESS || (pmu && strcasecmp(pi.name, pmu)))
+			continue;
+		for (int idx = pi.first_event; idx != -1; idx = pfm_get_event_next(idx)) {
+			memset(&ei, 0, sizeof(ei));
+			ei.size = sizeof(ei);
+			if (pfm_get_event_info(idx, PFM_OS_NONE, &ei) != PFM_SUCCESS)
+				break;
+			if (fn(idx, &ei, arg))
+				return true;
+		}
+	}
+	return false;
+}
+
+static bool add_event_name(int idx, const pfm_event_info_t *ei, void *arg)
+{
+	(void)idx;
+	close_match_add(arg, ei->name);
+	return false;
+}
+
+static void pfm_add_candidates(struct close_match *m)
+{
+	if (pfm_ready() == 0)
+		pfm_each_event(NULL, add_event_name, m);
+	err_clear();
+}
+
+/* A libpfm4 name taken apart: "[pmu::]EVENT[:ATTR[=V]...]". */
+struct pfm_name {
+	char buf[EVENT_NAME_MAX];
+	const char *pmu, *event;
+	char *attrs;			/* ':'-separated, "" when none */
+	const char *bad_attr;		/* the first attribute no table has */
+	struct close_match *attr_match; /* close matches for bad_attr, or NULL */
+};
+
+static bool attr_known(int idx, int nattrs, const char *attr, struct close_match *m)
+{
+	size_t len = strcspn(attr, "=");
+	pfm_event_attr_info_t ai;
+
+	for (int a = 0; a < nattrs; a++) {
+		memset(&ai, 0, sizeof(ai));
+		ai.size = sizeof(ai);
+		if (pfm_get_event_attr_info(idx, a, PFM_OS_NONE, &ai) != PFM_SUCCESS)
+			continue;
+		if (strlen(ai.name) == len && !strncasecmp(ai.name, attr, len))
+			return true;
+		if (m)
+			close_match_add(m, ai.name);
+	}
+	return false;
+}
+
+/* Whether this table entry is the event with every attribute named. */
+static bool event_matches(int idx, const pfm_event_info_t *ei, void *arg)
+{
+	struct pfm_name *n = arg;
+	char attrs[EVENT_NAME_MAX], *save = NULL;
+
+	if (strcasecmp(ei->name, n->event))
+		return false;
+	snprintf(attrs, sizeof(attrs), "%s", n->attrs);
+	for (char *a = strtok_r(attrs, ":", &save); a; a = strtok_r(NULL, ":", &save))
+		if (!attr_known(idx, ei->nattrs, a, NULL)) {
+			if (!n->bad_attr)
+				n->bad_attr = n->attrs + (a - attrs); /* into n->attrs */
+			if (n->attr_match)
+				attr_known(idx, ei->nattrs, a, n->attr_match);
+			return false;
+		}
+	return true;
+}
+
+static void pfm_name_split(struct pfm_name *n, const char *name)
+{
+	char *sep;
+
+	memset(n, 0, sizeof(*n));
+	snprintf(n->buf, sizeof(n->buf), "%s", name);
+	for (char *c = n->buf; *c; c++)
+		*c = *c == '.' ? ':' : *c; /* perf's event.umask */
+	n->event = n->buf;
+	sep = strstr(n->buf, "::");
+	if (sep) {
+		*sep = '\0';
+		n->pmu = n->buf;
+		n->event = sep + 2;
+	}
+	sep = strchr(n->event, ':');
+	n->attrs = sep ? sep + 1 : (char *)"";
+	if (sep)
+		*sep = '\0';
+}
+
+/* Whether any libpfm4 table, of a PMU present here or not, has the event
+ * with these attributes: a name that exists on some CPU is "not supported"
+ * here, one that exists nowhere is unknown. */
+static bool pfm_known_anywhere(const char *name)
+{
+	struct pfm_name n;
+
+	pfm_name_split(&n, name);
+	return pfm_each_event(n.pmu, event_matches, &n);
+}
+
+/* The error for a libpfm4 name no table has, with close matches. */
+static int pfm_unknown(const char *full, const char *name)
+{
+	struct close_match em, am;
+	struct pfm_name n;
+	char close[MATCHES_MAX], bad[EVENT_NAME_MAX];
+
+	pfm_name_split(&n, name);
+	close_match_init(&am, "");
+	n.attr_match = &am;
+	pfm_each_event(n.pmu, event_matches, &n);
+	if (n.bad_attr) {
+		snprintf(bad, sizeof(bad), "%.*s", (int)strcspn(n.bad_attr, ":="), n.bad_attr);
+		/* The matches were collected against "": redo them against the word. */
+		close_match_init(&am, bad);
+		n.attr_match = &am;
+		n.bad_attr = NULL;
+		pfm_each_event(n.pmu, event_matches, &n);
+		close_match_str(&am, "", close, sizeof(close));
+		return err_set("events: %s: libpfm4 event %s has no attribute %s%s%s%s", full,
+			       n.event, bad, close[0] ? " (close matches: " : "", close,
+			       close[0] ? ")" : "");
+	}
+	close_match_init(&em, n.event);
+	pfm_each_event(n.pmu, add_event_name, &em);
+	close_match_str(&em, "", close, sizeof(close));
+	return err_set("events: %s: no libpfm4 event %s%s%s in any of its tables%s%s%s", full,
+		       n.pmu ? n.pmu : "", n.pmu ? "::" : "", n.event,
+		       close[0] ? " (close matches: " : "", close, close[0] ? ")" : "");
+}
+
+/* 0: encoded; 1: known to libpfm4 but not for a PMU of this host (reason
+ * in why); 2: no libpfm4 table has it; -1: error. */
 static int pfm_encode(struct event_spec *e, const char *pfm_name, char *why, size_t len)
 {
 	struct perf_event_attr attr;
@@ -269,6 +469,8 @@ static int pfm_encode(struct event_spec *e, const char *pfm_name, char *why, siz
 		if (ret != PFM_ERR_NOTFOUND)
 			return err_set("events: %s: libpfm4: %s", e->name, pfm_strerror(ret));
 	}
+	if (!pfm_known_anywhere(pfm_name))
+		return 2;
 	if (pfm_present(present, sizeof(present)))
 		snprintf(why, len, "libpfm4 has no event %s for the PMUs it found (%s)", pfm_name,
 			 present);
@@ -315,6 +517,212 @@ static int parse_pfm(struct event_spec *e, char *rest)
 	ret = pfm_encode(e, rest, e->unsupported, sizeof(e->unsupported));
 	if (ret < 0)
 		return -1;
+	if (ret == 2)
+		return pfm_unknown(e->name, rest);
+	return apply_mods(e, mods);
+}
+
+static int parse_vmm(struct event_spec *e, const char *what)
+{
+	char close[MATCHES_MAX];
+	struct close_match m;
+
+	e->kind = EVENT_VMM;
+	for (size_t i = 0; i < VMM_COUNT_N; i++)
+		if (!strcmp(what, vmm_counts[i])) {
+			e->config = i;
+			snprintf(e->event, sizeof(e->event), "%s", what);
+			return 0;
+		}
+	close_match_init(&m, what);
+	for (size_t i = 0; i < VMM_COUNT_N; i++)
+		close_match_add(&m, vmm_counts[i]);
+	close_match_str(&m, PREFIX_VMM, close, sizeof(close));
+	if (strchr(what, ':'))
+		return err_set("events: %s: vmm counts take no modifiers", e->name);
+	return err_set("events: %s: unknown vmm count (%s%s%svmm counts: page-faults, "
+		       "spurious-faults, exits, syscalls)",
+		       e->name, close[0] ? "close matches: " : "", close, close[0] ? "; " : "");
+}
+
+/* rNNNN: perf's raw event, 1 to 16 hex digits. */
+static bool is_raw(const char *s)
+{
+	size_t n = strlen(s + 1);
+
+	return s[0] == 'r' && n >= 1 && n <= 16 && strspn(s + 1, "0123456789abcdefABCDEF") == n;
+}
+
+int pmu_format_apply(const char *format, uint64_t value, uint64_t config[3])
+{
+	const char *p = format, *colon = strchr(format, ':');
+	unsigned word, used = 0;
+	uint64_t left = value;
+
+	if (!strncmp(p, "config:", 7))
+		word = 0;
+	else if (!strncmp(p, "config1:", 8))
+		word = 1;
+	else if (!strncmp(p, "config2:", 8))
+		word = 2;
+	else
+		return err_set("format '%s': not configN:BITS", format);
+	p = colon + 1;
+	while (*p) {
+		char *end;
+		unsigned long lo = strtoul(p, &end, 10), hi = lo;
+
+		if (end == p || lo > 63)
+			return err_set("format '%s': bad bit range", format);
+		if (*end == '-') {
+			p = end + 1;
+			hi = strtoul(p, &end, 10);
+			if (end == p || hi > 63 || hi < lo)
+				return err_set("format '%s': bad bit range", format);
+		}
+		for (unsigned long b = lo; b <= hi; b++, used++) {
+			config[word] |= (left & 1) << b;
+			left >>= 1;
+		}
+		p = end;
+		if (*p == ',')
+			p++;
+		else if (*p && *p != '\n')
+			return err_set("format '%s': bad bit range", format);
+		else
+			break;
+	}
+	if (left)
+		return err_set("format '%s': value 0x%llx does not fit in %u bits", format,
+			       (unsigned long long)value, used);
+	return 0;
+}
+
+/* The names in a directory, into close-match candidates and a list. */
+static void dir_names(const char *path, struct close_match *m, char *list, size_t len)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	size_t used = 0;
+
+	if (len)
+		list[0] = '\0';
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (m)
+			close_match_add(m, de->d_name);
+		if (used < len)
+			used += (size_t)snprintf(list + used, len - used, "%s%s", used ? ", " : "",
+						 de->d_name);
+	}
+	closedir(d);
+}
+
+/* Terms that the x86 core PMUs define (Intel and AMD format/ dirs), to
+ * check cpu/../ where this host has no cpu PMU to ask. */
+static const char *const x86_terms[] = {
+    "event", "umask",	 "edge",  "pc",	      "any",	     "inv",	     "cmask",
+    "in_tx", "in_tx_cp", "ldlat", "frontend", "offcore_rsp", "metrics_clock"};
+
+static bool cpu_pmu_name(const char *pmu)
+{
+	return !strcmp(pmu, "cpu") || !strcmp(pmu, "cpu_core") || !strcmp(pmu, "cpu_atom");
+}
+
+static int pmu_term(struct event_spec *e, const char *dir, bool present, char *term,
+		    uint64_t config[3])
+{
+	char *eq = strchr(term, '='), path[512], fmt[128], close[MATCHES_MAX], list[512];
+	struct close_match m;
+	uint64_t value = 1; /* a term alone, as "edge", sets it to 1 (perf) */
+	char *end;
+
+	if (eq) {
+		*eq = '\0';
+		errno = 0;
+		value = strtoull(eq + 1, &end, 0);
+		if (errno || end == eq + 1 || *end)
+			return err_set("events: %s: term %s: '%s' is not a number", e->name, term,
+				       eq + 1);
+	}
+	if (!is_ident(term))
+		return err_set("events: %s: a term is NAME=VALUE (NAME letters, digits, '_')",
+			       e->name);
+	close_match_init(&m, term);
+	if (!present) {
+		for (size_t i = 0; i < ARRAY_SIZE(x86_terms); i++)
+			if (!strcmp(term, x86_terms[i]))
+				return 0;
+		for (size_t i = 0; i < ARRAY_SIZE(x86_terms); i++)
+			close_match_add(&m, x86_terms[i]);
+		close_match_str(&m, "", close, sizeof(close));
+		return err_set("events: %s: no term '%s' in x86 PMUs%s%s%s", e->name, term,
+			       close[0] ? " (close matches: " : "", close, close[0] ? ")" : "");
+	}
+	snprintf(path, sizeof(path), "%s/format/%s", dir, term);
+	if (!sysfs_read_line(path, fmt, sizeof(fmt))) {
+		snprintf(path, sizeof(path), "%s/format", dir);
+		dir_names(path, &m, list, sizeof(list));
+		close_match_str(&m, "", close, sizeof(close));
+		return err_set("events: %s: the PMU has no term '%s' (%s%s%sterms: %s)", e->name,
+			       term, close[0] ? "close matches: " : "", close, close[0] ? "; " : "",
+			       list);
+	}
+	if (pmu_format_apply(fmt, value, config))
+		return err_wrap("events: %s: term %s", e->name, term);
+	return 0;
+}
+
+/* PMU/TERM=V,.../MODS: perf's syntax for a raw event of a named PMU. */
+static int parse_pmu(struct event_spec *e, char *base)
+{
+	char *first = strchr(base, '/'), *last = strrchr(base, '/'), *save = NULL;
+	char dir[320], path[400], type[32], close[MATCHES_MAX], list[512];
+	const char *mods;
+	uint64_t config[3] = {0, 0, 0};
+	struct close_match m;
+	long long t;
+	bool present;
+
+	e->kind = EVENT_HARDWARE;
+	if (first == last)
+		return err_set("events: %s: PMU/TERMS/ needs a closing '/'", e->name);
+	*first = *last = '\0';
+	mods = last[1] == ':' ? last + 2 : last + 1;
+	if (!is_ident(base) || strlen(base) > 64)
+		return err_set("events: %s: a PMU name is letters, digits and '_'", e->name);
+	snprintf(dir, sizeof(dir), "%s/%s", pmu_root, base);
+	snprintf(path, sizeof(path), "%s/type", dir);
+	present = sysfs_read_line(path, type, sizeof(type));
+	if (!present && !cpu_pmu_name(base)) {
+		close_match_init(&m, base);
+		dir_names(pmu_root, &m, list, sizeof(list));
+		close_match_str(&m, "", close, sizeof(close));
+		return err_set("events: %s: no PMU '%s' on this host (%s%s%sPMUs: %s)", e->name,
+			       base, close[0] ? "close matches: " : "", close, close[0] ? "; " : "",
+			       list[0] ? list : "none");
+	}
+	for (char *term = strtok_r(first + 1, ",", &save); term; term = strtok_r(NULL, ",", &save))
+		if (pmu_term(e, dir, present, term, config))
+			return -1;
+	if (present) {
+		if (!sysfs_read_long(path, &t) || t < 0 || t > UINT32_MAX)
+			return err_set("events: %s: %s: not a PMU type", e->name, path);
+		e->type = (uint32_t)t;
+		e->config = config[0];
+		e->config1 = config[1];
+		e->config2 = config[2];
+	} else {
+		snprintf(e->unsupported, sizeof(e->unsupported),
+			 "no %s PMU on this host (no %.100s): no hardware PMU in this VM?", base,
+			 dir);
+	}
+	if (*mods && !is_mods(mods))
+		return err_set("events: %s: unknown modifier '%s' (modifiers: G H u k)", e->name,
+			       mods);
 	return apply_mods(e, mods);
 }
 
@@ -354,11 +762,21 @@ static int parse_one(struct event_spec *e, const char *item)
 		return parse_stat(e, item + strlen(PREFIX_VM_STAT), EVENT_KVM_VM_STAT);
 	if (!strncmp(item, PREFIX_VCPU_STAT, strlen(PREFIX_VCPU_STAT)))
 		return parse_stat(e, item + strlen(PREFIX_VCPU_STAT), EVENT_KVM_VCPU_STAT);
+	if (!strncmp(item, PREFIX_VMM, strlen(PREFIX_VMM)))
+		return parse_vmm(e, item + strlen(PREFIX_VMM));
 	snprintf(base, sizeof(base), "%s", item);
 	if (!strncmp(item, PREFIX_PFM, strlen(PREFIX_PFM)))
 		return parse_pfm(e, base + strlen(PREFIX_PFM));
+	if (strchr(base, '/'))
+		return parse_pmu(e, base);
 
 	mods = split_mods(base);
+	if (is_raw(base)) {
+		e->kind = EVENT_HARDWARE;
+		e->type = PERF_TYPE_RAW;
+		e->config = strtoull(base + 1, NULL, 16);
+		return apply_mods(e, mods);
+	}
 	g = generic_find(base);
 	if (g) {
 		e->kind = kind_of_type(g->type);
@@ -381,7 +799,7 @@ static int parse_one(struct event_spec *e, const char *item)
 	ret = pfm_encode(e, base, e->unsupported, sizeof(e->unsupported));
 	if (ret < 0)
 		return -1;
-	if (ret > 0)
+	if (ret == 2)
 		return unknown_event(e->name);
 	return apply_mods(e, mods);
 }
@@ -398,10 +816,25 @@ static char *trim(char *s)
 	return s;
 }
 
-static int add_item(struct event_list *l, const char *item, bool is_default)
+/* Adds one item; a member of group `group` (0: none) with the group's
+ * modifiers `gmods` ("" for none) added to its own. */
+static int add_item(struct event_list *l, const char *item, bool is_default, unsigned group,
+		    const char *gmods)
 {
+	char full[EVENT_NAME_MAX + 16];
 	struct event_spec *e;
 
+	if (!*item)
+		return err_set("events: empty name in the list");
+	if (*gmods) {
+		/* cpu/../ takes its modifiers right after the '/', others after ':'. */
+		const char *last = strrchr(item, ':');
+		bool has_mods = item[strlen(item) - 1] == '/' ? false : last && is_mods(last + 1);
+
+		snprintf(full, sizeof(full), "%s%s%s", item,
+			 has_mods || item[strlen(item) - 1] == '/' ? "" : ":", gmods);
+		item = full;
+	}
 	for (size_t i = 0; i < l->n; i++)
 		if (!strcmp(l->ev[i].name, item))
 			return err_set("events: %s: listed twice", item);
@@ -411,44 +844,132 @@ static int add_item(struct event_list *l, const char *item, bool is_default)
 	if (parse_one(e, item))
 		return -1;
 	e->guest_fallback = is_default && e->exclude_host;
+	e->group = group;
+	e->group_leader = group && (l->n == 0 || l->ev[l->n - 1].group != group);
 	l->n++;
+	return 0;
+}
+
+/* The end of one item at *p: the next ',' (or '}' inside a group) that is
+ * not between the '/'s of PMU/TERMS/. Blanks around it are trimmed into
+ * out. */
+static int next_item(const char **p, bool in_group, char *out, size_t len)
+{
+	const char *s = *p;
+	bool in_terms = false;
+	size_t n;
+
+	for (; *s; s++) {
+		if (*s == '/')
+			in_terms = !in_terms;
+		else if (!in_terms && (*s == ',' || (in_group && *s == '}')))
+			break;
+		else if (!in_terms && (*s == '{' || *s == '}'))
+			return err_set("events: '%c' out of place (groups are {A,B,...}, not "
+				       "nested)",
+				       *s);
+	}
+	n = (size_t)(s - *p);
+	if (n >= len)
+		return err_set("events: %.40s...: name longer than %d characters", *p,
+			       EVENT_NAME_MAX - 1);
+	memcpy(out, *p, n);
+	out[n] = '\0';
+	memmove(out, trim(out), strlen(trim(out)) + 1);
+	*p = s;
+	return 0;
+}
+
+/* {A,B,...}[:MODS] at *p (just after the '{'). */
+static int parse_group(struct event_list *l, const char **p, bool is_default, unsigned group)
+{
+	char items[EVENT_LIST_MAX][EVENT_NAME_MAX], mods[16] = "";
+	const char *s = *p;
+	size_t n = 0;
+
+	for (;;) {
+		if (n == EVENT_LIST_MAX)
+			return err_set("events: more than %d events", EVENT_LIST_MAX);
+		if (next_item(&s, true, items[n], sizeof(items[n])))
+			return -1;
+		if (!items[n][0])
+			return err_set("events: empty name in a {...} group");
+		n++;
+		if (*s == '}')
+			break;
+		if (*s != ',')
+			return err_set("events: a {...} group without its '}'");
+		s++;
+	}
+	s++; /* the '}' */
+	if (*s == ':') {
+		size_t m = strcspn(s + 1, ", \t");
+
+		if (m == 0 || m >= sizeof(mods))
+			return err_set("events: bad modifiers after a {...} group");
+		memcpy(mods, s + 1, m);
+		mods[m] = '\0';
+		if (!is_mods(mods))
+			return err_set("events: {...}:%s: unknown modifier (modifiers: G H u k)",
+				       mods);
+		s += 1 + m;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (add_item(l, items[i], is_default, group, mods))
+			return -1;
+	*p = s;
 	return 0;
 }
 
 int event_list_parse(struct event_list *l, const char *list)
 {
-	bool is_default = !list || !*list;
-	char *copy, *save = NULL;
-	size_t len;
+	bool is_default = !list;
+	char item[EVENT_NAME_MAX];
+	unsigned groups = 0;
+	const char *p;
 
 	l->n = 0;
 	l->ev = NULL;
 	if (is_default)
 		list = event_default_list;
-	len = strlen(list);
-	if (len && (list[0] == ',' || list[len - 1] == ',' || strstr(list, ",,")))
-		return err_set("events: empty name in \"%s\"", list);
-	copy = strdup(list);
+	if (!*list)
+		return err_set("events: empty event list");
 	l->ev = calloc(EVENT_LIST_MAX, sizeof(*l->ev));
-	if (!copy || !l->ev) {
-		free(copy);
-		event_list_free(l);
+	if (!l->ev)
 		return err_set("events: out of memory");
-	}
-	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *item = trim(tok);
-
-		if (!*item) {
+	for (p = list;;) {
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p == '{') {
+			p++;
+			if (parse_group(l, &p, is_default, ++groups))
+				goto fail;
+			while (isspace((unsigned char)*p))
+				p++;
+		} else {
+			if (next_item(&p, false, item, sizeof(item)))
+				goto fail;
+			if (!item[0]) {
+				err_set("events: empty name in \"%s\"", list);
+				goto fail;
+			}
+			if (add_item(l, item, is_default, 0, ""))
+				goto fail;
+		}
+		if (!*p)
+			break;
+		if (*p != ',') {
+			err_set("events: unexpected '%c' after an item in \"%s\"", *p, list);
+			goto fail;
+		}
+		p++;
+		if (!*p) {
 			err_set("events: empty name in \"%s\"", list);
 			goto fail;
 		}
-		if (add_item(l, item, is_default))
-			goto fail;
 	}
-	free(copy);
 	return 0;
 fail:
-	free(copy);
 	event_list_free(l);
 	return -1;
 }

@@ -3,6 +3,7 @@
  * cannot be opened (errno text plus what it means on a host like this). */
 #include "counters/perf_events.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
@@ -15,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "counters/close_match.h"
 #include "util/err.h"
 #include "util/sysfs.h"
 #include "util/types.h"
@@ -106,6 +108,49 @@ static int tracepoint_id(const struct event_spec *e, uint64_t *id, char *why, si
 	if (errno || end == buf || (*end && *end != '\n')) {
 		snprintf(why, len, "%s: not a tracepoint id: \"%.20s\"", path, buf);
 		return -1;
+	}
+	return 0;
+}
+
+static void add_dir_names(const char *path, struct close_match *m)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			close_match_add(m, de->d_name);
+	closedir(d);
+}
+
+int perf_tracepoint_check(const struct event_spec *e)
+{
+	char why[PERF_REASON_MAX], path[320], close[400];
+	const char *events = perf_tracefs_events(why, sizeof(why), NULL);
+	struct close_match m;
+
+	if (!events)
+		return 0; /* cannot tell: the open gives the reason */
+	snprintf(path, sizeof(path), "%s/%s", events, e->sys);
+	if (!is_dir(path)) {
+		close_match_init(&m, e->sys);
+		add_dir_names(events, &m);
+		close_match_str(&m, "", close, sizeof(close));
+		return err_set("events: %s: no tracepoint system %s (%s%s%s`ls %s`)", e->name,
+			       e->sys, close[0] ? "close matches: " : "", close,
+			       close[0] ? "; " : "", events);
+	}
+	snprintf(path, sizeof(path), "%s/%s/%s", events, e->sys, e->event);
+	if (!is_dir(path)) {
+		close_match_init(&m, e->event);
+		snprintf(path, sizeof(path), "%s/%s", events, e->sys);
+		add_dir_names(path, &m);
+		close_match_str(&m, "", close, sizeof(close));
+		return err_set("events: %s: no tracepoint %s in %s (%s%s%s`ls %s/%s`)", e->name,
+			       e->event, e->sys, close[0] ? "close matches: " : "", close,
+			       close[0] ? "; " : "", events, e->sys);
 	}
 	return 0;
 }
@@ -253,6 +298,42 @@ static void open_into(struct perf_set *ps, size_t i, const struct event_spec *e,
 	*cur = (size_t)new_group(ps, i, fd);
 }
 
+/* A member of a {...} group from the -e list: the first of the group
+ * that reaches here leads it, the others open with its fd, so that the
+ * PMU counts them all at once or not at all (no splitting, unlike
+ * open_into). *group and *cur: the group being opened and its index. */
+static void open_explicit(struct perf_set *ps, size_t i, const struct event_spec *e, uint64_t tp_id,
+			  unsigned *group, size_t *cur)
+{
+	struct perf_event_slot *s = &ps->slot[i];
+	int fd;
+
+	if (*group != e->group) {
+		*group = e->group;
+		*cur = SIZE_MAX;
+		fd = open_spec(s, e, tp_id, -1);
+		if (fd < 0) {
+			open_reason(e, -fd, s->reason, sizeof(s->reason));
+			return;
+		}
+		s->fd = fd;
+		*cur = (size_t)new_group(ps, i, fd);
+		return;
+	}
+	if (*cur == SIZE_MAX) {
+		snprintf(s->reason, sizeof(s->reason),
+			 "the leader of its {...} group could not be opened");
+		return;
+	}
+	fd = open_spec(s, e, tp_id, ps->groups[*cur].leader_fd);
+	if (fd < 0) {
+		open_reason(e, -fd, s->reason, sizeof(s->reason));
+		return;
+	}
+	s->fd = fd;
+	join_group(ps, *cur, i);
+}
+
 static void close_slot(struct perf_event_slot *s, const char *why)
 {
 	if (s->fd >= 0)
@@ -263,7 +344,8 @@ static void close_slot(struct perf_event_slot *s, const char *why)
 
 int perf_set_open(struct perf_set *ps, const struct event_spec *specs, size_t n)
 {
-	size_t hw = SIZE_MAX, sw = SIZE_MAX;
+	size_t hw = SIZE_MAX, sw = SIZE_MAX, exp_cur = SIZE_MAX;
+	unsigned exp_group = 0;
 
 	memset(ps, 0, sizeof(*ps));
 	ps->slot = calloc(n ? n : 1, sizeof(*ps->slot));
@@ -299,7 +381,9 @@ int perf_set_open(struct perf_set *ps, const struct event_spec *specs, size_t n)
 		if (e->kind == EVENT_TRACEPOINT &&
 		    tracepoint_id(e, &tp_id, s->reason, sizeof(s->reason)))
 			continue;
-		if (e->kind == EVENT_HARDWARE)
+		if (e->group)
+			open_explicit(ps, i, e, tp_id, &exp_group, &exp_cur);
+		else if (e->kind == EVENT_HARDWARE)
 			open_into(ps, i, e, tp_id, &hw, PERF_GROUP_MAX);
 		else
 			open_into(ps, i, e, tp_id, &sw, EVENT_LIST_MAX);

@@ -76,6 +76,13 @@ uint64_t perf_scale(uint64_t value, uint64_t enabled, uint64_t running, double *
  * `vmm info`. 0 when it opens, -1 with the reason in `reason`. */
 int perf_probe(const struct event_spec *spec, char *reason, size_t len);
 
+/* Whether the tracepoint SYS:NAME of a spec exists: 0 when it does or
+ * when this host cannot tell (no tracefs: opening it then gives the
+ * reason); -1 when it does not, with the close matches in the message:
+ * "events: kvm:kvm_exti: no tracepoint kvm_exti in kvm (close matches:
+ * kvm_exit; `ls /sys/kernel/tracing/events/kvm`)". */
+int perf_tracepoint_check(const struct event_spec *e);
+
 /* The tracefs events directory, mounting tracefs on /sys/kernel/tracing
  * when it is missing and we may (root); NULL when none is usable, with why
  * in `why`. The result is remembered. `mounted` says whether vmm mounted it. */

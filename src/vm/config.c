@@ -44,12 +44,21 @@ void config_usage(FILE *f)
 	    "  --vdso MODE             clock reads: tsc (the vDSO answers from the TSC, no exit), "
 	    "syscall\n"
 	    "                          (the vDSO makes the syscall), off (no vDSO) (default tsc)\n"
-	    "  --timeout SECONDS       stop the payload after SECONDS (exit status 124)\n"
+	    "  --timeout DURATION      stop the payload after DURATION: seconds, or with suffix "
+	    "s, m, h, d\n"
+	    "                          as timeout(1) (fractions allowed) (exit status 124)\n"
 	    "  --max-output SIZE       the payload may write SIZE bytes in all, then SIGXFSZ "
 	    "(153)\n"
-	    "  -e, --events LIST       counters, comma separated (perf names, sys:tracepoint, "
-	    "kvm-stat:NAME,\n"
-	    "                          kvm-vcpu-stat:NAME, pfm:RAW); default: a TLB-oriented set\n"
+	    "  -e, --events LIST       counters, comma separated, repeatable (perf names and "
+	    "{a,b} groups,\n"
+	    "                          :u :k :G :H, rNNNN, cpu/event=..,umask=../, "
+	    "sys:tracepoint,\n"
+	    "                          kvm-stat:NAME, kvm-vcpu-stat:NAME, vmm:page-faults, "
+	    "pfm:NAME);\n"
+	    "                          default: a TLB-oriented set. page-faults counts vmm's "
+	    "own host\n"
+	    "                          faults; vmm:page-faults the payload's #PF exits vmm "
+	    "handled\n"
 	    "  --no-counters           open no counters at all\n"
 	    "  --no-seccomp            run without vmm's seccomp filter (for debugging)\n"
 	    "  --perf-control SPEC     pass the payload's regions to an outer perf stat -D -1 "
@@ -181,14 +190,58 @@ static int config_parse_vdso(const char *s, enum vdso_mode *out)
 	return err_set("config: --vdso '%s': use tsc, syscall or off", s);
 }
 
-static int config_parse_timeout(const char *s, double *out)
+int config_parse_duration(const char *s, double *out)
 {
 	char *end;
+	double mult = 1;
 
 	errno = 0;
 	*out = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(*out) || *out <= 0 || *out > 1e7)
-		return err_set("config: --timeout '%s': need a positive number of seconds", s);
+	if (errno || end == s || !isfinite(*out) || *out <= 0)
+		goto bad;
+	/* timeout(1)'s suffixes: s seconds (the default), m minutes, h hours, d days. */
+	switch (*end) {
+	case 's':
+		end++;
+		break;
+	case 'm':
+		mult = 60;
+		end++;
+		break;
+	case 'h':
+		mult = 3600;
+		end++;
+		break;
+	case 'd':
+		mult = 86400;
+		end++;
+		break;
+	}
+	*out *= mult;
+	if (*end || *out > 1e7)
+		goto bad;
+	return 0;
+bad:
+	return err_set("config: --timeout '%s': need a positive duration: a number with "
+		       "an optional suffix s, m, h or d (as timeout(1)), at most 10^7 s",
+		       s);
+}
+
+/* -e may be given more than once: the lists add up, as with perf. */
+static int config_add_events(struct config *c, const char *arg)
+{
+	size_t used = strlen(c->events_buf), len = strlen(arg);
+
+	if (!*arg)
+		return err_set("config: -e '': empty event list (leave -e out for the default "
+			       "set)");
+	if (used + len + 2 > sizeof(c->events_buf))
+		return err_set("config: -e: the event lists add up to more than %zu characters",
+			       sizeof(c->events_buf) - 1);
+	if (used)
+		c->events_buf[used++] = ',';
+	memcpy(c->events_buf + used, arg, len + 1);
+	c->events = c->events_buf;
 	return 0;
 }
 
@@ -249,7 +302,7 @@ static int config_option(struct config *c, int opt, const char *arg)
 	case OPT_MAX_OUTPUT:
 		return config_parse_size(arg, &c->max_output);
 	case OPT_TIMEOUT:
-		return config_parse_timeout(arg, &c->timeout_s);
+		return config_parse_duration(arg, &c->timeout_s);
 	case OPT_STATS:
 		c->stats = true;
 		return 0;
@@ -275,8 +328,7 @@ static int config_option(struct config *c, int opt, const char *arg)
 		c->cwd = arg;
 		return 0;
 	case 'e':
-		c->events = arg;
-		return 0;
+		return config_add_events(c, arg);
 	case 'x':
 		c->csv_sep = arg;
 		return 0;

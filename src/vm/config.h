@@ -47,6 +47,7 @@ struct config {
 	bool stats;				 /* report on stderr */
 	const char *json_path;			 /* --json FILE */
 	const char *events;			 /* -e LIST, NULL: default set */
+	char events_buf[4096];			 /* every -e list, joined by ',' */
 	const char *csv_sep;			 /* -x SEP */
 	bool no_counters;			 /* --no-counters */
 	bool no_seccomp;			 /* --no-seccomp: no filter (debugging) */
@@ -67,6 +68,10 @@ void config_usage(FILE *f);
 
 /* One --dir argument into d. -1 with err set. */
 int config_parse_dir(const char *s, struct config_dir *d);
+
+/* --timeout: "1.5", "90s", "2m", "0.5h", "1d" (timeout(1)'s suffixes) into
+ * seconds. */
+int config_parse_duration(const char *s, double *out);
 
 /* "1G", "512M", "4096K", "8192": bytes, overflow-checked. */
 int config_parse_size(const char *s, uint64_t *out);

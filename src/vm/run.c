@@ -439,6 +439,8 @@ static enum exit_action run_exception(struct vm *vm, struct exit_state *st, int 
 	struct trap_event ev;
 	struct trap_decision d;
 
+	if (vector == VEC_PF)
+		vm->stats.page_faults++; /* vmm:page-faults */
 	run_trap_event(vm, st, vector, &ev);
 	d = trap_decide(&ev, &vm->spurious);
 	if (d.verdict == TRAP_SPURIOUS) {

@@ -154,6 +154,13 @@ int vm_setup(struct vm *vm, const struct config *cfg)
 	if (!cfg->no_counters &&
 	    counters_open(&vm->counters, cfg->events, vm->kvm.vm_fd, vm->vcpu.fd) < 0)
 		return EXIT_VMM;
+	if (vm->counters) {
+		counters_bind_vmm(vm->counters, VMM_COUNT_PAGE_FAULTS, &vm->stats.page_faults);
+		counters_bind_vmm(vm->counters, VMM_COUNT_SPURIOUS_FAULTS,
+				  &vm->stats.spurious_faults);
+		counters_bind_vmm(vm->counters, VMM_COUNT_EXITS, &vm->stats.exits);
+		counters_bind_vmm(vm->counters, VMM_COUNT_SYSCALLS, &vm->stats.syscall_exits);
+	}
 	if (cfg->perf_control && perf_control_open(&vm->perf_ctl, cfg->perf_control) < 0)
 		return EXIT_VMM;
 	vm->stats.setup_ns = now_ns() - t0;

@@ -72,6 +72,7 @@ struct run_stats {
 	uint64_t exception_exits;
 	uint64_t pt_updates;	  /* guest batch runs for page-table stores */
 	uint64_t spurious_faults; /* #PF on a translation already fixed: resumed */
+	uint64_t page_faults;	  /* every #PF exit of the payload vmm handled */
 	uint64_t setup_ns, run_ns;
 };
 

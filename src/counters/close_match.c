@@ -1,0 +1,99 @@
+/* Edit distance and the best few candidates for "did you mean". */
+#include "counters/close_match.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define WORD_MAX 128
+
+size_t edit_distance(const char *a, const char *b, size_t cap)
+{
+	size_t la = strlen(a), lb = strlen(b), row[WORD_MAX + 1];
+
+	if (la > WORD_MAX || lb > WORD_MAX)
+		return cap;
+	if ((la > lb ? la - lb : lb - la) >= cap)
+		return cap;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0], best;
+
+		row[0] = i;
+		best = row[0];
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t sub = diag + (tolower((unsigned char)a[i - 1]) !=
+					     tolower((unsigned char)b[j - 1]));
+			size_t del = row[j] + 1, ins = row[j - 1] + 1;
+
+			row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+			diag = up;
+			best = row[j] < best ? row[j] : best;
+		}
+		if (best >= cap) /* every path is already too long */
+			return cap;
+	}
+	return row[lb] < cap ? row[lb] : cap;
+}
+
+void close_match_init(struct close_match *m, const char *word)
+{
+	memset(m, 0, sizeof(*m));
+	m->word = word;
+}
+
+static bool contains(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	if (n < 3)
+		return false;
+	for (; strlen(hay) >= n; hay++)
+		if (!strncasecmp(hay, needle, n))
+			return true;
+	return false;
+}
+
+void close_match_add(struct close_match *m, const char *candidate)
+{
+	size_t len = strlen(m->word), limit = len / 3 < 2 ? 2 : len / 3, d, at;
+
+	if (!strcmp(candidate, m->word) || strlen(candidate) >= sizeof(m->name[0]))
+		return;
+	d = contains(candidate, m->word) || contains(m->word, candidate)
+		? 1
+		: edit_distance(m->word, candidate, limit + 1);
+	if (d > limit)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		if (!strcasecmp(m->name[i], candidate))
+			return;
+	/* Insert sorted by distance, stable: earlier candidates win ties. */
+	for (at = m->n; at > 0 && m->dist[at - 1] > d; at--)
+		;
+	if (at == CLOSE_MATCH_MAX)
+		return;
+	if (m->n == CLOSE_MATCH_MAX)
+		m->n--;
+	memmove(&m->dist[at + 1], &m->dist[at], (m->n - at) * sizeof(m->dist[0]));
+	memmove(&m->name[at + 1], &m->name[at], (m->n - at) * sizeof(m->name[0]));
+	m->dist[at] = d;
+	snprintf(m->name[at], sizeof(m->name[at]), "%s", candidate);
+	m->n++;
+}
+
+const char *close_match_str(const struct close_match *m, const char *prefix, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (size_t i = 0; i < m->n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s%s", i ? ", " : "", prefix,
+					 m->name[i]);
+	return buf;
+}
