@@ -64,9 +64,9 @@ void close_match_add(struct close_match *m, const char *candidate)
 
 	if (!strcmp(candidate, m->word) || strlen(candidate) >= sizeof(m->name[0]))
 		return;
-	d = contains(candidate, m->word) || contains(m->word, candidate)
-		? 1
-		: edit_distance(m->word, candidate, limit + 1);
+	d = edit_distance(m->word, candidate, limit + 1);
+	if (d > limit && (contains(candidate, m->word) || contains(m->word, candidate)))
+		d = limit; /* a part of the other: close, but behind real typos */
 	if (d > limit)
 		return;
 	for (size_t i = 0; i < m->n; i++)

@@ -11,7 +11,7 @@ size_t edit_distance(const char *a, const char *b, size_t cap);
 
 /* Collects candidates one by one and keeps the CLOSE_MATCH_MAX best within
  * a distance of a third of the word's length (at least 2); a candidate
- * that contains the word, or is contained in it, counts as distance 1. */
+ * that contains the word, or is contained in it, counts as that limit. */
 #define CLOSE_MATCH_MAX 5
 struct close_match {
 	const char *word;

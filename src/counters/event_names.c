@@ -767,7 +767,7 @@ static int parse_one(struct event_spec *e, const char *item)
 	snprintf(base, sizeof(base), "%s", item);
 	if (!strncmp(item, PREFIX_PFM, strlen(PREFIX_PFM)))
 		return parse_pfm(e, base + strlen(PREFIX_PFM));
-	if (strchr(base, '/'))
+	if (strchr(base, '/') && strcspn(base, ":") > strcspn(base, "/"))
 		return parse_pmu(e, base);
 
 	mods = split_mods(base);

@@ -119,6 +119,85 @@ static int elf_read(struct elf_image *img)
 	return rc;
 }
 
+/* Machines a payload built for something else most likely names, as
+ * people say them (uname -m style). */
+static const char *elf_arch_name(unsigned machine)
+{
+	static const struct {
+		unsigned machine;
+		const char *name;
+	} names[] = {
+	    {EM_386, "i386"},	 {EM_X86_64, "x86-64"}, {EM_AARCH64, "aarch64"}, {EM_ARM, "arm"},
+	    {EM_RISCV, "riscv"}, {EM_PPC, "powerpc"},	{EM_PPC64, "ppc64"},	 {EM_S390, "s390"},
+	    {EM_MIPS, "mips"},	 {EM_SPARC, "sparc"},	{EM_SPARCV9, "sparc64"}, {EM_IA_64, "ia64"},
+	    {258, "loongarch"}, /* EM_LOONGARCH, missing from older elf.h */
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (names[i].machine == machine)
+			return names[i].name;
+	return NULL;
+}
+
+/* e_type and e_machine sit at the same offsets (16, 18) in 32- and 64-bit
+ * headers: read them in the file's byte order to say what the file is
+ * before checking it as an x86-64 program. */
+static int elf_check_kind(const struct elf_image *img)
+{
+	const uint8_t *id = img->file;
+	bool msb = id[EI_DATA] == ELFDATA2MSB;
+	unsigned type = msb ? (unsigned)id[16] << 8 | id[17] : (unsigned)id[17] << 8 | id[16];
+	unsigned machine = msb ? (unsigned)id[18] << 8 | id[19] : (unsigned)id[19] << 8 | id[18];
+	const char *arch = elf_arch_name(machine);
+
+	if (type == ET_CORE)
+		return elf_reject(img, "is a core dump (ET_CORE), not a program");
+	if (id[EI_CLASS] == ELFCLASS32) {
+		if (machine == EM_X86_64)
+			return elf_reject(img, "is a 32-bit x32-ABI program; vmm runs x86-64 "
+					       "programs only");
+		if (arch)
+			return elf_reject(
+			    img, "is a 32-bit %s program; vmm runs x86-64 programs only", arch);
+		return elf_reject(img,
+				  "is a 32-bit program (e_machine %u); vmm runs x86-64 "
+				  "programs only",
+				  machine);
+	}
+	if (id[EI_CLASS] == ELFCLASS64 && arch && machine != EM_X86_64)
+		return elf_reject(img,
+				  "is a program for %s (e_machine %u); vmm runs x86-64 "
+				  "programs only",
+				  arch, machine);
+	return 0;
+}
+
+int elf_find_in_path(const char *name, const char *path_env, char *out, size_t len)
+{
+	const char *dir = path_env ? path_env : "/usr/local/bin:/usr/bin:/bin";
+	struct stat st;
+
+	if (strchr(name, '/') || !*name) {
+		if ((size_t)snprintf(out, len, "%s", name) < len)
+			return 0;
+		err_set("elf: %.60s...: path too long", name);
+		return ELF_ERR_INVALID;
+	}
+	for (;;) {
+		size_t n = strcspn(dir, ":");
+
+		if ((size_t)snprintf(out, len, "%.*s%s%s", (int)n, dir, n ? "/" : "", name) < len &&
+		    stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
+			return 0;
+		if (!dir[n])
+			break;
+		dir += n + 1;
+	}
+	err_set("elf: %s: not found in PATH (%.200s); give a path with a '/' for a file here", name,
+		path_env ? path_env : "unset: /usr/local/bin:/usr/bin:/bin");
+	return ELF_ERR_NOENT;
+}
+
 /* Checked on the raw bytes before libelf sees them: libelf happily converts
  * 32-bit and big-endian files, and says only "not ELF" for a bad magic. */
 static int elf_check_ident(const struct elf_image *img)
@@ -127,6 +206,9 @@ static int elf_check_ident(const struct elf_image *img)
 
 	if (img->file_size < SELFMAG || memcmp(id, ELFMAG, SELFMAG) != 0)
 		return elf_reject(img, "not an ELF file (bad magic)");
+	/* Enough for e_type and e_machine, which both header sizes have. */
+	if (img->file_size >= 20 && elf_check_kind(img))
+		return ELF_ERR_INVALID;
 	if (img->file_size < sizeof(Elf64_Ehdr))
 		return elf_reject(img, "truncated ELF header: %zu bytes < %zu", img->file_size,
 				  sizeof(Elf64_Ehdr));

@@ -55,6 +55,14 @@ struct elf_image {
  * img->path keeps the pointer: path must outlive the image. On failure img is
  * left zeroed (elf_close on it is a no-op). */
 int elf_open(struct elf_image *img, const char *path);
+/* env(1)'s lookup of a program name: a name with a '/' is used as it is;
+ * one without is searched in the ':'-separated directories of path_env
+ * (NULL: "/usr/local/bin:/usr/bin:/bin"; an empty entry is the current
+ * directory), and the first regular file there that we may execute wins.
+ * 0 with the path in out; ELF_ERR_NOENT with "elf: NAME: not found in
+ * PATH (...)" (exit 127, as env says it); ELF_ERR_INVALID when it does
+ * not fit in out. */
+int elf_find_in_path(const char *name, const char *path_env, char *out, size_t len);
 /* Unmaps the file and zeroes img; safe on a zeroed, failed or closed image. */
 void elf_close(struct elf_image *img);
 

@@ -4,6 +4,7 @@
 #include "vm/vm.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -128,7 +129,10 @@ int vm_setup(struct vm *vm, const struct config *cfg)
 	vm->perf_ctl.ctl_fd = vm->perf_ctl.ack_fd = -1;
 	kvm_detect_paging(&vm->paging);
 
-	r = elf_open(&vm->elf, cfg->payload);
+	r = elf_find_in_path(cfg->payload, getenv("PATH"), vm->payload_path,
+			     sizeof(vm->payload_path));
+	if (r == 0)
+		r = elf_open(&vm->elf, vm->payload_path);
 	if (r == ELF_ERR_NOENT)
 		return EXIT_NOENT;
 	if (r < 0)

@@ -85,6 +85,7 @@ struct vm {
 	struct page_tables pt;
 	struct mm mm;
 	struct elf_image elf;
+	char payload_path[4096]; /* cfg->payload, looked up in PATH as env(1) does */
 	struct load_info load;
 	struct process process;
 	struct task task; /* the payload's one thread */

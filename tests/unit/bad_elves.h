@@ -139,6 +139,20 @@ static inline void bad_elf_m_class32(struct bad_elf *f)
 {
 	f->eh.e_ident[EI_CLASS] = ELFCLASS32;
 }
+static inline void bad_elf_m_i386(struct bad_elf *f)
+{
+	f->eh.e_ident[EI_CLASS] = ELFCLASS32;
+	f->eh.e_machine = EM_386;
+}
+static inline void bad_elf_m_riscv(struct bad_elf *f)
+{
+	f->eh.e_machine = EM_RISCV;
+}
+static inline void bad_elf_m_i386_short(struct bad_elf *f)
+{
+	bad_elf_m_i386(f);
+	f->len = 52; /* sizeof(Elf32_Ehdr): less than a 64-bit header */
+}
 static inline void bad_elf_m_msb(struct bad_elf *f)
 {
 	f->eh.e_ident[EI_DATA] = ELFDATA2MSB;
@@ -305,14 +319,21 @@ static inline const struct bad_elf_case *bad_elf_case(size_t i, size_t *count)
 	    {"empty", bad_elf_m_empty, "empty file"},
 	    {"bad-magic", bad_elf_m_magic, "not an ELF file (bad magic)"},
 	    {"short-ehdr", bad_elf_m_short_ehdr, "truncated ELF header: 40 bytes < 64"},
-	    {"class32", bad_elf_m_class32, "EI_CLASS 1 is not ELFCLASS64"},
+	    {"class32", bad_elf_m_class32,
+	     "is a 32-bit x32-ABI program; vmm runs x86-64 programs only"},
+	    {"i386", bad_elf_m_i386, "is a 32-bit i386 program; vmm runs x86-64 programs only"},
+	    {"i386-short", bad_elf_m_i386_short,
+	     "is a 32-bit i386 program; vmm runs x86-64 programs only"},
+	    {"riscv", bad_elf_m_riscv,
+	     "is a program for riscv (e_machine 243); vmm runs x86-64 programs only"},
 	    {"big-endian", bad_elf_m_msb, "EI_DATA 2 is not ELFDATA2LSB (little endian)"},
 	    {"ident-version", bad_elf_m_ident_version, "EI_VERSION 0 is not EV_CURRENT"},
 	    {"e-version", bad_elf_m_version, "e_version 2 is not EV_CURRENT"},
-	    {"aarch64", bad_elf_m_aarch64, "e_machine 183 (EM_AARCH64) is not EM_X86_64"},
+	    {"aarch64", bad_elf_m_aarch64,
+	     "is a program for aarch64 (e_machine 183); vmm runs x86-64 programs only"},
 	    {"et-rel", bad_elf_m_rel,
 	     "e_type ET_REL: relocatable object files cannot run (link it into an executable)"},
-	    {"et-core", bad_elf_m_core, "e_type ET_CORE: core dumps cannot run"},
+	    {"et-core", bad_elf_m_core, "is a core dump (ET_CORE), not a program"},
 	    {"et-none", bad_elf_m_type_none, "e_type 0x0 is not ET_EXEC or ET_DYN"},
 	    {"phentsize", bad_elf_m_phentsize, "e_phentsize 32 != sizeof(Elf64_Phdr) 56"},
 	    {"phnum-0", bad_elf_m_phnum0, "e_phnum 0: no program headers"},

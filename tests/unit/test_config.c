@@ -201,6 +201,56 @@ START_TEST(reparse_after_failed_cluster)
 }
 END_TEST
 
-UNIT_SUITE_MAIN("config", NULL, NULL, 0, sizes, defaults_and_payload_args, all_options, errors,
-		dirs_and_cwd, help, vdso_option, reparse_after_failed_cluster,
-		max_output_and_no_seccomp)
+START_TEST(timeout_suffixes)
+{
+	static const struct {
+		const char *arg;
+		double seconds;
+	} ok[] = {{"2.5", 2.5},	 {"90s", 90},	 {"1.5m", 90}, {"0.5h", 1800},
+		  {"1d", 86400}, {".25s", 0.25}, {"1e2", 100}};
+	static const char *const bad[] = {"0",	 "-3",	"1x",  "s",    "",   "1ms",
+					  "1 m", "nan", "inf", "200d", "1mm"};
+	double v;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		ck_assert_msg(config_parse_duration(ok[i].arg, &v) == 0, "%s", ok[i].arg);
+		ck_assert_msg(v > ok[i].seconds * 0.999 && v < ok[i].seconds * 1.001, "%s: %f",
+			      ok[i].arg, v);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		ck_assert_msg(config_parse_duration(bad[i], &v) == -1, "%s accepted", bad[i]);
+	ck_assert_str_eq(err_msg(), "config: --timeout '1mm': need a positive duration: a number "
+				    "with an optional suffix s, m, h or d (as timeout(1)), at most "
+				    "10^7 s");
+}
+END_TEST
+
+START_TEST(events_add_up)
+{
+	char *two[] = {"run",
+		       "-e",
+		       "task-clock",
+		       "--events",
+		       "page-faults,{cycles,instructions}",
+		       "-e",
+		       "vmm:page-faults",
+		       "p.elf",
+		       NULL};
+	char *empty[] = {"run", "-e", "task-clock", "-e", "", "p.elf", NULL};
+	char *timeout[] = {"run", "--timeout", "2m", "p.elf", NULL};
+	struct config c;
+
+	ck_assert_int_eq(parse(&c, two), 0);
+	ck_assert_str_eq(c.events, "task-clock,page-faults,{cycles,instructions},vmm:page-faults");
+	ck_assert_int_eq(parse(&c, empty), -1);
+	ck_assert_str_eq(err_msg(),
+			 "config: -e '': empty event list (leave -e out for the default set)");
+	ck_assert_int_eq(parse(&c, timeout), 0);
+	ck_assert(c.timeout_s > 119.9 && c.timeout_s < 120.1);
+	ck_assert_ptr_null(c.events);
+}
+END_TEST
+
+UNIT_SUITE_MAIN("config", NULL, NULL, 0, sizes, timeout_suffixes, events_add_up,
+		defaults_and_payload_args, all_options, errors, dirs_and_cwd, help, vdso_option,
+		reparse_after_failed_cluster, max_output_and_no_seccomp)

@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -419,6 +420,34 @@ START_TEST(test_bases_run_natively)
 }
 END_TEST
 
+/* env(1)'s lookup: names without '/' come from PATH, executable regular
+ * files only, first directory first; names with '/' are taken as given. */
+START_TEST(test_path_lookup)
+{
+	char out[512], path_env[600], want[600];
+	int fd;
+
+	fd = open(tmp_path("noexec"), O_CREAT | O_WRONLY, 0644);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	fd = open(tmp_path("prog"), O_CREAT | O_WRONLY, 0755);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	snprintf(want, sizeof(want), "%s", tmp_path("prog"));
+	snprintf(path_env, sizeof(path_env), "/nonexistent::%s", tmp_dir);
+	ck_assert_int_eq(elf_find_in_path("prog", path_env, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, want);
+	ck_assert_int_eq(elf_find_in_path("noexec", path_env, out, sizeof(out)), ELF_ERR_NOENT);
+	ck_assert_int_eq(elf_find_in_path("nothere", "/nonexistent", out, sizeof(out)),
+			 ELF_ERR_NOENT);
+	ck_assert_str_eq(err_msg(), "elf: nothere: not found in PATH (/nonexistent); give a path "
+				    "with a '/' for a file here");
+	ck_assert_int_eq(elf_find_in_path("./x/y", "/nonexistent", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "./x/y");
+	ck_assert_int_eq(elf_find_in_path("x/yz/w", NULL, out, 4), ELF_ERR_INVALID);
+}
+END_TEST
+
 static Suite *elf_suite(void)
 {
 	Suite *s = suite_create("elf");
@@ -427,8 +456,8 @@ static Suite *elf_suite(void)
 			       test_shared_page, test_address_edges, test_bases_run_natively);
 	TCase *bad = UNIT_TCASE(s, "refused", test_bad_elf_names_unique, test_interp_unquoted,
 				test_proc_self_exe);
-	TCase *files =
-	    UNIT_TCASE(s, "files", test_missing_file, test_not_a_file, test_close_zeroed);
+	TCase *files = UNIT_TCASE(s, "files", test_missing_file, test_not_a_file, test_close_zeroed,
+				  test_path_lookup);
 
 	tcase_add_loop_test(bad, test_bad_elf, 0, (int)bad_elf_count());
 	tcase_add_unchecked_fixture(ok, tmp_setup, tmp_teardown);
