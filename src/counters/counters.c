@@ -11,6 +11,7 @@
 
 #include "counters/close_match.h"
 #include "counters/event_names.h"
+#include "counters/metrics.h"
 #include "counters/perf_events.h"
 #include "kvm/kvm_stats.h"
 #include "util/err.h"
@@ -69,6 +70,10 @@ struct counters {
 	struct kvm_stats vm, vcpu;
 	bool vm_ok, vcpu_ok;
 	const uint64_t *vmm_src[VMM_COUNT_N]; /* counters_bind_vmm, or NULL */
+	/* This CPU's translation-metric table (NULL: none) and each
+	 * counter's role in it (MR_N: none). */
+	const struct metric_table *mt;
+	enum metric_role *role;
 	struct snapshot at_begin, at_end;
 	const struct kvm_stat *xstat[NTRACED]; /* traced_by_stat[k].stat, or NULL */
 	uint64_t xtotal[NTRACED];	       /* its total over the regions */
@@ -228,6 +233,19 @@ int counters_open(struct counters **out, const char *event_list, int vm_fd, int 
 		c->ctr[i].spec = c->list.ev[i];
 		snprintf(c->ctr[i].name, sizeof(c->ctr[i].name), "%s", c->list.ev[i].name);
 	}
+	c->role = calloc(c->n, sizeof(*c->role));
+	if (!c->role) {
+		counters_close(c);
+		return err_set("counters: out of memory");
+	}
+	{
+		struct cpu_model cpu;
+
+		c->mt = cpu_model_read(NULL, &cpu) == 0 ? metrics_table_for(&cpu) : NULL;
+		err_clear();
+	}
+	for (size_t i = 0; i < c->n; i++)
+		c->role[i] = c->mt ? metrics_role_of(c->mt, c->ctr[i].spec.name) : MR_N;
 	c->vm_ok = open_stats(&c->vm, vm_fd, "vm", vm_why, sizeof(vm_why));
 	c->vcpu_ok = open_stats(&c->vcpu, vcpu_fd, "vcpu", vcpu_why, sizeof(vcpu_why));
 	for (size_t i = 0; i < c->n; i++) {
@@ -290,6 +308,7 @@ void counters_close(struct counters *c)
 	free(c->regions);
 	free(c->total.v);
 	free(c->perf_specs);
+	free(c->role);
 	free(c->ctr);
 	event_list_free(&c->list);
 	free(c);
@@ -626,12 +645,41 @@ static void print_row(const struct counters *c, size_t i, const struct cvalue *v
 	fputc('\n', f);
 }
 
+/* The translation metrics of one region from the counters that have a
+ * role in this CPU's table: only counted values go in. */
+static size_t region_metrics(const struct counters *c, const struct cvalue *vals,
+			     struct metric_row *rows)
+{
+	struct metric_counts mc;
+
+	if (!c->mt)
+		return 0;
+	memset(&mc, 0, sizeof(mc));
+	for (size_t i = 0; i < c->n; i++) {
+		enum metric_role r = c->role[i];
+
+		if (r == MR_N || mc.have[r] || !c->ctr[i].supported ||
+		    not_counted(&c->ctr[i], &vals[i]))
+			continue;
+		mc.value[r] = (double)vals[i].scaled;
+		mc.have[r] = true;
+	}
+	return metrics_compute(&mc, rows);
+}
+
 static void print_block(const struct counters *c, const char *title, const struct cvalue *vals,
 			uint64_t wall_ns, FILE *f)
 {
+	struct metric_row rows[METRIC_ROWS_MAX];
+	size_t nrows = region_metrics(c, vals, rows);
+
 	fprintf(f, "\n Counters for %s (%.6f s wall):\n\n", title, (double)wall_ns / 1e9);
 	for (size_t i = 0; i < c->n; i++)
 		print_row(c, i, vals, wall_ns, f);
+	/* perf's metric lines: a blank value column, then "# figure". */
+	for (size_t m = 0; m < nrows; m++)
+		fprintf(f, "%18s %-6s %-28s  # %10.3f %s (%s)\n", "", "", "", rows[m].value,
+			rows[m].unit, rows[m].name);
 }
 
 static void print_notes(const struct counters *c, FILE *f)
@@ -746,6 +794,38 @@ static json_object *json_counter(const struct counter *ct, const struct cvalue *
 	return o;
 }
 
+/* [{"name", "value", "unit"}] of the translation metrics; NULL when none. */
+static json_object *json_metrics(const struct counters *c, const struct cvalue *vals)
+{
+	struct metric_row rows[METRIC_ROWS_MAX];
+	size_t n = region_metrics(c, vals, rows);
+	json_object *a;
+
+	if (!n)
+		return NULL;
+	a = json_object_new_array();
+	for (size_t m = 0; m < n; m++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(rows[m].name));
+		json_object_object_add(o, "value", json_object_new_double(rows[m].value));
+		json_object_object_add(o, "unit", json_object_new_string(rows[m].unit));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static void add_metrics(const struct counters *c, const struct cvalue *vals, json_object *o)
+{
+	json_object *m = json_metrics(c, vals);
+
+	if (m)
+		json_object_object_add(o, "metrics", m);
+	if (c->mt)
+		json_object_object_add(o, "metrics_generation",
+				       json_object_new_string(c->mt->generation));
+}
+
 static json_object *json_counters(const struct counters *c, const struct cvalue *vals)
 {
 	json_object *o = json_object_new_object();
@@ -765,6 +845,7 @@ void counters_add_json(const struct counters *c, struct json_object *root)
 		json_object_object_add(o, "index", json_object_new_uint64(r));
 		json_object_object_add(o, "wall_ns", json_object_new_uint64(c->regions[r].wall_ns));
 		json_object_object_add(o, "counters", json_counters(c, c->regions[r].v));
+		add_metrics(c, c->regions[r].v, o);
 		json_object_array_add(regions, o);
 	}
 	json_object_object_add(total, "regions", json_object_new_uint64(c->nended));
@@ -772,6 +853,7 @@ void counters_add_json(const struct counters *c, struct json_object *root)
 			       json_object_new_uint64(c->nended - c->nregions));
 	json_object_object_add(total, "wall_ns", json_object_new_uint64(c->total.wall_ns));
 	json_object_object_add(total, "counters", json_counters(c, c->total.v));
+	add_metrics(c, c->total.v, total);
 	json_object_object_add(root, "regions", regions);
 	json_object_object_add(root, "total", total);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "counters/close_match.h"
+#include "counters/metrics.h"
 #include "util/err.h"
 #include "util/sysfs.h"
 #include "util/types.h"
@@ -22,6 +23,8 @@
 #define PREFIX_VCPU_STAT "kvm-vcpu-stat:"
 #define PREFIX_PFM "pfm:"
 #define PREFIX_VMM "vmm:"
+#define METRICS_PREFIX "metrics:"
+#define METRICS_TLB "metrics:tlb"
 #define PMU_ROOT_DEFAULT "/sys/bus/event_source/devices"
 #define MATCHES_MAX 400
 
@@ -880,6 +883,32 @@ static int next_item(const char **p, bool in_group, char *out, size_t len)
 	return 0;
 }
 
+/* "metrics:tlb": the events of this CPU's translation-metric table. */
+static int add_metrics(struct event_list *l, const char *item)
+{
+	char list[1024], *save = NULL;
+	const struct metric_table *t;
+	struct cpu_model cpu;
+
+	if (strcmp(item, METRICS_TLB))
+		return err_set("events: %s: unknown metric group (metric groups: " METRICS_TLB ")",
+			       item);
+	if (cpu_model_read(NULL, &cpu))
+		return err_wrap("events: %s", item);
+	t = metrics_table_for(&cpu);
+	if (!t)
+		return err_set("events: %s: no translation-metric table for this CPU (%s family "
+			       "%u model 0x%x)",
+			       item, cpu.vendor, cpu.family, cpu.model);
+	metrics_event_list(t, list, sizeof(list));
+	/* Counted as the default set is: guest mode, or both where the PMU
+	 * cannot tell them apart (the note says so). */
+	for (char *e = strtok_r(list, ",", &save); e; e = strtok_r(NULL, ",", &save))
+		if (add_item(l, e, true, 0, ""))
+			return -1;
+	return 0;
+}
+
 /* {A,B,...}[:MODS] at *p (just after the '{'). */
 static int parse_group(struct event_list *l, const char **p, bool is_default, unsigned group)
 {
@@ -953,7 +982,9 @@ int event_list_parse(struct event_list *l, const char *list)
 				err_set("events: empty name in \"%s\"", list);
 				goto fail;
 			}
-			if (add_item(l, item, is_default, 0, ""))
+			if (!strncmp(item, METRICS_PREFIX, strlen(METRICS_PREFIX))
+				? add_metrics(l, item)
+				: add_item(l, item, is_default, 0, ""))
 				goto fail;
 		}
 		if (!*p)

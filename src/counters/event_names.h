@@ -22,6 +22,9 @@
  *   pfm:NAME[:MODS]  a raw CPU event through libpfm4, e.g.
  *                    pfm:DTLB_LOAD_MISSES:WALK_COMPLETED (a '.' between
  *                    event and umask, perf's spelling, is accepted too)
+ *   metrics:tlb      the events of this CPU generation's translation
+ *                    metrics (metrics.h), counted in guest mode; the
+ *                    output adds the figures
  *   NAME             not a generic name and without ':': tried through
  *                    libpfm4 (use pfm: for libpfm4 names with ':')
  * The ':' ambiguity: a last ':'-part made of modifier letters only is a
