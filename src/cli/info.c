@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "counters/event_names.h"
+#include "counters/metrics.h"
 #include "counters/perf_events.h"
+#include "counters/selftest.h"
 #include "kvm/kvm.h"
 #include "kvm/kvm_stats.h"
 #include "kvm/vcpu.h"
@@ -26,9 +28,13 @@
 #define CPU_PMU_DIR "/sys/bus/event_source/devices/cpu"
 #define TEXT_WIDTH 100
 
-static const char usage[] = "usage: vmm info [--json]\n"
-			    "  what this host offers: KVM and its paging mode, CPUID features,\n"
-			    "  the PMU, huge pages, THP, tracefs and KVM statistics\n";
+static const char usage[] =
+    "usage: vmm info [--json] [--check-counters]\n"
+    "  what this host offers: KVM and its paging mode, CPUID features,\n"
+    "  the PMU, huge pages, THP, tracefs and KVM statistics\n"
+    "  --check-counters: count a loop of a known number of instructions and say\n"
+    "  whether the counters can be trusted here (exit 0), not (1), or there is\n"
+    "  no PMU to check (2); also the translation-metric events for this CPU\n";
 
 /* Intel SDM Vol. 2A, CPUID, Tables 3-8 and 3-10 (leaves 01H, 07H, 80000001H);
  * AMD APM Vol. 3, Appendix E.4.2 (80000001H ECX: SVM, PerfCtrExtCore). */
@@ -592,12 +598,66 @@ int info_print(FILE *f, bool json)
 	return 0;
 }
 
+/* The self-test and this CPU's metric table, as JSON or text; the exit
+ * status says the verdict. */
+static int check_counters(FILE *f, bool json)
+{
+	struct selftest_result r;
+	struct cpu_model cpu;
+	const struct metric_table *t = NULL;
+	char list[1024] = "";
+	json_object *o = json_object_new_object();
+
+	selftest_run(&r);
+	if (cpu_model_read(NULL, &cpu) == 0)
+		t = metrics_table_for(&cpu);
+	if (t)
+		metrics_event_list(t, list, sizeof(list));
+	json_object_object_add(o, "verdict",
+			       json_object_new_string(selftest_verdict_name(r.verdict)));
+	json_object_object_add(o, "why", json_object_new_string(r.why));
+	json_object_object_add(o, "expected_instructions", json_object_new_uint64(r.expected));
+	json_object_object_add(
+	    o, "counted_instructions",
+	    r.verdict == SELFTEST_NO_PMU ? NULL : json_object_new_uint64(r.instructions));
+	json_object_object_add(o, "cycles", r.cycles_ok ? json_object_new_uint64(r.cycles) : NULL);
+	json_object_object_add(o, "guest_mode_counting", json_object_new_boolean(r.guest_mode));
+	json_object_object_add(o, "metrics_generation",
+			       t ? json_object_new_string(t->generation) : NULL);
+	json_object_object_add(o, "metrics_events", t ? json_object_new_string(list) : NULL);
+	if (json) {
+		fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+	} else {
+		fprintf(f, "counter self-test: %s: %s\n",
+			r.verdict == SELFTEST_TRUSTED ? "counters can be trusted"
+			: r.verdict == SELFTEST_UNTRUSTED
+			    ? "counters CANNOT be trusted"
+			    : "cannot check: this host has no usable PMU",
+			r.why);
+		fprintf(f, "guest-mode counting (:G, exclude_host): %s\n",
+			r.guest_mode ? "opens" : "does not open here");
+		if (t)
+			fprintf(f,
+				"translation metrics: %s table (%s family %u model 0x%x): -e "
+				"metrics:tlb counts\n  %s\n",
+				t->generation, cpu.vendor, cpu.family, cpu.model, list);
+		else
+			fprintf(f, "translation metrics: no table for this CPU\n");
+	}
+	json_object_put(o);
+	return r.verdict == SELFTEST_TRUSTED	 ? INFO_EXIT_OK
+	       : r.verdict == SELFTEST_UNTRUSTED ? INFO_EXIT_UNTRUSTED
+						 : INFO_EXIT_NO_PMU;
+}
+
 int info_main(int argc, char **argv)
 {
-	bool json = false;
+	bool json = false, check = false;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
+		if (!strcmp(argv[i], "--check-counters")) {
+			check = true;
+		} else if (!strcmp(argv[i], "--json")) {
 			json = true;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			fputs(usage, stdout);
@@ -607,6 +667,8 @@ int info_main(int argc, char **argv)
 			return INFO_EXIT_USAGE;
 		}
 	}
+	if (check)
+		return check_counters(stdout, json);
 	if (info_print(stdout, json)) {
 		fprintf(stderr, "vmm: %s\n", err_msg());
 		return INFO_EXIT_USAGE;

@@ -12,6 +12,9 @@
 /* Exit statuses of info_main. */
 #define INFO_EXIT_OK 0
 #define INFO_EXIT_USAGE 125 /* a bad option, or the output could not be written */
+/* vmm info --check-counters: 0 trusted, and these. */
+#define INFO_EXIT_UNTRUSTED 1 /* the PMU counted the known loop wrong */
+#define INFO_EXIT_NO_PMU 2    /* no PMU: nothing can be checked (this VM) */
 
 /* argv[0] is the subcommand ("info"); options follow: --json, -h/--help.
  * Something the host lacks (no /dev/kvm, no tracefs) is reported, not an

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "counters/metrics.h"
+#include "counters/selftest.h"
 #include "unit.h"
 #include "util/err.h"
 
@@ -226,12 +227,36 @@ START_TEST(figures_from_fake_counts)
 }
 END_TEST
 
+START_TEST(selftest_verdicts)
+{
+	struct selftest_result r;
+
+	ck_assert_int_eq(selftest_judge(20000000, 20000150, 100.0), SELFTEST_TRUSTED);
+	ck_assert_int_eq(selftest_judge(20000000, 19990000, 100.0), SELFTEST_TRUSTED);
+	ck_assert_int_eq(selftest_judge(20000000, 20100000, 100.0), SELFTEST_UNTRUSTED);
+	ck_assert_int_eq(selftest_judge(20000000, 0, 100.0), SELFTEST_UNTRUSTED);
+	/* Multiplexed: an estimate, not a count to vouch for. */
+	ck_assert_int_eq(selftest_judge(20000000, 20000000, 50.0), SELFTEST_UNTRUSTED);
+	ck_assert_str_eq(selftest_verdict_name(SELFTEST_NO_PMU), "no-pmu");
+	/* On this host: either no PMU (with the reason) or a count it judged. */
+	selftest_run(&r);
+	ck_assert_uint_eq(r.expected, SELFTEST_ITERATIONS * SELFTEST_INSNS_PER_ITER);
+	ck_assert_uint_gt(strlen(r.why), 10);
+	if (r.verdict == SELFTEST_NO_PMU) {
+		printf("SKIP: counter self-test on this host: %s\n", r.why);
+		ck_assert_uint_eq(r.instructions, 0);
+	} else {
+		ck_assert_int_eq(r.verdict, selftest_judge(r.expected, r.instructions, 100.0));
+	}
+}
+END_TEST
+
 static Suite *metrics_suite(void)
 {
 	Suite *s = suite_create("metrics");
 	size_t n;
 	TCase *t = UNIT_TCASE(s, "metrics", cpuinfo_parse, generation_choice, roles_by_counter_name,
-			      figures_from_fake_counts);
+			      figures_from_fake_counts, selftest_verdicts);
 
 	metrics_tables(&n);
 	tcase_add_loop_test(t, libpfm4_knows_every_event, 0, (int)n);
