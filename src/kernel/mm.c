@@ -718,6 +718,14 @@ static long advise(struct mm *mm, gva_t start, gva_t end, uint64_t advice, long 
 		if (advice == MM_MADV_HUGEPAGE && mm->policy == GUEST_PAGES_MADVISE &&
 		    promote(mm, start, end) < 0)
 			return finish(mm, -ENOMEM);
+		/* The range was mapped eagerly, with the large pages --guest-pages
+		 * allowed then: the advice applies to what is mapped already, as
+		 * it would to pages Linux faults in after it (same frames). */
+		if (advice == MM_MADV_NOHUGEPAGE && mm->policy != GUEST_PAGES_4K) {
+			if (pt_split(mm->pt, start, end - start) < 0)
+				return finish(mm, -ENOMEM);
+			mm->stats.split_nohuge++;
+		}
 		return finish(mm, hole);
 	case MM_MADV_COLLAPSE:
 		if (mm->policy == GUEST_PAGES_4K)

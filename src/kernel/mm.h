@@ -37,6 +37,7 @@ struct mm_stats {
 	uint64_t mmap, munmap, mprotect, madvise, brk; /* calls */
 	uint64_t promoted_2m;	 /* 2 MiB pages made by madvise(MADV_HUGEPAGE) */
 	uint64_t fallback_small; /* large pages the policy allowed but could not get */
+	uint64_t split_nohuge;	 /* madvise(MADV_NOHUGEPAGE) calls that split large pages */
 };
 
 struct mm {

@@ -168,6 +168,40 @@ START_TEST(i386_elf_message)
 }
 END_TEST
 
+/* The payload's leaves at exit under --guest-pages 2m, with or without
+ * its madvise(MADV_NOHUGEPAGE) on 4 MiB. */
+static void nohuge_leaves(const char *arg, long long *l4k, long long *l2m)
+{
+	struct run_result r;
+	char path[sizeof(E2E_JSON_TEMPLATE)];
+	json_object *root, *at;
+
+	e2e_json_path(path);
+	e2e_run(&r, NULL, VMM_BIN, "run", "--guest-pages", "2m", "--no-counters", "--json", path,
+		TPAY_DIR "nohuge-musl-static.elf", arg, NULL);
+	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+	root = e2e_json_take(path);
+	at = unit_json_path(root, "guest_tables", "payload_leaves_at_exit", NULL);
+	*l4k = json_object_get_int64(unit_json_path(at, "4k", NULL));
+	*l2m = json_object_get_int64(unit_json_path(at, "2m", NULL));
+	json_object_put(root);
+	e2e_free(&r);
+}
+
+/* MADV_NOHUGEPAGE wins over --guest-pages 2m: its 4 MiB become 1024 x 4K
+ * leaves instead of 2 x 2M. */
+START_TEST(nohugepage_honoured_by_2m)
+{
+	long long plain4k, plain2m, no4k, no2m;
+
+	nohuge_leaves("plain", &plain4k, &plain2m);
+	nohuge_leaves("nohuge", &no4k, &no2m);
+	ck_assert_msg(plain2m >= 2, "2m policy: %lld x 2M leaves", plain2m);
+	ck_assert_int_eq(plain2m - no2m, 2);
+	ck_assert_int_eq(no4k - plain4k, 1024);
+}
+END_TEST
+
 E2E_SUITE_MAIN("e2e_events", 120, unknown_names_of_every_kind_fail_early, lists_add_up,
 	       known_but_unsupported_is_not_an_error, payload_page_faults_counted, timeout_suffixes,
-	       path_lookup, i386_elf_message)
+	       path_lookup, i386_elf_message, nohugepage_honoured_by_2m)
