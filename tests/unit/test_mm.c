@@ -902,8 +902,35 @@ START_TEST(random_ops_keep_invariants)
 }
 END_TEST
 
-UNIT_SUITE_MAIN("mm", setup, teardown, 0, policy_names, mmap_top_down, mmap_hint,
-		mmap_fixed_replaces, mmap_fixed_noreplace, mmap_2m_policy_aligns,
+/* --guest-pages 2m maps eagerly with 2M pages; MADV_NOHUGEPAGE then
+ * splits those of its range into 4K pages (the same frames), and the 4k
+ * policy has nothing to split. */
+START_TEST(madvise_nohugepage_splits_2m)
+{
+	long a;
+	gpa_t before, after;
+
+	mm.policy = GUEST_PAGES_2M;
+	a = map_anon(0, 2 * SZ_2M, RW, 0);
+	ck_assert_int_gt(a, 0);
+	ck_assert_uint_eq(pt.sum.leaves[PS_2M], 2);
+	ck_assert_int_eq(pt_translate(&pt, (gva_t)a + SZ_2M + 0x5008, PT_READ, &before), 0);
+	ck_assert_int_eq(mm_sys_madvise(&mm, (gva_t)a + SZ_2M, SZ_2M, MADV_NOHUGEPAGE), 0);
+	ck_assert_uint_eq(pt.sum.leaves[PS_2M], 1);
+	ck_assert_uint_eq(pt.sum.leaves[PS_4K] >= 512, 1);
+	ck_assert_uint_eq(mm.stats.split_nohuge, 1);
+	ck_assert_int_eq(pt_translate(&pt, (gva_t)a + SZ_2M + 0x5008, PT_READ, &after), 0);
+	ck_assert_uint_eq(before, after);
+	/* New mappings in that region stay small too (policy_max). */
+	mm.policy = GUEST_PAGES_4K;
+	ck_assert_int_eq(mm_sys_madvise(&mm, (gva_t)a, SZ_2M, MADV_NOHUGEPAGE), 0);
+	ck_assert_uint_eq(pt.sum.leaves[PS_2M], 1);
+	ck_assert_uint_eq(mm.stats.split_nohuge, 1);
+}
+END_TEST
+
+UNIT_SUITE_MAIN("mm", setup, teardown, 0, policy_names, madvise_nohugepage_splits_2m, mmap_top_down,
+		mmap_hint, mmap_fixed_replaces, mmap_fixed_noreplace, mmap_2m_policy_aligns,
 		prot_none_reservation_then_mprotect, munmap_splits_in_three, munmap_args,
 		mprotect_read_only_and_args, enomem_leaves_nothing, mmap_bad_args,
 		brk_grow_shrink_collide, madvise_dontneed_zero_fills,
