@@ -279,46 +279,86 @@ static bool pfm_present(char *buf, size_t len)
 	return core;
 }
 
-/* Calls fn(idx, info, arg) for every event of every PMU libpfm4 has a
- * table for, present on this host or not (pmu: only that PMU, or NULL);
- * stops when fn returns true, and returns whether one did. */
-static bool pfm_each_event(const char *pmu,
-			   bool (*fn)(int idx, const pfm_event_info_t *ei, void *arg), void *arg)
+/* One event of a libpfm4 table, of a PMU present here or not. */
+struct pfm_entry {
+	int idx, nattrs;
+	const char *pmu; /* libpfm4's own string */
+	char *name;
+};
+
+/* Every event of every table, gathered once: asking libpfm4 for 18,000
+ * event infos per misspelt name costs milliseconds each time. */
+static struct {
+	struct pfm_entry *v;
+	size_t n;
+	bool filled;
+} pfm_cache;
+
+static void pfm_fill_cache(void)
 {
 	pfm_pmu_info_t pi;
 	pfm_event_info_t ei;
+	size_t cap = 0;
 	pfm_pmu_t p;
 
+	pfm_cache.filled = true;
 	pfm_for_all_pmus(p)
 	{
 		memset(&pi, 0, sizeof(pi));
 		pi.size = sizeof(pi);
-		if (pfm_get_pmu_info(p, &pi) != PFM_SUCCESS || (pmu && strcasecmp(pi.name, pmu)))
+		if (pfm_get_pmu_info(p, &pi) != PFM_SUCCESS)
 			continue;
 		for (int idx = pi.first_event; idx != -1; idx = pfm_get_event_next(idx)) {
+			struct pfm_entry *e;
+
 			memset(&ei, 0, sizeof(ei));
 			ei.size = sizeof(ei);
 			if (pfm_get_event_info(idx, PFM_OS_NONE, &ei) != PFM_SUCCESS)
 				break;
-			if (fn(idx, &ei, arg))
-				return true;
+			if (pfm_cache.n == cap) {
+				struct pfm_entry *grown;
+
+				cap = cap ? 2 * cap : 4096;
+				grown = realloc(pfm_cache.v, cap * sizeof(*grown));
+				if (!grown)
+					return; /* fewer candidates: messages only get shorter */
+				pfm_cache.v = grown;
+			}
+			e = &pfm_cache.v[pfm_cache.n];
+			e->idx = idx;
+			e->nattrs = ei.nattrs;
+			e->pmu = pi.name;
+			e->name = strdup(ei.name);
+			if (e->name)
+				pfm_cache.n++;
 		}
 	}
+}
+
+/* Calls fn(entry, arg) for every event of every PMU libpfm4 has a table
+ * for, present on this host or not (pmu: only that PMU, or NULL); stops
+ * when fn returns true, and returns whether one did. */
+static bool pfm_each_event(const char *pmu, bool (*fn)(const struct pfm_entry *e, void *arg),
+			   void *arg)
+{
+	if (!pfm_cache.filled && pfm_ready() == 0)
+		pfm_fill_cache();
+	err_clear();
+	for (size_t i = 0; i < pfm_cache.n; i++)
+		if ((!pmu || !strcasecmp(pfm_cache.v[i].pmu, pmu)) && fn(&pfm_cache.v[i], arg))
+			return true;
 	return false;
 }
 
-static bool add_event_name(int idx, const pfm_event_info_t *ei, void *arg)
+static bool add_event_name(const struct pfm_entry *e, void *arg)
 {
-	(void)idx;
-	close_match_add(arg, ei->name);
+	close_match_add(arg, e->name);
 	return false;
 }
 
 static void pfm_add_candidates(struct close_match *m)
 {
-	if (pfm_ready() == 0)
-		pfm_each_event(NULL, add_event_name, m);
-	err_clear();
+	pfm_each_event(NULL, add_event_name, m);
 }
 
 /* A libpfm4 name taken apart: "[pmu::]EVENT[:ATTR[=V]...]". */
@@ -349,20 +389,21 @@ static bool attr_known(int idx, int nattrs, const char *attr, struct close_match
 }
 
 /* Whether this table entry is the event with every attribute named. */
-static bool event_matches(int idx, const pfm_event_info_t *ei, void *arg)
+static bool event_matches(const struct pfm_entry *ent, void *arg)
 {
 	struct pfm_name *n = arg;
 	char attrs[EVENT_NAME_MAX], *save = NULL;
+	int idx = ent->idx;
 
-	if (strcasecmp(ei->name, n->event))
+	if (strcasecmp(ent->name, n->event))
 		return false;
 	snprintf(attrs, sizeof(attrs), "%s", n->attrs);
 	for (char *a = strtok_r(attrs, ":", &save); a; a = strtok_r(NULL, ":", &save))
-		if (!attr_known(idx, ei->nattrs, a, NULL)) {
+		if (!attr_known(idx, ent->nattrs, a, NULL)) {
 			if (!n->bad_attr)
 				n->bad_attr = n->attrs + (a - attrs); /* into n->attrs */
 			if (n->attr_match)
-				attr_known(idx, ei->nattrs, a, n->attr_match);
+				attr_known(idx, ent->nattrs, a, n->attr_match);
 			return false;
 		}
 	return true;
