@@ -327,6 +327,24 @@ static void add_cpu(json_object *root)
 	json_object_object_add(root, "cpu", cpu);
 }
 
+/* This CPU's translation-metric generation and the events -e metrics:tlb
+ * counts (null where there is no table for it). */
+static void add_metrics_table(json_object *pmu)
+{
+	struct cpu_model cpu;
+	const struct metric_table *t = NULL;
+	char list[1024];
+
+	if (cpu_model_read(NULL, &cpu) == 0)
+		t = metrics_table_for(&cpu);
+	err_clear();
+	json_object_object_add(pmu, "metrics_generation",
+			       t ? json_object_new_string(t->generation) : NULL);
+	json_object_object_add(pmu, "metrics_events",
+			       t ? json_object_new_string(metrics_event_list(t, list, sizeof(list)))
+				 : NULL);
+}
+
 static void add_pmu(json_object *root)
 {
 	json_object *pmu = json_object_new_object(), *events = json_object_new_object();
@@ -359,6 +377,7 @@ static void add_pmu(json_object *root)
 		event_list_free(&l);
 	}
 	json_object_object_add(pmu, "events", events);
+	add_metrics_table(pmu);
 	json_object_object_add(root, "pmu", pmu);
 }
 
@@ -539,6 +558,13 @@ static void text_pmu(FILE *f, json_object *root)
 		else
 			fprintf(f, "  %-28s not supported: %s\n", name, str(o, "reason", "?"));
 	}
+	if (at(pmu, "metrics_generation"))
+		fprintf(
+		    f,
+		    "  translation metrics: %s table (-e metrics:tlb; vmm info --check-counters)\n",
+		    str(pmu, "metrics_generation", "?"));
+	else
+		fprintf(f, "  translation metrics: no table for this CPU\n");
 }
 
 static void text_memory(FILE *f, json_object *root)
