@@ -385,6 +385,53 @@ START_TEST(vmm_counts_per_region)
 }
 END_TEST
 
+/* metrics:tlb: where its inputs cannot be counted (no PMU) the figures
+ * are absent from the JSON, never 0; where they are counted they are there. */
+START_TEST(metrics_absent_without_inputs)
+{
+	struct counters *c;
+	json_object *root = json_object_new_object(), *total, *m;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (counters_open(&c, "metrics:tlb", -1, -1)) {
+		ck_assert_ptr_nonnull(
+		    strstr(err_msg(), "no translation-metric table for this CPU"));
+		printf("SKIP: metrics_absent_without_inputs: %s\n", err_msg());
+		json_object_put(root);
+		return;
+	}
+	ck_assert_int_eq(counters_region_begin(c), 0);
+	for (volatile int i = 0; i < 1000000; i++)
+		;
+	ck_assert_int_eq(counters_region_end(c), 0);
+	counters_add_json(c, root);
+	total = unit_json_path(root, "total", NULL);
+	ck_assert_ptr_nonnull(unit_json_path(total, "metrics_generation", NULL));
+	{
+		bool any = false;
+
+		json_object_object_foreach(unit_json_path(total, "counters", NULL), name, o)
+		{
+			(void)name;
+			any |= json_object_get_boolean(unit_json_path(o, "supported", NULL));
+		}
+		/* Nothing counted: no figures at all. (Counted: some may be.) */
+		if (!any)
+			ck_assert(!json_object_object_get_ex(total, "metrics", &m));
+	}
+	f = open_memstream(&buf, &len);
+	counters_print_table(c, f);
+	fclose(f);
+	if (!json_object_object_get_ex(total, "metrics", &m))
+		ck_assert_ptr_null(strstr(buf, "per 1000 instructions"));
+	free(buf);
+	json_object_put(root);
+	counters_close(c);
+}
+END_TEST
+
 /* The implicit whole-run region goes once the payload marks its own. */
 START_TEST(discard_regions)
 {
@@ -452,6 +499,7 @@ START_TEST(missing_kvm_stat_on_real_vm)
 }
 END_TEST
 
-UNIT_SUITE_MAIN("counters", NULL, NULL, 0, scale_pure, vmm_counts_per_region, group_read_parse,
-		grouping_with_stand_ins, unknown_event_is_an_error, default_set_real_host,
-		missing_things_have_reasons, missing_kvm_stat_on_real_vm, discard_regions)
+UNIT_SUITE_MAIN("counters", NULL, NULL, 0, scale_pure, vmm_counts_per_region,
+		metrics_absent_without_inputs, group_read_parse, grouping_with_stand_ins,
+		unknown_event_is_an_error, default_set_real_host, missing_things_have_reasons,
+		missing_kvm_stat_on_real_vm, discard_regions)
