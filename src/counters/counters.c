@@ -667,6 +667,13 @@ static size_t region_metrics(const struct counters *c, const struct cvalue *vals
 	return metrics_compute(&mc, rows);
 }
 
+size_t counters_metrics(const struct counters *c, long region, struct metric_row *rows)
+{
+	if (region >= 0 && (size_t)region >= c->nregions)
+		return 0;
+	return region_metrics(c, region < 0 ? c->total.v : c->regions[region].v, rows);
+}
+
 static void print_block(const struct counters *c, const char *title, const struct cvalue *vals,
 			uint64_t wall_ns, FILE *f)
 {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "counters/event_names.h"
+#include "counters/metrics.h"
 #include "util/types.h"
 
 struct json_object;
@@ -52,6 +53,12 @@ void counters_discard_regions(struct counters *c);
  * such counter", "counters: cycles: not counted (never on the PMU)",
  * "counters: cycles: no region ended yet". */
 int counters_total_value(const struct counters *c, const char *name, uint64_t *val);
+
+/* The translation metrics (metrics.h) of one stored region, or of the
+ * total (region -1), from the counters of this CPU's metric table that
+ * were counted: at most METRIC_ROWS_MAX rows, 0 when there are none. For
+ * output formats that print them their own way (perf's -x metric columns). */
+size_t counters_metrics(const struct counters *c, long region, struct metric_row *rows);
 
 /* Output at the end of the run. The table looks like perf stat's: one
  * block per region and, with more than one region, a total; value with

@@ -418,8 +418,14 @@ START_TEST(metrics_absent_without_inputs)
 			any |= json_object_get_boolean(unit_json_path(o, "supported", NULL));
 		}
 		/* Nothing counted: no figures at all. (Counted: some may be.) */
-		if (!any)
+		if (!any) {
+			struct metric_row rows[METRIC_ROWS_MAX];
+
 			ck_assert(!json_object_object_get_ex(total, "metrics", &m));
+			ck_assert_uint_eq(counters_metrics(c, -1, rows), 0);
+			ck_assert_uint_eq(counters_metrics(c, 0, rows), 0);
+			ck_assert_uint_eq(counters_metrics(c, 7, rows), 0); /* no such region */
+		}
 	}
 	f = open_memstream(&buf, &len);
 	counters_print_table(c, f);
