@@ -808,7 +808,7 @@ static int parse_one(struct event_spec *e, const char *item)
 		return parse_stat(e, item + strlen(PREFIX_VCPU_STAT), EVENT_KVM_VCPU_STAT);
 	if (!strncmp(item, PREFIX_VMM, strlen(PREFIX_VMM)))
 		return parse_vmm(e, item + strlen(PREFIX_VMM));
-	snprintf(base, sizeof(base), "%s", item);
+	memcpy(base, e->name, sizeof(base)); /* NUL-terminated: length checked above */
 	if (!strncmp(item, PREFIX_PFM, strlen(PREFIX_PFM)))
 		return parse_pfm(e, base + strlen(PREFIX_PFM));
 	if (strchr(base, '/') && strcspn(base, ":") > strcspn(base, "/"))
