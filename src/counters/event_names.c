@@ -871,12 +871,13 @@ static int add_item(struct event_list *l, const char *item, bool is_default, uns
 	if (!*item)
 		return err_set("events: empty name in the list");
 	if (*gmods) {
-		/* cpu/../ takes its modifiers right after the '/', others after ':'. */
+		/* PMU/../ takes its modifiers right after the last '/' (they
+		 * join any there), others after ':' (joining a ":MODS"). */
 		const char *last = strrchr(item, ':');
-		bool has_mods = item[strlen(item) - 1] == '/' ? false : last && is_mods(last + 1);
+		bool pmu = strchr(item, '/') && strcspn(item, ":") > strcspn(item, "/");
+		bool joins = pmu || (last && is_mods(last + 1));
 
-		snprintf(full, sizeof(full), "%s%s%s", item,
-			 has_mods || item[strlen(item) - 1] == '/' ? "" : ":", gmods);
+		snprintf(full, sizeof(full), "%s%s%s", item, joins ? "" : ":", gmods);
 		item = full;
 	}
 	for (size_t i = 0; i < l->n; i++)

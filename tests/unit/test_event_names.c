@@ -373,6 +373,11 @@ START_TEST(pmu_terms)
 	e = find(&l, "cpu/event=0xc0/:G");
 	ck_assert(e && e->group == 1 && e->config == 0xc0 && e->exclude_host);
 	event_list_free(&l);
+	ck_assert_int_eq(event_list_parse(&l, "{cpu/event=0x3c/k,cpu/event=0xc0/}:G"), 0);
+	e = find(&l, "cpu/event=0x3c/kG");
+	ck_assert(e && e->exclude_user && e->exclude_host);
+	ck_assert_ptr_nonnull(find(&l, "cpu/event=0xc0/G"));
+	event_list_free(&l);
 	ck_assert_int_eq(event_list_parse(&l, "cpu/evnt=1/"), -1);
 	ck_assert_ptr_nonnull(strstr(err_msg(), "events: cpu/evnt=1/: the PMU has no term 'evnt' "
 						"(close matches: event; terms: "));
