@@ -40,31 +40,52 @@ size_t edit_distance(const char *a, const char *b, size_t cap)
 	return row[lb] < cap ? row[lb] : cap;
 }
 
+/* Letters by (lowercase & 63): two strings whose counts differ by D in
+ * all need at least D / 2 edits (a substitution changes two counts), and
+ * shared buckets only make D smaller, so the bound stays a lower one. */
+static void letters(const char *s, unsigned char hist[64])
+{
+	memset(hist, 0, 64);
+	for (; *s; s++)
+		hist[tolower((unsigned char)*s) & 63]++;
+}
+
+static size_t letters_bound(const unsigned char a[64], const char *s)
+{
+	unsigned char b[64];
+	size_t d = 0;
+
+	letters(s, b);
+	for (int i = 0; i < 64; i++)
+		d += a[i] > b[i] ? (size_t)(a[i] - b[i]) : (size_t)(b[i] - a[i]);
+	return (d + 1) / 2;
+}
+
 void close_match_init(struct close_match *m, const char *word)
 {
 	memset(m, 0, sizeof(*m));
 	m->word = word;
+	letters(word, m->hist);
 }
 
 static bool contains(const char *hay, const char *needle)
 {
-	size_t n = strlen(needle);
-
-	if (n < 3)
-		return false;
-	for (; strlen(hay) >= n; hay++)
-		if (!strncasecmp(hay, needle, n))
-			return true;
-	return false;
+	return strlen(needle) >= 3 && strcasestr(hay, needle);
 }
 
 void close_match_add(struct close_match *m, const char *candidate)
 {
-	size_t len = strlen(m->word), limit = len / 3 < 2 ? 2 : len / 3, d, at;
+	size_t len = strlen(m->word), limit = len / 3 < 2 ? 2 : len / 3, d, at, clen;
 
 	if (!strcmp(candidate, m->word) || strlen(candidate) >= sizeof(m->name[0]))
 		return;
-	d = edit_distance(m->word, candidate, limit + 1);
+	clen = strlen(candidate);
+	if ((clen > len ? clen - len : len - clen) > limit)
+		d = limit + 1; /* at least that many insertions: no need to look */
+	else if (letters_bound(m->hist, candidate) > limit)
+		d = limit + 1;
+	else
+		d = edit_distance(m->word, candidate, limit + 1);
 	if (d > limit && (contains(candidate, m->word) || contains(m->word, candidate)))
 		d = limit; /* a part of the other: close, but behind real typos */
 	if (d > limit)

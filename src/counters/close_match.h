@@ -15,6 +15,7 @@ size_t edit_distance(const char *a, const char *b, size_t cap);
 #define CLOSE_MATCH_MAX 5
 struct close_match {
 	const char *word;
+	unsigned char hist[64]; /* the word's letters, for a cheap lower bound */
 	size_t n;
 	size_t dist[CLOSE_MATCH_MAX];
 	char name[CLOSE_MATCH_MAX][64];
