@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "counters/close_match.h"
 #include "counters/event_names.h"
@@ -353,6 +354,25 @@ static void fake_pmu_root(char *root, size_t len)
 	write_file(dir, "ldlat", "config1:0-15\n");
 }
 
+/* Removes what fake_pmu_root made. */
+static void remove_pmu_root(const char *root)
+{
+	static const char *const files[] = {"cpu/type",		"cpu/format/event",
+					    "cpu/format/umask", "cpu/format/edge",
+					    "cpu/format/cmask", "cpu/format/ldlat"};
+	char path[512];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, files[i]);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/cpu/format", root);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/cpu", root);
+	rmdir(path);
+	rmdir(root);
+}
+
 START_TEST(pmu_terms)
 {
 	struct event_list l;
@@ -403,6 +423,9 @@ START_TEST(pmu_terms)
 	expect_error("cpu/evnt=1/",
 		     "events: cpu/evnt=1/: no term 'evnt' in x86 PMUs (close matches: event)");
 	event_names_set_pmu_root(NULL);
+	remove_pmu_root(root);
+	ck_assert_int_eq(rmdir(empty), 0);
+	ck_assert_int_eq(access(root, F_OK), -1); /* all of it went */
 }
 END_TEST
 
