@@ -18,6 +18,7 @@
 #include "kvm/kvm.h"
 #include "kvm/kvm_stats.h"
 #include "kvm/vcpu.h"
+#include "report/provenance.h"
 #include "util/err.h"
 #include "util/sysfs.h"
 
@@ -417,6 +418,10 @@ static json_object *gather(void)
 	add_pmu(root);
 	add_memory(root);
 	add_tracefs(root);
+	/* The paging mode add_kvm detected, in the provenance as in a run's. */
+	provenance_add(root, "vmm-info",
+		       json_object_get_string(
+			   json_object_object_get(json_object_object_get(root, "paging"), "mode")));
 	return root;
 }
 
