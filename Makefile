@@ -206,7 +206,8 @@ check: deps layers format-check
 	@$(MAKE) --no-print-directory -j$(NPROC) all test-payloads payloads $(UNIT_BINS) $(SAN_UNIT_BINS) \
 		$(E2E_BINS) $(BUILD)/asan/vmm fuzz-build
 	@scripts/fuzz.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_NAMES)
-	@scripts/run-tests.sh $(UNIT_BINS) $(SAN_UNIT_BINS) $(E2E_BINS) bench/tests/run-tests scripts/nested/lane.sh
+	@scripts/run-tests.sh $(UNIT_BINS) $(SAN_UNIT_BINS) $(E2E_BINS) bench/tests/run-tests tests/schema/run-schema-tests \
+		scripts/nested/lane.sh
 
 # The nested paging lane alone: vmm's tests on a real KVM for AMD (nested
 # paging and shadow paging) inside QEMU's TCG emulator (README, Tests).
