@@ -31,13 +31,11 @@ static void print_counters(const struct config *c, FILE *f, json_object *doc)
 	struct perf_block *blocks;
 	size_t n = perf_blocks_from_report(doc, &blocks);
 	char cmd[512];
-	json_object *run = NULL, *ns = NULL, *intr = NULL;
+	json_object *intr = NULL;
 	struct perf_run_info info = {.command = cmd, .runs = 1};
 
 	run_cmd_command(c, cmd, sizeof(cmd));
-	if (json_object_object_get_ex(doc, "run", &run) &&
-	    json_object_object_get_ex(run, "run_ns", &ns))
-		info.wall_s = (double)json_object_get_uint64(ns) / 1e9;
+	info.wall_s = (double)perf_report_wall_ns(doc) / 1e9;
 	if (json_object_object_get_ex(doc, "interrupted", &intr) && intr)
 		info.interrupted = json_object_get_string(intr);
 	if (c->csv_sep)

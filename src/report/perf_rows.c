@@ -107,6 +107,15 @@ void perf_blocks_free(struct perf_block *blocks, size_t n)
 	free(blocks);
 }
 
+uint64_t perf_report_wall_ns(json_object *report)
+{
+	json_object *total = rows_get(report, "total");
+
+	if (total && rows_get(total, "wall_ns"))
+		return (uint64_t)json_object_get_uint64(rows_get(total, "wall_ns"));
+	return (uint64_t)json_object_get_uint64(rows_get(rows_get(report, "run"), "run_ns"));
+}
+
 void perf_mean_noise(const double *v, size_t n, double *mean, double *noise)
 {
 	double sum = 0, m2 = 0;
@@ -194,7 +203,7 @@ size_t perf_rows_summary(json_object *const *runs, size_t nruns, struct perf_row
 		json_object_object_add(counters, rows[i].event, o);
 	}
 	for (size_t k = 0; vals && k < nruns; k++)
-		vals[k] = json_object_get_double(rows_get(rows_get(runs[k], "run"), "run_ns"));
+		vals[k] = (double)perf_report_wall_ns(runs[k]);
 	if (vals)
 		perf_mean_noise(vals, nruns, &mean, &noise);
 	json_object_object_add(wall, "mean", json_object_new_double(vals ? mean : 0));

@@ -14,6 +14,10 @@ struct json_object;
 size_t perf_blocks_from_report(struct json_object *report, struct perf_block **blocks);
 void perf_blocks_free(struct perf_block *blocks, size_t n);
 
+/* The elapsed time a report's table shows: the counted window (total
+ * wall_ns) where there are counters, else the run loop's run_ns. */
+uint64_t perf_report_wall_ns(struct json_object *report);
+
 /* Mean and the standard deviation of the mean (perf's "noise": sqrt of the
  * sample variance over n), of n values; noise 0 for n < 2. */
 void perf_mean_noise(const double *v, size_t n, double *mean, double *noise);
@@ -22,7 +26,8 @@ void perf_mean_noise(const double *v, size_t n, double *mean, double *noise);
  * first run: the mean over the runs that counted it and its relative
  * noise in percent. Adds the same to summary (a JSON object):
  * "counters": {NAME: {"supported", "unit", "mean", "stddev_of_mean",
- * "noise_pct", "values": [...]}} and "wall_ns". Free rows with free(). */
+ * "noise_pct", "values": [...]}} and "run_ns": {"mean", "stddev_of_mean"}
+ * of perf_report_wall_ns. Free rows with free(). */
 size_t perf_rows_summary(struct json_object *const *runs, size_t nruns, struct perf_row **rows,
 			 struct json_object *summary);
 

@@ -128,8 +128,16 @@ void perf_stat_print_table(FILE *f, const struct perf_run_info *info,
 		for (size_t i = 0; i < blocks[b].n; i++)
 			perf_table_row(f, &blocks[b].rows[i], unit_w, info->runs);
 		if (blocks[b].region)
-			fprintf(f, "\n%18.9f seconds in this region\n",
-				(double)blocks[b].wall_ns / 1e9);
+			fprintf(f, "\n%18.9f seconds in %s\n", (double)blocks[b].wall_ns / 1e9,
+				strcmp(blocks[b].region, "total") ? "this region" : "the regions");
+	}
+	/* Remarks on counted events (e.g. a modifier the PMU could not
+	 * honour): the same for every block, so once. */
+	for (size_t i = 0; nblocks && i < blocks[nblocks - 1].n; i++) {
+		const struct perf_row *r = &blocks[nblocks - 1].rows[i];
+
+		if (r->state == PERF_ROW_COUNTED && r->note[0])
+			fprintf(f, " note: %s: %s\n", r->event, r->note);
 	}
 	if (nblocks == 0)
 		fprintf(f,

@@ -92,13 +92,13 @@ static json_object *fake_report(bool marked, long faults, long run_ns)
 	    " \"regions\": [{\"index\": 0, \"wall_ns\": 10, \"counters\": {"
 	    "  \"page-faults\": {\"supported\": true, \"value\": 3, \"unit\": \"\","
 	    "   \"running_pct\": 100.0, \"running_ns\": 10}}}],"
-	    " \"total\": {\"regions\": 1, \"wall_ns\": 20, \"counters\": {"
+	    " \"total\": {\"regions\": 1, \"wall_ns\": %ld, \"counters\": {"
 	    "  \"page-faults\": {\"supported\": true, \"value\": %ld, \"unit\": \"\","
 	    "   \"running_pct\": 100.0, \"running_ns\": 20,"
 	    "   \"metric\": {\"value\": 1.5, \"unit\": \"K/sec\"}},"
 	    "  \"cycles\": {\"supported\": false, \"reason\": \"no PMU\"},"
 	    "  \"instructions\": {\"supported\": true, \"counted\": false, \"value\": null}}}}",
-	    run_ns, marked ? "true" : "false", faults);
+	    run_ns, marked ? "true" : "false", 2 * run_ns, faults);
 	return json_tokener_parse(text);
 }
 
@@ -129,6 +129,12 @@ START_TEST(blocks_from_report)
 	ck_assert_str_eq(b[1].region, "total");
 	ck_assert_double_eq_tol(b[0].rows[0].value, 3, 1e-9);
 	perf_blocks_free(b, n);
+	/* elapsed: the counted window where there are counters, else run_ns */
+	ck_assert_uint_eq(perf_report_wall_ns(doc), 200);
+	json_object_put(doc);
+	doc = json_tokener_parse("{\"run\": {\"run_ns\": 5}}");
+	ck_assert_uint_eq(perf_report_wall_ns(doc), 5);
+	ck_assert_uint_eq(perf_blocks_from_report(doc, &b), 0);
 	json_object_put(doc);
 }
 END_TEST
@@ -151,7 +157,7 @@ START_TEST(summary_of_runs)
 	ck_assert_int_eq(json_object_array_length(unit_json_path(pf, "values", NULL)), 3);
 	ck_assert_double_eq_tol(json_object_get_double(unit_json_path(pf, "mean", NULL)), 20, 1e-9);
 	ck_assert_double_eq_tol(
-	    json_object_get_double(unit_json_path(summary, "run_ns", "mean", NULL)), 200, 1e-9);
+	    json_object_get_double(unit_json_path(summary, "run_ns", "mean", NULL)), 400, 1e-9);
 	ck_assert_int_eq(json_object_get_int(unit_json_path(summary, "runs", NULL)), 3);
 	free(rows);
 	json_object_put(summary);
