@@ -52,8 +52,10 @@ static int cmd_run_single(const struct config *c, struct report_output *out)
 
 	if (!doc)
 		return status;
-	if (run_cmd_wants_counters(c) && json_object_object_get_ex(doc, "total", NULL))
+	if (run_cmd_wants_counters(c) && json_object_object_get_ex(doc, "total", NULL)) {
 		print_counters(c, out->counters, doc);
+		fflush(out->counters); /* before the JSON, should both go to stdout */
+	}
 	if (out->json && report_json_write(doc, out->json, out->json_name) < 0) {
 		fprintf(stderr, "vmm: %s\n", err_msg());
 		status = EXIT_VMM;

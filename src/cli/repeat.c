@@ -26,7 +26,7 @@ static void repeat_child(const struct config *c, struct report_output *out, int 
 	const char *s;
 	size_t len, off = 0;
 
-	run_cmd_child = 0;
+	run_cmd_as_repeat_child();
 	status = run_cmd_once(c, out, &doc);
 	fflush(out->counters);
 	if (doc) {
@@ -163,8 +163,10 @@ static int repeat_report(const struct config *c, struct report_output *out, json
 		json_object_array_add(arr, runs[i]);
 	json_object_object_add(root, "runs", arr);
 	json_object_object_add(root, "summary", summary);
-	if (run_cmd_wants_counters(c) && !c->no_counters)
+	if (run_cmd_wants_counters(c) && !c->no_counters) {
 		repeat_print(c, out->counters, summary, rows, nrows, intr);
+		fflush(out->counters);
+	}
 	if (out->json && report_json_write(root, out->json, out->json_name) < 0) {
 		fprintf(stderr, "vmm: %s\n", err_msg());
 		ret = -1;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "report/report.h"
 #include "util/err.h"
@@ -14,11 +15,16 @@
 volatile sig_atomic_t run_cmd_signal;
 volatile pid_t run_cmd_child;
 static struct vm *volatile running_vm;
+static volatile sig_atomic_t second_signal_exits = 1;
 
 static void run_cmd_on_signal(int sig)
 {
 	int saved = errno;
 
+	/* A second one is the user insisting (a set-up that takes long, a
+	 * report that will not come): go now, as perf stat does. */
+	if (run_cmd_signal && second_signal_exits)
+		_exit(128 + sig);
 	if (!run_cmd_signal)
 		run_cmd_signal = sig;
 	if (running_vm)
@@ -40,6 +46,12 @@ int run_cmd_catch_signals(void)
 			return err_set("run: sigaction(SIG%s): %s", sigabbrev_np(sigs[i]),
 				       strerror(errno));
 	return 0;
+}
+
+void run_cmd_as_repeat_child(void)
+{
+	run_cmd_child = 0;
+	second_signal_exits = 0;
 }
 
 const char *run_cmd_signal_name(int sig, char *buf, size_t len)

@@ -18,8 +18,13 @@ extern volatile sig_atomic_t run_cmd_signal;
 /* The child running a repeat's VM, which a stop signal is passed on to. */
 extern volatile pid_t run_cmd_child;
 
-/* Installs the handler of the stop signals; -1 with err set. */
+/* Installs the handler of the stop signals; -1 with err set. The first
+ * stops the VM; a second one ends vmm at once (128 + signal), except in a
+ * repeat's child, which gets a terminal's signal twice (from the terminal
+ * and passed on by its parent). */
 int run_cmd_catch_signals(void);
+/* Called first in a repeat's child process. */
+void run_cmd_as_repeat_child(void);
 /* "SIGINT" for SIGINT. */
 const char *run_cmd_signal_name(int sig, char *buf, size_t len);
 
