@@ -50,15 +50,37 @@ static void rows_one(const char *name, json_object *o, struct perf_row *r)
 	rows_copy(r->note, sizeof(r->note), rows_get(o, "note"));
 }
 
-/* The rows of one "counters" object, in the report's order. */
-static size_t rows_of(json_object *counters, struct perf_row **out)
+/* A metric of several events ({"name", "value", "unit"} of a block's
+ * "metrics"): a "#"-only line, "per 1000 instructions (dTLB load walks)". */
+static void rows_metric(json_object *o, struct perf_row *r)
 {
-	size_t n = 0, cap = counters ? (size_t)json_object_object_length(counters) : 0;
+	json_object *name = rows_get(o, "name"), *unit = rows_get(o, "unit");
+
+	memset(r, 0, sizeof(*r));
+	r->state = PERF_ROW_METRIC;
+	r->has_metric = true;
+	r->running_pct = 100.0;
+	r->metric = json_object_get_double(rows_get(o, "value"));
+	snprintf(r->metric_unit, sizeof(r->metric_unit), "%s (%s)",
+		 unit ? json_object_get_string(unit) : "",
+		 name ? json_object_get_string(name) : "");
+}
+
+/* The rows of one "counters" object, in the report's order, then one line
+ * per entry of metrics (a JSON array, or NULL). */
+static size_t rows_of(json_object *counters, json_object *metrics, struct perf_row **out)
+{
+	size_t n = 0, nm = json_object_is_type(metrics, json_type_array)
+			       ? json_object_array_length(metrics)
+			       : 0;
+	size_t cap = (counters ? (size_t)json_object_object_length(counters) : 0) + nm;
 	struct perf_row *rows = calloc(cap ? cap : 1, sizeof(*rows));
 
 	if (rows && counters) {
 		json_object_object_foreach(counters, name, o) rows_one(name, o, &rows[n++]);
 	}
+	for (size_t m = 0; rows && m < nm; m++)
+		rows_metric(json_object_array_get_idx(metrics, m), &rows[n++]);
 	*out = rows;
 	return rows ? n : 0;
 }
@@ -69,7 +91,7 @@ static bool rows_block(struct perf_block *b, const char *region, json_object *o)
 
 	b->region = region ? strdup(region) : NULL;
 	b->wall_ns = (uint64_t)json_object_get_uint64(rows_get(o, "wall_ns"));
-	b->n = rows_of(rows_get(o, "counters"), &rows);
+	b->n = rows_of(rows_get(o, "counters"), rows_get(o, "metrics"), &rows);
 	b->rows = rows;
 	return rows && (!region || b->region);
 }
@@ -190,7 +212,8 @@ size_t perf_rows_summary(json_object *const *runs, size_t nruns, struct perf_row
 			 json_object *summary)
 {
 	struct perf_row *rows = NULL;
-	size_t n = nruns ? rows_of(rows_get(rows_get(runs[0], "total"), "counters"), &rows) : 0;
+	size_t n =
+	    nruns ? rows_of(rows_get(rows_get(runs[0], "total"), "counters"), NULL, &rows) : 0;
 	double *vals = calloc(nruns + 1, sizeof(double)),
 	       *metrics = calloc(nruns + 1, sizeof(double));
 	json_object *counters = json_object_new_object(), *wall = json_object_new_object();

@@ -33,6 +33,11 @@ static void perf_with_commas(double v, char *buf, size_t len)
 void perf_stat_value(const struct perf_row *r, bool csv, char *num, size_t nlen, char *unit,
 		     size_t ulen)
 {
+	if (r->state == PERF_ROW_METRIC) {
+		snprintf(num, nlen, "%s", "");
+		snprintf(unit, ulen, "%s", "");
+		return;
+	}
 	if (r->state != PERF_ROW_COUNTED) {
 		snprintf(num, nlen, "%s",
 			 r->state == PERF_ROW_NOT_SUPPORTED ? "<not supported>" : "<not counted>");
@@ -73,7 +78,7 @@ static void perf_metric_text(const struct perf_row *r, char *buf, size_t len)
 {
 	int n;
 
-	if (r->state != PERF_ROW_COUNTED || !r->has_metric) {
+	if ((r->state != PERF_ROW_COUNTED && r->state != PERF_ROW_METRIC) || !r->has_metric) {
 		snprintf(buf, len, "%*s", PERF_METRIC_WIDTH, "");
 		return;
 	}
@@ -184,6 +189,12 @@ static void perf_csv_row(FILE *f, const char *sep, const char *region, const str
 	perf_stat_csv_field(f, unit, sep);
 	fputs(sep, f);
 	perf_stat_csv_field(f, r->event, sep);
+	if (r->state == PERF_ROW_METRIC) { /* perf: the earlier fields empty */
+		fprintf(f, "%s%s%s%s%.3f%s", runs > 1 ? sep : "", sep, sep, sep, r->metric, sep);
+		perf_stat_csv_field(f, r->metric_unit, sep);
+		fputc('\n', f);
+		return;
+	}
 	if (runs > 1) {
 		snprintf(buf, sizeof(buf), "%.2f%%", counted ? r->noise_pct : 0.0);
 		fputs(sep, f);

@@ -13,9 +13,10 @@ enum perf_row_state {
 	PERF_ROW_COUNTED,
 	PERF_ROW_NOT_SUPPORTED, /* "<not supported>" */
 	PERF_ROW_NOT_COUNTED,	/* "<not counted>": enabled but never on the PMU */
+	PERF_ROW_METRIC,	/* a metric of several events: only the "#" part */
 };
 
-/* One event of one region (or of the whole run). */
+/* One event of one region (or of the whole run), or a metric line. */
 struct perf_row {
 	char event[128];
 	char unit[24]; /* as vmm records it: "ns" for task-clock, printed in msec */
@@ -59,7 +60,8 @@ void perf_stat_print_table(FILE *f, const struct perf_run_info *info,
 
 /* -x SEP: perf stat's columns
  *   value SEP unit SEP event [SEP variance] SEP run-time SEP percent SEP metric SEP metric-unit
- * (variance "1.23%" only with -r, as perf prints it), preceded by a region
+ * (variance "1.23%" only with -r, as perf prints it); a metric line has
+ * every field before the metric empty, as perf's; preceded by a region
  * column (0, 1, ..., total) only when the run has regions. A field that
  * holds SEP, a double quote or a newline is quoted as CSV does ("a:b",
  * "" for a quote inside), so it never adds a field. */

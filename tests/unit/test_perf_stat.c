@@ -232,7 +232,33 @@ START_TEST(table_nothing_counted)
 }
 END_TEST
 
+/* A metric of several events: perf's line with only the "#" part. */
+START_TEST(metric_lines)
+{
+	struct perf_row rows[] = {faults_row(),
+				  {.state = PERF_ROW_METRIC,
+				   .has_metric = true,
+				   .metric = 1.5,
+				   .metric_unit = "per 1000 instructions (dTLB load walks)"}};
+	struct perf_block b = {.n = 2, .rows = rows};
+	struct perf_run_info info = {.command = "p", .runs = 1};
+	char *out = capture_csv(",", 1, &b, 1);
+
+	ck_assert_str_eq(out, "49,,page-faults,1260157,100.00,36.419,K/sec\n"
+			      ",,,,,1.500,per 1000 instructions (dTLB load walks)\n");
+	free(out);
+	out = capture_csv(",", 3, &b, 1);
+	ck_assert_msg(strstr(out, "\n,,,,,,1.500,per 1000"), "%s", out); /* + variance */
+	free(out);
+	out = capture_table(&info, &b, 1);
+	ck_assert_msg(strstr(out, "\n                                                         #    "
+				  "1.500 per 1000 instructions (dTLB load walks)\n"),
+		      "%s", out);
+	free(out);
+}
+END_TEST
+
 UNIT_SUITE_MAIN("perf_stat", NULL, NULL, 0, values_in_perf_units, csv_columns_as_perf,
 		csv_repeat_variance, separator_in_a_name_adds_no_field,
 		region_column_only_with_regions, table_lines_as_perf, table_repeat_and_interrupted,
-		table_nothing_counted)
+		table_nothing_counted, metric_lines)

@@ -86,19 +86,20 @@ static json_object *fake_report(bool marked, long faults, long run_ns)
 {
 	char text[2048];
 
-	snprintf(
-	    text, sizeof(text),
-	    "{\"run\": {\"run_ns\": %ld}, \"regions_marked\": %s,"
-	    " \"regions\": [{\"index\": 0, \"wall_ns\": 10, \"counters\": {"
-	    "  \"page-faults\": {\"supported\": true, \"value\": 3, \"unit\": \"\","
-	    "   \"running_pct\": 100.0, \"running_ns\": 10}}}],"
-	    " \"total\": {\"regions\": 1, \"wall_ns\": %ld, \"counters\": {"
-	    "  \"page-faults\": {\"supported\": true, \"value\": %ld, \"unit\": \"\","
-	    "   \"running_pct\": 100.0, \"running_ns\": 20,"
-	    "   \"metric\": {\"value\": 1.5, \"unit\": \"K/sec\"}},"
-	    "  \"cycles\": {\"supported\": false, \"reason\": \"no PMU\"},"
-	    "  \"instructions\": {\"supported\": true, \"counted\": false, \"value\": null}}}}",
-	    run_ns, marked ? "true" : "false", 2 * run_ns, faults);
+	snprintf(text, sizeof(text),
+		 "{\"run\": {\"run_ns\": %ld}, \"regions_marked\": %s,"
+		 " \"regions\": [{\"index\": 0, \"wall_ns\": 10, \"counters\": {"
+		 "  \"page-faults\": {\"supported\": true, \"value\": 3, \"unit\": \"\","
+		 "   \"running_pct\": 100.0, \"running_ns\": 10}}}],"
+		 " \"total\": {\"regions\": 1, \"wall_ns\": %ld, \"counters\": {"
+		 "  \"page-faults\": {\"supported\": true, \"value\": %ld, \"unit\": \"\","
+		 "   \"running_pct\": 100.0, \"running_ns\": 20,"
+		 "   \"metric\": {\"value\": 1.5, \"unit\": \"K/sec\"}},"
+		 "  \"cycles\": {\"supported\": false, \"reason\": \"no PMU\"},"
+		 "  \"instructions\": {\"supported\": true, \"counted\": false, \"value\": null}},"
+		 " \"metrics\": [{\"name\": \"iTLB walks\", \"value\": 0.25,"
+		 "   \"unit\": \"per 1000 instructions\"}]}}",
+		 run_ns, marked ? "true" : "false", 2 * run_ns, faults);
 	return json_tokener_parse(text);
 }
 
@@ -110,7 +111,7 @@ START_TEST(blocks_from_report)
 
 	ck_assert_uint_eq(n, 1); /* no regions marked: the total only, no column */
 	ck_assert_ptr_null(b[0].region);
-	ck_assert_uint_eq(b[0].n, 3);
+	ck_assert_uint_eq(b[0].n, 4); /* 3 counters and the metric line */
 	ck_assert_str_eq(b[0].rows[0].event, "page-faults");
 	ck_assert_int_eq(b[0].rows[0].state, PERF_ROW_COUNTED);
 	ck_assert_double_eq_tol(b[0].rows[0].value, 7, 1e-9);
@@ -120,6 +121,8 @@ START_TEST(blocks_from_report)
 	ck_assert_int_eq(b[0].rows[1].state, PERF_ROW_NOT_SUPPORTED);
 	ck_assert_str_eq(b[0].rows[1].note, "no PMU");
 	ck_assert_int_eq(b[0].rows[2].state, PERF_ROW_NOT_COUNTED);
+	ck_assert_int_eq(b[0].rows[3].state, PERF_ROW_METRIC);
+	ck_assert_str_eq(b[0].rows[3].metric_unit, "per 1000 instructions (iTLB walks)");
 	perf_blocks_free(b, n);
 	json_object_put(doc);
 	doc = fake_report(true, 7, 100);
