@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/err.h"
@@ -40,6 +41,17 @@ static FILE *output_open_fd(int fd)
 	return f;
 }
 
+/* perf stat -o's first line: "# started on Tue Dec  1 02:58:08 2026",
+ * then a blank line. */
+static void output_started_on(FILE *f)
+{
+	time_t now = time(NULL);
+	char buf[64];
+
+	if (ctime_r(&now, buf))
+		fprintf(f, "# started on %s\n", buf);
+}
+
 int report_output_open(struct report_output *o, const struct config *c)
 {
 	memset(o, 0, sizeof(*o));
@@ -47,6 +59,8 @@ int report_output_open(struct report_output *o, const struct config *c)
 	if (c->output_path) {
 		o->counters = output_open_file("-o", c->output_path);
 		o->own_counters = o->counters != NULL;
+		if (o->counters)
+			output_started_on(o->counters);
 	} else if (c->log_fd >= 0) {
 		o->counters = output_open_fd(c->log_fd);
 		o->own_counters = o->counters != NULL;

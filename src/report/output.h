@@ -18,7 +18,8 @@ struct report_output {
 	const char *json_name; /* for messages: the path or "stdout" */
 };
 
-/* Opens (creating or truncating) what c names. -1 with err set, e.g.
+/* Opens (creating or truncating) what c names; the -o file starts with
+ * perf's "# started on DATE" line and a blank one. -1 with err set, e.g.
  * "output: --json /nonexistent/r.json: No such file or directory". */
 int report_output_open(struct report_output *o, const struct config *c);
 /* Flushes and closes what report_output_open opened; -1 with err set if a
