@@ -208,23 +208,68 @@ static void rows_summarize(struct perf_row *r, json_object *const *runs, size_t 
 	}
 }
 
+/* Metric line r (of the first run) over every run that has it: the mean;
+ * {"line", "mean", "values"} into out. */
+static void rows_summarize_metric(struct perf_row *r, json_object *const *runs, size_t nruns,
+				  double *vals, json_object *out)
+{
+	size_t n = 0;
+	double mean, noise;
+	json_object *o = json_object_new_object(), *values = json_object_new_array();
+
+	for (size_t k = 0; k < nruns; k++) {
+		json_object *ms = rows_get(rows_get(runs[k], "total"), "metrics");
+		size_t nm =
+		    json_object_is_type(ms, json_type_array) ? json_object_array_length(ms) : 0;
+
+		for (size_t m = 0; m < nm; m++) {
+			struct perf_row one;
+
+			rows_metric(json_object_array_get_idx(ms, m), &one);
+			if (strcmp(one.metric_unit, r->metric_unit) != 0)
+				continue;
+			vals[n++] = one.metric;
+			json_object_array_add(values, json_object_new_double(one.metric));
+			break;
+		}
+	}
+	perf_mean_noise(vals, n, &mean, &noise);
+	r->metric = mean;
+	r->noise_pct = rows_pct(noise, mean);
+	json_object_object_add(o, "line", json_object_new_string(r->metric_unit));
+	json_object_object_add(o, "mean", json_object_new_double(mean));
+	json_object_object_add(o, "values", values);
+	json_object_array_add(out, o);
+}
+
 size_t perf_rows_summary(json_object *const *runs, size_t nruns, struct perf_row **out,
 			 json_object *summary)
 {
 	struct perf_row *rows = NULL;
+	json_object *total0 = nruns ? rows_get(runs[0], "total") : NULL;
 	size_t n =
-	    nruns ? rows_of(rows_get(rows_get(runs[0], "total"), "counters"), NULL, &rows) : 0;
+	    nruns ? rows_of(rows_get(total0, "counters"), rows_get(total0, "metrics"), &rows) : 0;
 	double *vals = calloc(nruns + 1, sizeof(double)),
 	       *metrics = calloc(nruns + 1, sizeof(double));
 	json_object *counters = json_object_new_object(), *wall = json_object_new_object();
+	json_object *mlines = json_object_new_array();
 	double mean, noise;
 
 	for (size_t i = 0; vals && metrics && i < n; i++) {
-		json_object *o = json_object_new_object();
+		json_object *o;
 
+		if (rows[i].state == PERF_ROW_METRIC) {
+			rows_summarize_metric(&rows[i], runs, nruns, vals, mlines);
+			continue;
+		}
+		o = json_object_new_object();
 		rows_summarize(&rows[i], runs, nruns, vals, metrics, o);
 		json_object_object_add(counters, rows[i].event, o);
 	}
+	if (json_object_array_length(mlines))
+		json_object_object_add(summary, "metrics", mlines);
+	else
+		json_object_put(mlines);
 	for (size_t k = 0; vals && k < nruns; k++)
 		vals[k] = (double)perf_report_wall_ns(runs[k]);
 	if (vals)

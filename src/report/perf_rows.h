@@ -27,7 +27,9 @@ void perf_mean_noise(const double *v, size_t n, double *mean, double *noise);
  * noise in percent. Adds the same to summary (a JSON object):
  * "counters": {NAME: {"supported", "unit", "mean", "stddev_of_mean",
  * "noise_pct", "values": [...]}} and "run_ns": {"mean", "stddev_of_mean"}
- * of perf_report_wall_ns. Free rows with free(). */
+ * of perf_report_wall_ns; the metric lines of the first run (a block's
+ * "metrics") follow the events, as their mean over the runs that have
+ * them, and go to "metrics": [{"line", "mean", "values"}].  Free rows with free(). */
 size_t perf_rows_summary(struct json_object *const *runs, size_t nruns, struct perf_row **rows,
 			 struct json_object *summary);
 

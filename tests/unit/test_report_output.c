@@ -150,8 +150,11 @@ START_TEST(summary_of_runs)
 	struct perf_row *rows;
 	size_t n = perf_rows_summary(runs, 3, &rows, summary);
 
-	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(n, 4); /* 3 events and the metric line */
 	ck_assert_double_eq_tol(rows[0].value, 20, 1e-9);
+	ck_assert_int_eq(rows[3].state, PERF_ROW_METRIC);
+	ck_assert_double_eq_tol(rows[3].metric, 0.25, 1e-12);
+	ck_assert_int_eq(json_object_array_length(unit_json_path(summary, "metrics", NULL)), 1);
 	/* stddev 10, of the mean 10/sqrt(3) = 5.7735, relative to 20 */
 	ck_assert_double_eq_tol(rows[0].noise_pct, 28.8675, 1e-3);
 	ck_assert_int_eq(rows[1].state, PERF_ROW_NOT_SUPPORTED);
