@@ -80,7 +80,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	/* Before the payload runs: a report that cannot be written is an
 	 * error now, not after the run. */
-	if (report_output_open(&out, &cfg) < 0 || run_cmd_catch_signals() < 0) {
+	if (run_cmd_catch_signals() < 0 || report_output_open(&out, &cfg) < 0) {
 		fprintf(stderr, "vmm: %s\n", err_msg());
 		return EXIT_VMM;
 	}

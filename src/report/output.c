@@ -48,8 +48,10 @@ static void output_started_on(FILE *f)
 	time_t now = time(NULL);
 	char buf[64];
 
-	if (ctime_r(&now, buf))
+	if (ctime_r(&now, buf)) {
 		fprintf(f, "# started on %s\n", buf);
+		fflush(f); /* there while the payload runs, as perf's */
+	}
 }
 
 int report_output_open(struct report_output *o, const struct config *c)

@@ -220,17 +220,47 @@ START_TEST(unwritable_json_fails_before_the_run)
 }
 END_TEST
 
-/* vmm on spin (never ends) gets sig after 0.5 s: its status and report.
- * group: sent to vmm's process group, as a terminal's ^C is. */
+/* Waits (10 s at most) until path is not empty. */
+static void wait_nonempty(const char *path)
+{
+	struct stat st;
+
+	for (int i = 0; i < 1000; i++) {
+		if (stat(path, &st) == 0 && st.st_size > 0)
+			return;
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	}
+	ck_abort_msg("%s stayed empty", path);
+}
+
+/* The whole of a file, as a string the caller frees. */
+static char *slurp_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY);
+	char *s;
+
+	ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
+	s = e2e_slurp(fd, len);
+	close(fd);
+	return s;
+}
+
+/* vmm on spin (never ends) gets sig 0.3 s after its -o file got perf's
+ * first line (its signal handlers are in place by then): its status, its
+ * report, and in r->err its stderr followed by the -o file. group: sent to
+ * vmm's process group, as a terminal's ^C is. */
 static json_object *interrupt_spin(int sig, struct run_result *r, const char *repeat, bool group)
 {
-	char json[sizeof(E2E_JSON_TEMPLATE)];
-	char *argv[] = {VMM_BIN,  "run", "--mem", "64M",	  "-e", "task-clock",
-			"--json", json,	 "-r",	  (char *)repeat, SPIN, NULL};
+	char json[sizeof(E2E_JSON_TEMPLATE)], opath[] = "/tmp/vmm-e2e-sig-XXXXXX";
+	char *argv[] = {VMM_BIN,      "run",	"-o", opath, "--mem",	     "64M", "-e",
+			"task-clock", "--json", json, "-r",  (char *)repeat, SPIN,  NULL};
 	int out = e2e_tmpfile(), err = e2e_tmpfile(), st;
+	size_t elen, olen;
+	char *e, *o;
 	pid_t pid;
 
 	e2e_json_path(json);
+	e2e_temp_file(opath);
 	pid = fork();
 	ck_assert(pid >= 0);
 	if (pid == 0) {
@@ -240,12 +270,22 @@ static json_object *interrupt_spin(int sig, struct run_result *r, const char *re
 		execv(argv[0], argv);
 		_exit(255);
 	}
-	nanosleep(&(struct timespec){0, 500 * 1000 * 1000}, NULL);
+	wait_nonempty(opath);
+	nanosleep(&(struct timespec){0, 300 * 1000 * 1000}, NULL);
 	ck_assert(kill(group ? -pid : pid, sig) == 0);
 	ck_assert(waitpid(pid, &st, 0) == pid);
 	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	r->out = e2e_slurp(out, &r->out_len);
-	r->err = e2e_slurp(err, &r->err_len);
+	e = e2e_slurp(err, &elen);
+	o = slurp_file(opath, &olen);
+	unlink(opath);
+	r->err = malloc(elen + olen + 1);
+	ck_assert(r->err != NULL);
+	memcpy(r->err, e, elen);
+	memcpy(r->err + elen, o, olen + 1);
+	r->err_len = elen + olen;
+	free(e);
+	free(o);
 	close(out);
 	close(err);
 	return e2e_json_take(json);
