@@ -11,7 +11,7 @@ CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g $(WARN) -iquote src -MMD -MP
 CFLAGS := $(CFLAGS_BASE) -O2
 SAN_CFLAGS := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
-LIBS := -lelf -ljson-c -lpfm -lseccomp
+LIBS := -lelf -ljson-c -lpfm -lseccomp -lm
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 LAYERS := util guest kernel kvm counters vm report cli
@@ -21,6 +21,21 @@ objs_of = $(patsubst %.S,$(1)/%.o,$(patsubst %.c,$(1)/%.o,$(2)))
 OBJS := $(call objs_of,$(BUILD),$(SRCS))
 LIB_OBJS := $(call objs_of,$(BUILD),$(LIB_SRCS))
 SAN_LIB_OBJS := $(call objs_of,$(BUILD)/asan,$(LIB_SRCS))
+
+# What `vmm --version` and every JSON report say vmm is. The stamp changes
+# only when they do, so a new commit rebuilds version.o and nothing else.
+VMM_VERSION := $(or $(shell cat VERSION 2>/dev/null),unknown)
+VMM_COMMIT := $(or $(shell git describe --always --dirty --abbrev=12 2>/dev/null),unknown)
+VERSION_DEFS := -DVMM_VERSION='"$(VMM_VERSION)"' -DVMM_COMMIT='"$(VMM_COMMIT)"'
+VERSION_STAMP := $(BUILD)/version.stamp
+$(shell mkdir -p $(BUILD); echo '$(VMM_VERSION) $(VMM_COMMIT)' | cmp -s - $(VERSION_STAMP) || \
+	echo '$(VMM_VERSION) $(VMM_COMMIT)' > $(VERSION_STAMP))
+VERSION_OBJS := $(BUILD)/src/util/version.o $(BUILD)/asan/src/util/version.o \
+	$(BUILD)/fuzz/src/util/version.o
+$(VERSION_OBJS): $(VERSION_STAMP)
+$(VERSION_OBJS): CFLAGS += $(VERSION_DEFS)
+$(VERSION_OBJS): SAN_CFLAGS += $(VERSION_DEFS)
+$(VERSION_OBJS): FUZZ_CFLAGS += $(VERSION_DEFS)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
@@ -191,7 +206,8 @@ check: deps layers format-check
 	@$(MAKE) --no-print-directory -j$(NPROC) all test-payloads payloads $(UNIT_BINS) $(SAN_UNIT_BINS) \
 		$(E2E_BINS) $(BUILD)/asan/vmm fuzz-build
 	@scripts/fuzz.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_NAMES)
-	@scripts/run-tests.sh $(UNIT_BINS) $(SAN_UNIT_BINS) $(E2E_BINS) bench/tests/run-tests scripts/nested/lane.sh
+	@scripts/run-tests.sh $(UNIT_BINS) $(SAN_UNIT_BINS) $(E2E_BINS) bench/tests/run-tests tests/schema/run-schema-tests \
+		scripts/nested/lane.sh
 
 # The nested paging lane alone: vmm's tests on a real KVM for AMD (nested
 # paging and shadow paging) inside QEMU's TCG emulator (README, Tests).

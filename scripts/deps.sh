@@ -18,6 +18,7 @@ pkgs=(
 	hyperfine       # bench/ timing of whole runs
 	python3-numpy python3-scipy  # bench/: medians, bootstrap intervals, tests
 	python3-matplotlib           # bench/: figures (SVG, PNG)
+	python3-jsonschema           # tests/schema: reports checked against docs/report.schema.json
 	busybox-static  # a real static program no one here wrote, for the end-to-end tests;
 	                # and the shell of the nested lane's initramfs
 	qemu-system-x86 # the nested lane: real KVM for AMD (NPT, shadow) under TCG

@@ -20,6 +20,7 @@
 #include "kvm/kvm.h"
 #include "kvm/kvm_stats.h"
 #include "kvm/vcpu.h"
+#include "report/provenance.h"
 #include "util/err.h"
 #include "util/sysfs.h"
 
@@ -442,6 +443,10 @@ static json_object *gather(void)
 	add_pmu(root);
 	add_memory(root);
 	add_tracefs(root);
+	/* The paging mode add_kvm detected, in the provenance as in a run's. */
+	provenance_add(root, "vmm-info",
+		       json_object_get_string(
+			   json_object_object_get(json_object_object_get(root, "paging"), "mode")));
 	return root;
 }
 
@@ -652,6 +657,10 @@ static int check_counters(FILE *f, bool json)
 			       t ? json_object_new_string(t->generation) : NULL);
 	json_object_object_add(o, "metrics_events", t ? json_object_new_string(list) : NULL);
 	if (json) {
+		struct kvm_paging_info paging;
+
+		kvm_detect_paging(&paging);
+		provenance_add(o, "vmm-counter-check", kvm_paging_mode_name(paging.mode));
 		fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 	} else {
 		fprintf(f, "counter self-test: %s: %s\n",

@@ -833,12 +833,44 @@ static void add_metrics(const struct counters *c, const struct cvalue *vals, jso
 				       json_object_new_string(c->mt->generation));
 }
 
-static json_object *json_counters(const struct counters *c, const struct cvalue *vals)
+/* "metric": {"value", "unit"}: the table's "#" figure as numbers, so
+ * other formats (report/perf_stat.c) print what the table prints. */
+static void json_metric(const struct counters *c, size_t i, const struct cvalue *vals,
+			uint64_t wall_ns, json_object *o)
+{
+	char fig[96], *unit;
+	double v;
+	json_object *m;
+
+	if (!c->ctr[i].supported || not_counted(&c->ctr[i], &vals[i]))
+		return;
+	derived(c, i, vals, wall_ns, fig, sizeof(fig));
+	v = strtod(fig, &unit);
+	if (!fig[0] || unit == fig)
+		return;
+	m = json_object_new_object();
+	json_object_object_add(m, "value", json_object_new_double(v));
+	json_object_object_add(m, "unit", json_object_new_string(unit + strspn(unit, " ")));
+	json_object_object_add(o, "metric", m);
+}
+
+static json_object *json_counters(const struct counters *c, const struct cvalue *vals,
+				  uint64_t wall_ns)
 {
 	json_object *o = json_object_new_object();
 
-	for (size_t i = 0; i < c->n; i++)
-		json_object_object_add(o, c->ctr[i].name, json_counter(&c->ctr[i], &vals[i]));
+	for (size_t i = 0; i < c->n; i++) {
+		json_object *ct = json_counter(&c->ctr[i], &vals[i]);
+
+		if (c->ctr[i].supported) {
+			json_object_object_add(ct, "enabled_ns",
+					       json_object_new_uint64(vals[i].enabled));
+			json_object_object_add(ct, "running_ns",
+					       json_object_new_uint64(vals[i].running));
+		}
+		json_metric(c, i, vals, wall_ns, ct);
+		json_object_object_add(o, c->ctr[i].name, ct);
+	}
 	return o;
 }
 
@@ -851,7 +883,8 @@ void counters_add_json(const struct counters *c, struct json_object *root)
 
 		json_object_object_add(o, "index", json_object_new_uint64(r));
 		json_object_object_add(o, "wall_ns", json_object_new_uint64(c->regions[r].wall_ns));
-		json_object_object_add(o, "counters", json_counters(c, c->regions[r].v));
+		json_object_object_add(o, "counters",
+				       json_counters(c, c->regions[r].v, c->regions[r].wall_ns));
 		add_metrics(c, c->regions[r].v, o);
 		json_object_array_add(regions, o);
 	}
@@ -859,7 +892,7 @@ void counters_add_json(const struct counters *c, struct json_object *root)
 	json_object_object_add(total, "regions_folded",
 			       json_object_new_uint64(c->nended - c->nregions));
 	json_object_object_add(total, "wall_ns", json_object_new_uint64(c->total.wall_ns));
-	json_object_object_add(total, "counters", json_counters(c, c->total.v));
+	json_object_object_add(total, "counters", json_counters(c, c->total.v, c->total.wall_ns));
 	add_metrics(c, c->total.v, total);
 	json_object_object_add(root, "regions", regions);
 	json_object_object_add(root, "total", total);

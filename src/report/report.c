@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "report/provenance.h"
 #include "util/err.h"
 
 static const char *report_end_name(enum run_end e)
@@ -19,6 +20,8 @@ static const char *report_end_name(enum run_end e)
 		return "signaled";
 	case RUN_TIMEOUT:
 		return "timeout";
+	case RUN_INTERRUPTED:
+		return "interrupted";
 	default:
 		return "vmm-error";
 	}
@@ -233,11 +236,11 @@ static json_object *report_json_clock(const struct vm *vm)
 	return o;
 }
 
-int report_write_json(const struct vm *vm, const char *path)
+json_object *report_json(const struct vm *vm, const char *interrupted)
 {
 	json_object *root = json_object_new_object(), *paging = json_object_new_object();
-	int ret = 0;
 
+	provenance_add(root, "vmm-run", kvm_paging_mode_name(vm->paging.mode));
 	json_object_object_add(root, "config", report_json_config(vm->cfg));
 	json_object_object_add(paging, "mode",
 			       json_object_new_string(kvm_paging_mode_name(vm->paging.mode)));
@@ -247,10 +250,20 @@ int report_write_json(const struct vm *vm, const char *path)
 	json_object_object_add(root, "kvm_pages", report_json_kvm_pages(&vm->kvm_pages));
 	json_object_object_add(root, "run", report_json_run(vm));
 	json_object_object_add(root, "clock", report_json_clock(vm));
+	json_object_object_add(root, "interrupted",
+			       interrupted ? json_object_new_string(interrupted) : NULL);
+	json_object_object_add(root, "regions_marked", json_object_new_boolean(vm->regions_marked));
 	if (vm->counters)
 		counters_add_json(vm->counters, root);
-	if (json_object_to_file_ext(path, root, JSON_C_TO_STRING_PRETTY) < 0)
-		ret = err_set("report: %s: %s", path, strerror(errno));
-	json_object_put(root);
-	return ret;
+	return root;
+}
+
+int report_json_write(json_object *root, FILE *f, const char *name)
+{
+	const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+								 JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	if (fputs(s, f) < 0 || fputc('\n', f) < 0 || fflush(f) != 0)
+		return err_set("report: %s: %s", name, strerror(errno));
+	return 0;
 }

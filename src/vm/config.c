@@ -66,16 +66,30 @@ void config_usage(FILE *f)
 	    "--control\n"
 	    "                          SPEC (fifo:CTL[,ACK] or fd:N[,M], as perf's --control)\n"
 	    "  --stats                 print the run report and counters on stderr\n"
-	    "  --json FILE             write the report and counters as one JSON object\n"
-	    "  -x SEP                  print counters as CSV with separator SEP (like perf stat "
-	    "-x)\n"
+	    "  --json FILE             write the report and counters as one JSON object (- : "
+	    "stdout);\n"
+	    "                          the layout is docs/json-schema.md\n"
+	    "  -x SEP                  print counters as perf stat -x does: value, unit, event, "
+	    "run-time,\n"
+	    "                          percent, metric, metric unit (a region column first when "
+	    "the payload\n"
+	    "                          marks regions)\n"
+	    "  -o FILE                 write the counters (and --stats) to FILE, not stderr\n"
+	    "  --log-fd N              write the counters (and --stats) to descriptor N\n"
+	    "  -r, --repeat N          run the payload N times, a fresh VM each; counters as mean "
+	    "and\n"
+	    "                          ( +- relative stddev of the mean ), as perf stat -r\n"
 	    "  -h, --help              this help\n"
 	    "\n"
 	    "Exit status: the payload's own; 128+N when it dies of signal N (139 SIGSEGV, 132 "
 	    "SIGILL,\n"
 	    "136 SIGFPE, 133 SIGTRAP); 124 timeout; 125 vmm failure (bad option, KVM unavailable, "
 	    "out of\n"
-	    "memory, triple fault); 126 payload cannot be loaded; 127 payload not found.\n",
+	    "memory, triple fault, an output file that cannot be written); 126 payload cannot be "
+	    "loaded;\n"
+	    "127 payload not found; 128+N when vmm got signal N (SIGINT 130, SIGTERM 143, SIGHUP "
+	    "129):\n"
+	    "it stops the guest and still prints and writes what it counted.\n",
 	    f);
 }
 
@@ -263,6 +277,10 @@ static int config_validate(const struct config *c)
 		return err_set("config: --no-counters and -e exclude each other");
 	if (c->csv_sep && !*c->csv_sep)
 		return err_set("config: -x needs a non-empty separator");
+	if (c->output_path && c->log_fd >= 0)
+		return err_set("config: -o and --log-fd exclude each other");
+	if (c->output_path && c->json_path && strcmp(c->output_path, c->json_path) == 0)
+		return err_set("config: -o and --json name the same file '%s'", c->json_path);
 	return 0;
 }
 
@@ -282,10 +300,26 @@ enum {
 	OPT_DIR,
 	OPT_CWD,
 	OPT_VDSO,
+	OPT_LOG_FD,
 };
+
+/* A whole decimal number in [min, max]. */
+static int config_parse_uint(const char *opt, const char *s, long min, long max, long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(s, &end, 10);
+	if (errno || end == s || *end || *out < min || *out > max)
+		return err_set("config: %s '%s': need a whole number from %ld to %ld", opt, s, min,
+			       max);
+	return 0;
+}
 
 static int config_option(struct config *c, int opt, const char *arg)
 {
+	long n;
+
 	switch (opt) {
 	case OPT_MEM:
 		return config_parse_size(arg, &c->mem_bytes) < 0 ? err_wrap("config: --mem") : 0;
@@ -333,6 +367,19 @@ static int config_option(struct config *c, int opt, const char *arg)
 	case 'x':
 		c->csv_sep = arg;
 		return 0;
+	case 'o':
+		c->output_path = arg;
+		return 0;
+	case OPT_LOG_FD:
+		if (config_parse_uint("--log-fd", arg, 0, INT32_MAX, &n) < 0)
+			return -1;
+		c->log_fd = (int)n;
+		return 0;
+	case 'r':
+		if (config_parse_uint("--repeat", arg, 1, CONFIG_MAX_REPEAT, &n) < 0)
+			return -1;
+		c->repeat = (unsigned)n;
+		return 0;
 	case 'h':
 		c->help = true;
 		return 0;
@@ -361,6 +408,9 @@ int config_parse(struct config *c, int argc, char **argv)
 	    {"dir", required_argument, NULL, OPT_DIR},
 	    {"cwd", required_argument, NULL, OPT_CWD},
 	    {"help", no_argument, NULL, 'h'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"log-fd", required_argument, NULL, OPT_LOG_FD},
+	    {"repeat", required_argument, NULL, 'r'},
 	    {0, 0, 0, 0},
 	};
 	int opt;
@@ -369,12 +419,14 @@ int config_parse(struct config *c, int argc, char **argv)
 	c->mem_bytes = CONFIG_DEFAULT_MEM;
 	c->backing = MEM_BACKING_ANON;
 	c->guest_pages = GUEST_PAGES_4K;
+	c->log_fd = -1;
+	c->repeat = 1;
 	/* 0, not 1: glibc then also forgets a half-read "-ab" cluster of an
 	 * earlier call that failed, which would point into freed memory. */
 	optind = 0;
 	opterr = 0;
 	/* '+': stop at the payload; ':' : report a missing argument distinctly. */
-	while ((opt = getopt_long(argc, argv, "+:e:x:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:e:x:o:r:h", opts, NULL)) != -1) {
 		/* A short option inside a cluster ("-sx") is named by optopt. */
 		if (opt == '?' && optopt)
 			return err_set("config: unknown option '-%c' (see vmm run --help)", optopt);

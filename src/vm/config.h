@@ -9,6 +9,7 @@
 #include "kernel/mm.h"
 
 #define CONFIG_DEFAULT_MEM (1ull << 30)
+#define CONFIG_MAX_REPEAT 100000
 
 /* How page-table updates invalidate the guest TLB. */
 enum tlb_flush_policy {
@@ -45,7 +46,10 @@ struct config {
 	double timeout_s;			 /* 0: none */
 	uint64_t max_output;			 /* --max-output bytes, 0: none */
 	bool stats;				 /* report on stderr */
-	const char *json_path;			 /* --json FILE */
+	const char *json_path;			 /* --json FILE, "-": stdout */
+	const char *output_path;		 /* -o FILE: counter output, not stderr */
+	int log_fd;				 /* --log-fd N: the same on fd N, -1: none */
+	unsigned repeat;			 /* -r N: runs of the payload (1) */
 	const char *events;			 /* -e LIST, NULL: default set */
 	char events_buf[4096];			 /* every -e list, joined by ',' */
 	const char *csv_sep;			 /* -x SEP */

@@ -550,10 +550,14 @@ static enum exit_action run_loop(struct vm *vm)
 	for (;;) {
 		/* Checked before every entry: the timer also makes a KVM_RUN
 		 * that starts after this check return at once. */
-		if (vcpu_should_stop(&vm->vcpu)) {
+		if (vcpu_should_stop(&vm->vcpu) || vm->stop_signal) {
 			if (vm->batch.entered && run_batch_finish(vm) < 0)
 				return EXIT_VMM_ERROR;
-			/* Only the timer asks to stop today. */
+			if (vm->stop_signal) { /* vm_request_stop */
+				vm->end = RUN_INTERRUPTED;
+				vm->status = vm->stop_signal;
+				return EXIT_RUN_ENDED;
+			}
 			vm->end = RUN_TIMEOUT;
 			vm->end_info.timeout = true;
 			return EXIT_RUN_ENDED;

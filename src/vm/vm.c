@@ -180,6 +180,8 @@ int run_exit_status(struct run_result r)
 		return 128 + r.status;
 	case RUN_TIMEOUT:
 		return EXIT_TIMEOUT;
+	case RUN_INTERRUPTED:
+		return 128 + r.status;
 	default:
 		return EXIT_VMM;
 	}

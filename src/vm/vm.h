@@ -3,6 +3,7 @@
 #ifndef VMM_VM_H
 #define VMM_VM_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "counters/counters.h"
@@ -27,10 +28,11 @@
 
 /* How a run ended; decides the exit status (env(1)/timeout(1) style). */
 enum run_end {
-	RUN_EXITED,    /* the payload called exit: its status */
-	RUN_SIGNALED,  /* it faulted the way Linux would signal it: 128 + signal */
-	RUN_TIMEOUT,   /* --timeout expired: 124 */
-	RUN_VMM_ERROR, /* triple fault, unexpected exit, VMM failure: 125 */
+	RUN_EXITED,	 /* the payload called exit: its status */
+	RUN_SIGNALED,	 /* it faulted the way Linux would signal it: 128 + signal */
+	RUN_TIMEOUT,	 /* --timeout expired: 124 */
+	RUN_VMM_ERROR,	 /* triple fault, unexpected exit, VMM failure: 125 */
+	RUN_INTERRUPTED, /* vmm got a signal (vm_request_stop): 128 + signal */
 };
 
 #define EXIT_TIMEOUT 124
@@ -111,8 +113,10 @@ struct vm {
 	struct kvm_tsc tsc;	       /* the guest TSC, probed when there is a vDSO */
 	struct vclock vclock;	       /* the vDSO's clocks; data NULL without a vDSO */
 
+	/* vm_request_stop's signal, 0: none; written by a signal handler. */
+	volatile sig_atomic_t stop_signal;
 	enum run_end end; /* as vm_run returned them, for the report */
-	int status;	  /* exit status or signal number */
+	int status;	  /* exit status or signal number (RUN_SIGNALED, RUN_INTERRUPTED) */
 	struct run_end_info end_info;
 	struct run_stats stats;
 };
@@ -128,6 +132,12 @@ struct run_result vm_run(struct vm *vm);
 int run_exit_status(struct run_result r);
 int vm_exit_status(const struct vm *vm);
 void vm_destroy(struct vm *vm);
+
+/* In vm_stop.c: stops the VM (every vCPU) as soon as it can, because vmm
+ * got signal sig; the run ends as RUN_INTERRUPTED with status sig.
+ * Async-signal-safe: a signal handler calls it. -1 with errno if a kick
+ * failed. */
+int vm_request_stop(struct vm *vm, int sig);
 
 /* In run_end.c: writes what vm->end_info holds, the lines a user needs to
  * find the bug: the fault report (signal, where, the faulting address and

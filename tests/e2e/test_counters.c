@@ -9,13 +9,14 @@
 #define REGIONS TPAY_DIR "regions-glibc-static.elf"
 #define NPAGES 2000
 
-/* The value printed for `name` in the n-th "Counters for region" block. */
+/* The value printed for `name` in the block of region n (perf stat's
+ * header, then ", region N:"). */
 static long long table_value(const char *err, int region, const char *name)
 {
 	char head[64];
 	const char *p, *line;
 
-	snprintf(head, sizeof(head), "Counters for region %d ", region);
+	snprintf(head, sizeof(head), ", region %d:", region);
 	p = strstr(err, head);
 	ck_assert_msg(p != NULL, "no '%s' in:\n%s", head, err);
 	for (line = p; (line = strchr(line, '\n')) != NULL; line++) {
@@ -23,7 +24,7 @@ static long long table_value(const char *err, int region, const char *name)
 		long long v = 0;
 		size_t j = 0;
 
-		if (strncmp(line + 1, " Counters for", 13) == 0)
+		if (strncmp(line + 1, " Performance counter stats", 26) == 0)
 			break;
 		if (sscanf(line + 1, " %63s %127s", num, nm) != 2 || strcmp(nm, name) != 0)
 			continue;
@@ -67,8 +68,8 @@ START_TEST(issue_command_two_regions)
 	json_object *v, *regions;
 	const char *hw[] = {"dTLB-load-misses", "iTLB-load-misses"};
 
-	ck_assert(strstr(r.err, "Counters for region 0 "));
-	ck_assert(strstr(r.err, "Counters for region 1 "));
+	ck_assert(strstr(r.err, ", region 0:"));
+	ck_assert(strstr(r.err, ", region 1:"));
 	ck_assert(json_object_object_get_ex(root, "regions", &regions));
 	ck_assert_int_eq((int)json_object_array_length(regions), 2);
 	/* Hardware events: counted, or unsupported with a reason; never a bare 0. */
@@ -126,7 +127,8 @@ START_TEST(csv_like_perf_stat)
 		int seps = 0;
 		for (char *c = l; *c; c++)
 			seps += *c == ';';
-		ck_assert_msg(seps == 6, "CSV line with %d separators: %s", seps, l);
+		/* the region column, then perf stat -x's 7 fields */
+		ck_assert_msg(seps == 7, "CSV line with %d separators: %s", seps, l);
 		lines++;
 	}
 	ck_assert_int_eq(lines, 6); /* 2 counters x (2 regions + total) */

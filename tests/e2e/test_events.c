@@ -93,7 +93,7 @@ START_TEST(payload_page_faults_counted)
 	json_object_put(root);
 	e2e_free(&r);
 	e2e_run(&r, NULL, VMM_BIN, "run", "-e", "vmm:page-faults", HELLO, NULL);
-	ck_assert_msg(strstr(r.err, "                 0        vmm:page-faults"), "%s", r.err);
+	ck_assert_msg(strstr(r.err, " 0      vmm:page-faults"), "%s", r.err);
 	e2e_free(&r);
 }
 END_TEST
