@@ -707,8 +707,6 @@ struct run_result vm_run(struct vm *vm)
 	struct vm_thread *th = &vm->threads.main;
 	uint64_t t0;
 
-	if (vm_threads_init(vm) < 0)
-		return run_fail(vm);
 	vm->mm.apply = run_apply_update;
 	vm->mm.apply_ctx = vm;
 	vm->process.region_edge = run_region_edge;
@@ -719,6 +717,8 @@ struct run_result vm_run(struct vm *vm)
 					      sizeof(((struct kvm_xsave *)0)->region)};
 	vm->pt.live = true;
 	kvm_pages_open(&vm->kvm_pages, vm->kvm.vm_fd);
+	if (vm_threads_init(vm) < 0)
+		return run_fail(vm);
 	if (vm->cfg->timeout_s > 0 && vcpu_arm_timeout(th->vcpu, vm->cfg->timeout_s) < 0)
 		return run_fail(vm);
 	if (vm->counters && counters_region_begin(vm->counters) < 0)
@@ -733,5 +733,6 @@ struct run_result vm_run(struct vm *vm)
 	run_finish_counters(vm);
 	kvm_pages_sample(&vm->kvm_pages);
 	run_sample_leaves(vm);
+	vm_threads_collect(vm);
 	return (struct run_result){vm->end, vm->status};
 }

@@ -87,6 +87,9 @@ static struct task *threads_alloc(void *ctx, int *err)
 	if (th) {
 		th->busy = true;
 		ts->ever_threaded = true;
+		ts->clones++;
+		if (vm->process.nthreads + 1 > ts->peak)
+			ts->peak = vm->process.nthreads + 1;
 	}
 	pthread_mutex_unlock(&ts->lock);
 	return th ? th->task : NULL;
@@ -143,6 +146,7 @@ static int threads_start(void *ctx, struct task *t, gva_t sp)
 	s.gs.base = t->gs_base;
 	t->segbase_dirty = false;
 	t->cpu = th->index;
+	th->last_tid = t->tid;
 	vcpu_set_regs(th->vcpu, &r);
 	vcpu_set_sregs(th->vcpu, &s);
 	th->batch = (struct vm_batch){0};
@@ -226,7 +230,44 @@ int vm_threads_init(struct vm *vm)
 	p->thread_put = threads_put;
 	p->kick_task = threads_kick_task;
 	p->thread_ctx = vm;
+	ts->peak = 1;
+	ts->main.last_tid = vm->task.tid;
+	ts->kvm_remote_known =
+	    kvm_stats_get(&vm->kvm_pages.stats, "remote_tlb_flush", &ts->kvm_remote_begin) == 0;
 	return 0;
+}
+
+void vm_threads_collect(struct vm *vm)
+{
+	struct vm_threads *ts = &vm->threads;
+	uint64_t end;
+
+	if (ts->kvm_remote_known &&
+	    kvm_stats_get(&vm->kvm_pages.stats, "remote_tlb_flush", &end) == 0)
+		ts->kvm_remote_flushes = end - ts->kvm_remote_begin;
+	else
+		ts->kvm_remote_known = false;
+	for (unsigned i = 0; i < ts->n; i++) {
+		struct vm_thread *th = ts->all[i];
+		struct kvm_stats st;
+
+		if (kvm_stats_open(&st, th->vcpu->fd, "vcpu") < 0)
+			continue;
+		th->kvm_known = kvm_stats_get(&st, "exits", &th->kvm_exits) == 0 &&
+				kvm_stats_get(&st, "tlb_flush", &th->kvm_tlb_flush) == 0;
+		kvm_stats_close(&st);
+	}
+	err_clear();
+}
+
+uint64_t vm_threads_reg_ioctls(const struct vm *vm)
+{
+	const struct vm_threads *ts = &vm->threads;
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < ts->n; i++)
+		n += ts->all[i]->vcpu->reg_ioctls;
+	return ts->n ? n : vm->vcpu.reg_ioctls;
 }
 
 void vm_threads_end(struct vm_thread *th)

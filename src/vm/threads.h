@@ -58,6 +58,10 @@ struct vm_thread {
 	struct trap_spurious spurious;
 	struct vm_shootdown_cpu sd;
 	uint64_t exits, syscalls; /* this vCPU's share, for the report */
+	int last_tid;		  /* the last guest thread it ran */
+	/* KVM's own per-vCPU statistics at the end (vm_threads_collect). */
+	bool kvm_known;
+	uint64_t kvm_exits, kvm_tlb_flush;
 	struct kvm_regs sys_regs; /* at the syscall being handled: clone's child starts from them */
 	/* Where the handlers record an end of the run; vm_run keeps the
 	 * first thread's that ended it (threads.c: vm_threads_end). */
@@ -76,8 +80,14 @@ struct vm_threads {
 	bool ended;				   /* the run's end is decided */
 	bool ever_threaded;			   /* a clone happened: no deferred batch */
 	struct vm_thread main;
-	/* Shootdowns, for the report (vm/shootdown.c). */
+	/* Shootdowns, for the report (vm/shootdown.c): how many, to how
+	 * many vCPUs inside KVM_RUN (waited for) and outside (lazy), the
+	 * time spent waiting; KVM's VM statistic remote_tlb_flush beside. */
 	uint64_t sd_count, sd_targets, sd_wait_ns, sd_lazy;
+	bool kvm_remote_known;
+	uint64_t kvm_remote_begin, kvm_remote_flushes;
+	unsigned peak; /* most guest threads alive at once */
+	uint64_t clones;
 };
 
 /* threads.c */
@@ -93,6 +103,10 @@ void vm_threads_end(struct vm_thread *th);
  * joins them all. */
 void vm_threads_wait(struct vm *vm);
 void vm_threads_destroy(struct vm *vm);
+/* At the end of the run: KVM's per-vCPU statistics and remote_tlb_flush. */
+void vm_threads_collect(struct vm *vm);
+/* The sum of every vCPU's register ioctls. */
+uint64_t vm_threads_reg_ioctls(const struct vm *vm);
 
 /* run.c: the thread this host thread runs (in a syscall: the caller). */
 struct vm_thread *vm_threads_self(void);
