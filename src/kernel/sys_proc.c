@@ -161,7 +161,7 @@ long sys_getrusage(struct task *t, const uint64_t a[6])
 
 /* One process, no exec: said once, naming what programs call, so a shell
  * that cannot run a pipeline says why. */
-static long proc_no_fork(struct task *t, const char *call)
+long proc_no_fork(struct task *t, const char *call)
 {
 	struct process *p = t->proc;
 

@@ -64,9 +64,21 @@ static struct task *threads_alloc(void *ctx, int *err)
 	struct vm_thread *th = NULL;
 
 	pthread_mutex_lock(&ts->lock);
-	for (unsigned i = 1; i < ts->n && !th; i++)
-		if (!ts->all[i]->busy)
-			th = ts->all[i];
+	for (;;) {
+		bool leaving = false;
+
+		for (unsigned i = 1; i < ts->n && !th; i++) {
+			if (!ts->all[i]->busy)
+				th = ts->all[i];
+			else if (ts->all[i]->task->exited)
+				leaving = true;
+		}
+		/* A thread that called exit(2) gives its vCPU back as its host
+		 * thread leaves the loop, just after: at the limit, wait. */
+		if (th || ts->n < ts->max || !leaving)
+			break;
+		pthread_cond_wait(&ts->cond, &ts->lock);
+	}
 	if (th && th->joinable) { /* its last host thread has left its loop */
 		pthread_mutex_unlock(&ts->lock);
 		pthread_join(th->host, NULL);
