@@ -156,7 +156,13 @@ static long futex_wait(struct task *t, gva_t uaddr, uint32_t val, uint32_t bitse
 			r = -ETIMEDOUT;
 			break;
 		}
-		task_sleep(t, seq, clk, abs);
+		/* A kick (a signal for this thread, --timeout, the run's
+		 * end) interrupts: -EINTR, and the run loop looks why;
+		 * libcs wait again where nothing was meant for them. */
+		if (task_sleep(t, seq, clk, abs) == -EINTR) {
+			r = -EINTR;
+			break;
+		}
 	}
 	pthread_mutex_lock(&f->lock);
 	if (__atomic_load_n(&w.woken, __ATOMIC_ACQUIRE))

@@ -53,8 +53,9 @@ struct task *task_find(struct process *p, int tid);
 /* Sleeping on the host without losing a wake: read seq = task_wake_seq(t)
  * before checking the condition, then task_sleep(t, seq, ...), which
  * returns at once if a task_wake came in between. abs: an absolute time
- * on clk, or NULL for no limit. Returns 0 or -ETIMEDOUT (also woken early
- * by a host signal: the caller checks its conditions again). */
+ * on clk, or NULL for no limit. Returns 0 (woken, or the word moved),
+ * -ETIMEDOUT, or -EINTR: a host signal, such as the kick of --timeout,
+ * which the caller must not sleep through. */
 uint32_t task_wake_seq(const struct task *t);
 int task_sleep(struct task *t, uint32_t seq, int clk, const struct timespec *abs);
 /* Async-signal-safe. */

@@ -74,7 +74,9 @@ int task_sleep(struct task *t, uint32_t seq, int clk, const struct timespec *abs
 		 (clk == CLOCK_REALTIME ? FUTEX_CLOCK_REALTIME : 0);
 	long r = syscall(SYS_futex, &t->wake_seq, op, seq, abs, NULL, FUTEX_BITSET_MATCH_ANY);
 
-	return r < 0 && errno == ETIMEDOUT ? -ETIMEDOUT : 0;
+	if (r < 0 && (errno == ETIMEDOUT || errno == EINTR))
+		return -errno;
+	return 0;
 }
 
 void task_wake(struct task *t)

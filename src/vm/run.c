@@ -441,12 +441,25 @@ static bool run_int_n_as_gp(const struct vm *vm, gva_t rip, uint64_t *error)
 	return true;
 }
 
+/* Where the stub's frame is: vCPU 0's on the system stacks (trap.c),
+ * another vCPU's on its own stack page. */
+static bool run_frame_gpa(const struct vm_thread *th, uint64_t rsp, int vector, gpa_t *gpa,
+			  size_t *len)
+{
+	bool sys = trap_frame_gpa(rsp, vector, gpa, len);
+
+	if (sys || !th->kstack_gpa || rsp < DIRECT_MAP_VA)
+		return sys;
+	return *gpa >= th->kstack_gpa && *gpa + *len <= th->kstack_gpa + SZ_4K;
+}
+
 /* The facts trap_decide needs: the frame the CPU pushed on the CPL0 stack
  * (port I/O has none: the exit's own rip and rsp), and for a #PF whether
  * the tables allow the access now. */
-static void run_trap_event(const struct vm *vm, const struct exit_state *st, int vector,
+static void run_trap_event(const struct vm_thread *th, const struct exit_state *st, int vector,
 			   struct trap_event *ev)
 {
+	const struct vm *vm = th->vm;
 	uint64_t words[6];
 	const void *p;
 	gpa_t gpa;
@@ -459,7 +472,7 @@ static void run_trap_event(const struct vm *vm, const struct exit_state *st, int
 		ev->frame_ok = true;
 		return;
 	}
-	if (!trap_frame_gpa(st->regs.rsp, vector, &gpa, &len) || len > sizeof(words) ||
+	if (!run_frame_gpa(th, st->regs.rsp, vector, &gpa, &len) || len > sizeof(words) ||
 	    !(p = mem_ptr(&vm->mem, gpa, len)))
 		return;
 	memcpy(words, p, len);
@@ -480,7 +493,7 @@ static enum exit_action run_exception(struct vm_thread *th, struct exit_state *s
 	struct trap_event ev;
 	struct trap_decision d;
 
-	run_trap_event(vm, st, vector, &ev);
+	run_trap_event(th, st, vector, &ev);
 	d = trap_decide(&ev, &th->spurious);
 	if (d.verdict == TRAP_SPURIOUS) {
 		__atomic_add_fetch(&vm->stats.spurious_faults, 1, __ATOMIC_RELAXED);

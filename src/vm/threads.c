@@ -28,6 +28,22 @@ static int threads_inv_page(struct vm *vm, struct vm_thread *th)
 	return frames_alloc(&vm->frames, PS_4K, &th->inv_gpa);
 }
 
+/* Exceptions push their frame at RSP0: each vCPU needs its own stack, so
+ * its own TSS (KVM takes the TSS from tr.base). */
+static int threads_own_tss(struct vm *vm, struct vm_thread *th)
+{
+	struct kvm_sregs s;
+	gpa_t tss;
+
+	if (frames_alloc(&vm->frames, PS_4K, &tss) < 0 ||
+	    frames_alloc(&vm->frames, PS_4K, &th->kstack_gpa) < 0 ||
+	    sysarea_vcpu_tss(&vm->mem, tss, th->kstack_gpa) < 0 || vcpu_get_sregs(th->vcpu, &s) < 0)
+		return -1;
+	s.tr.base = DIRECT_MAP_VA + tss;
+	vcpu_set_sregs(th->vcpu, &s);
+	return vcpu_flush(th->vcpu);
+}
+
 /* A new vCPU for the pool, set up as vCPU 0 was (its registers come at
  * the start). */
 static struct vm_thread *threads_new(struct vm *vm)
@@ -46,7 +62,8 @@ static struct vm_thread *threads_new(struct vm *vm)
 	th->task = &th->own_task;
 	if (vcpu_create(th->vcpu, &vm->kvm, th->index) < 0 ||
 	    cpu_vcpu_init(th->vcpu, &vm->kvm, vm->pt.root, 0, 0) < 0 ||
-	    kvm_tsc_copy(th->vcpu, &vm->tsc) < 0 || threads_inv_page(vm, th) < 0) {
+	    kvm_tsc_copy(th->vcpu, &vm->tsc) < 0 || threads_inv_page(vm, th) < 0 ||
+	    threads_own_tss(vm, th) < 0) {
 		vcpu_destroy(th->vcpu);
 		free(th->end_info);
 		free(th);

@@ -50,7 +50,8 @@ struct vm_thread {
 	struct task *task; /* thread 0: &vm->task, else &own_task */
 	struct vcpu own_vcpu;
 	struct task own_task;
-	gpa_t inv_gpa; /* its own page of invalidation addresses (shootdowns) */
+	gpa_t inv_gpa;	  /* its own page of invalidation addresses (shootdowns) */
+	gpa_t kstack_gpa; /* vCPUs but 0: the page its TSS's RSP0 tops (0: none) */
 	pthread_t host;
 	bool joinable; /* host thread started and not yet joined */
 	bool busy;     /* a guest thread has it (else: in the pool) */
