@@ -293,7 +293,7 @@ static long futex_wake_op(struct task *t, gva_t uaddr, gva_t uaddr2, int n, int 
 	int32_t oparg = futex_sext12(val3 >> 12), cmparg = futex_sext12(val3), old;
 	long woken;
 
-	if (val3 & (FUTEX_OP_OPARG_SHIFT << 28)) {
+	if (val3 & ((uint32_t)FUTEX_OP_OPARG_SHIFT << 28)) {
 		if (oparg < 0 || oparg > 31)
 			return -EINVAL;
 		oparg = (int32_t)(1u << oparg);
