@@ -141,6 +141,8 @@ static long clone_do(struct task *t, const struct clone_req *c)
 		return r;
 	if (!p->thread_alloc)
 		return clone_refuse(t, -ENOSYS, "this vmm was built without threads", c->flags);
+	if (__atomic_load_n(&p->exited, __ATOMIC_ACQUIRE))
+		return -EINTR; /* the process is going: as Linux's fatal_signal_pending */
 	if (p->nthreads >= p->max_threads)
 		return -EAGAIN; /* as at RLIMIT_NPROC or threads-max */
 	child = p->thread_alloc(p->thread_ctx, &err);
