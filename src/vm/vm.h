@@ -24,6 +24,7 @@
 #include "kvm/vcpu.h"
 #include "util/err.h"
 #include "vm/config.h"
+#include "vm/threads.h"
 #include "vm/trap.h"
 
 /* How a run ended; decides the exit status (env(1)/timeout(1) style). */
@@ -65,6 +66,8 @@ struct run_end_info {
 	struct kvm_regs regs; /* the vCPU at that exit */
 	struct kvm_sregs sregs;
 	bool timeout;		 /* "vmm: timeout after S s" */
+	bool threaded;		 /* the payload had threads: the line names the one */
+	int tid, cpu;		 /* the thread whose end ended the run, its vCPU */
 	char error[ERR_MSG_MAX]; /* "vmm: error", when not empty */
 };
 
@@ -81,7 +84,7 @@ struct run_stats {
 struct vm {
 	const struct config *cfg;
 	struct kvm kvm;
-	struct vcpu vcpu; /* the payload's one thread runs on it */
+	struct vcpu vcpu; /* vCPU 0: the payload's first thread runs on it */
 	struct guest_mem mem;
 	struct frames frames;
 	struct page_tables pt;
@@ -90,28 +93,17 @@ struct vm {
 	char payload_path[4096]; /* cfg->payload, looked up in PATH as env(1) does */
 	struct load_info load;
 	struct process process;
-	struct task task; /* the payload's one thread */
+	struct task task; /* the payload's first thread */
 	struct vfs vfs;	  /* what the payload may see of the host's files */
 	struct counters *counters;
 	struct kvm_paging_info paging;
 	struct kvm_pages kvm_pages;	/* what KVM mapped: sampled per syscall */
 	uint64_t leaves_peak[PS_COUNT]; /* payload leaves of the guest tables, peak */
 	bool regions_marked;		/* the payload used prctl region markers */
-	/* A syscall's last batch chunk, left in the batch pages to run on the
-	 * way back to the payload (vm/run.c): one exit per table change. */
-	struct {
-		bool defer;   /* in a syscall: the last chunk may wait */
-		bool pending; /* a chunk waits in the batch pages */
-		bool entered; /* the vCPU is set to enter the routine */
-		size_t nstores, ninvlpg;
-		bool flush_all;
-		struct kvm_regs regs; /* the payload's, while entered */
-		struct kvm_sregs sregs;
-	} batch;
-	struct trap_spurious spurious; /* the spurious #PFs in a row */
-	struct perf_control perf_ctl;  /* an outer perf stat, or fds -1 */
-	struct kvm_tsc tsc;	       /* the guest TSC, probed when there is a vDSO */
-	struct vclock vclock;	       /* the vDSO's clocks; data NULL without a vDSO */
+	struct vm_threads threads;	/* the payload's threads, one vCPU each */
+	struct perf_control perf_ctl;	/* an outer perf stat, or fds -1 */
+	struct kvm_tsc tsc;		/* the guest TSC, probed when there is a vDSO */
+	struct vclock vclock;		/* the vDSO's clocks; data NULL without a vDSO */
 
 	/* vm_request_stop's signal, 0: none; written by a signal handler. */
 	volatile sig_atomic_t stop_signal;
@@ -132,6 +124,9 @@ struct run_result vm_run(struct vm *vm);
 int run_exit_status(struct run_result r);
 int vm_exit_status(const struct vm *vm);
 void vm_destroy(struct vm *vm);
+/* Makes every vCPU stop soon (SIGINT, SIGTERM): the run then ends as a
+ * --timeout does. Async-signal-safe. */
+void vm_stop_all(struct vm *vm);
 
 /* In vm_stop.c: stops the VM (every vCPU) as soon as it can, because vmm
  * got signal sig; the run ends as RUN_INTERRUPTED with status sig.
