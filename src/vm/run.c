@@ -461,7 +461,7 @@ static bool run_frame_gpa(const struct vm_thread *th, uint64_t rsp, int vector, 
 static void run_trap_event(const struct vm_thread *th, const struct exit_state *st, int vector,
 			   struct trap_event *ev)
 {
-	const struct vm *vm = th->vm;
+	struct vm *vm = th->vm;
 	uint64_t words[6];
 	const void *p;
 	gpa_t gpa;
@@ -482,9 +482,18 @@ static void run_trap_event(const struct vm_thread *th, const struct exit_state *
 	ev->frame_ok = true;
 	if (vector == VEC_UD && run_int_n_as_gp(vm, ev->frame.rip, &ev->frame.error))
 		ev->vector = VEC_GP;
-	if (vector == VEC_PF)
+	/* Under the process lock: another thread's mmap(MAP_FIXED) or mremap
+	 * replaces a translation in steps (old entry cleared, new one written)
+	 * and a fault seen between them must wait for the end, as Linux's
+	 * mmap_lock makes it; then the fault is spurious and the payload goes
+	 * on, never killed by a hole it could not see natively. */
+	if (vector == VEC_PF) {
+		pthread_mutex_lock(&vm->process.lock);
 		ev->pf_allowed =
 		    pt_translate(&vm->pt, ev->cr2, trap_pf_access(ev->frame.error), &gpa) == 0;
+		ev->pt_updates = vm->pt.tlb.updates;
+		pthread_mutex_unlock(&vm->process.lock);
+	}
 }
 
 /* A guest exception, already identified by its stub (or TRAP_PORT_IO). */
@@ -670,16 +679,46 @@ static enum exit_action run_loop(struct vm_thread *th)
 	}
 }
 
+/* A kick can take a vCPU out of KVM_RUN while it delivers one of the
+ * payload's exceptions (a #PF racing with the shootdown): KVM keeps it
+ * queued and would deliver it inside the flush routine. The flush runs
+ * with nothing queued and puts the events back after, as a migration
+ * saves and restores them; *aside says whether there was anything. */
+static int run_events_set_aside(struct vm_thread *th, struct kvm_vcpu_events *saved, bool *aside)
+{
+	struct kvm_vcpu_events clear;
+
+	if (vcpu_ioctl(th->vcpu, KVM_GET_VCPU_EVENTS, saved) < 0)
+		return -1;
+	*aside = saved->exception.injected || saved->exception.pending ||
+		 saved->interrupt.injected || saved->nmi.injected;
+	if (!*aside)
+		return 0;
+	clear = *saved;
+	clear.exception.injected = clear.exception.pending = 0;
+	clear.interrupt.injected = 0;
+	clear.nmi.injected = 0;
+	return vcpu_ioctl(th->vcpu, KVM_SET_VCPU_EVENTS, &clear);
+}
+
 int run_flush_chunk(struct vm_thread *th, size_t n, bool flush_all)
 {
 	struct exit_state saved;
+	struct kvm_vcpu_events events;
+	bool aside;
 
-	if (vcpu_get_regs(th->vcpu, &saved.regs) < 0 || vcpu_get_sregs(th->vcpu, &saved.sregs) < 0)
+	if (vcpu_get_regs(th->vcpu, &saved.regs) < 0 ||
+	    vcpu_get_sregs(th->vcpu, &saved.sregs) < 0 ||
+	    run_events_set_aside(th, &events, &aside) < 0)
 		return -1;
 	if (run_batch_chunk_at(th, &saved.sregs, 0, n, flush_all, DIRECT_MAP_VA + th->inv_gpa) < 0)
 		return -1;
 	vcpu_set_regs(th->vcpu, &saved.regs);
 	vcpu_set_sregs(th->vcpu, &saved.sregs);
+	/* The registers first: the queued exception belongs to them. */
+	if (aside &&
+	    (vcpu_flush(th->vcpu) < 0 || vcpu_ioctl(th->vcpu, KVM_SET_VCPU_EVENTS, &events) < 0))
+		return -1;
 	return 0;
 }
 

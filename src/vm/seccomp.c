@@ -148,6 +148,8 @@ static const unsigned long confine_vcpu_ioctls[] = {
     KVM_SET_REGS,
     KVM_GET_SREGS,
     KVM_SET_SREGS,
+    KVM_GET_VCPU_EVENTS, /* a shootdown's flush sets a queued exception aside */
+    KVM_SET_VCPU_EVENTS,
     KVM_SET_CPUID2,
     KVM_GET_MSRS,
     KVM_SET_MSRS,

@@ -98,8 +98,9 @@ static bool trap_pf_spurious(const struct trap_event *ev, struct trap_spurious *
 
 	if (!(err & PF_USER) || (err & PF_RSVD) || !ev->pf_allowed)
 		return false;
-	s->repeats = ev->cr2 == s->addr ? s->repeats + 1 : 1;
+	s->repeats = ev->cr2 == s->addr && ev->pt_updates == s->pt_updates ? s->repeats + 1 : 1;
 	s->addr = ev->cr2;
+	s->pt_updates = ev->pt_updates;
 	return s->repeats <= TRAP_SPURIOUS_REPEAT_MAX;
 }
 

@@ -35,12 +35,15 @@ struct trap_event {
 	struct trap_frame frame; /* cs 3: taken in user mode */
 	gva_t cr2;		 /* #PF: the faulting address */
 	bool pf_allowed;	 /* #PF: the tables now allow the faulting access */
+	uint64_t pt_updates;	 /* #PF: page-table updates committed so far */
 };
 
-/* Spurious #PFs in a row at one address: more than a few means the tables
- * and the CPU disagree for real. */
+/* Spurious #PFs in a row at one address with no page-table update in
+ * between: more than a few means the tables and the CPU disagree for real.
+ * (Another thread that keeps replacing the page makes each fault a new one.) */
 struct trap_spurious {
 	gva_t addr;
+	uint64_t pt_updates;
 	unsigned repeats;
 };
 #define TRAP_SPURIOUS_REPEAT_MAX 3

@@ -168,6 +168,25 @@ START_TEST(spurious_pf_resumes_a_few_times)
 }
 END_TEST
 
+/* Another thread replacing the page between the faults (a page-table update
+ * each time) makes every fault a new one, however many there are. */
+START_TEST(spurious_pf_streak_ends_at_an_update)
+{
+	struct trap_spurious s = {0};
+	struct trap_event a = user_event(VEC_PF, PF_USER);
+	int i;
+
+	a.pf_allowed = true;
+	for (i = 0; i < 4 * TRAP_SPURIOUS_REPEAT_MAX; i++) {
+		a.pt_updates = (uint64_t)i;
+		ck_assert_int_eq(trap_decide(&a, &s).verdict, TRAP_SPURIOUS);
+	}
+	for (i = 0; i < TRAP_SPURIOUS_REPEAT_MAX - 1; i++)
+		ck_assert_int_eq(trap_decide(&a, &s).verdict, TRAP_SPURIOUS);
+	ck_assert_int_eq(trap_decide(&a, &s).verdict, TRAP_KILL);
+}
+END_TEST
+
 START_TEST(real_pf_is_sigsegv)
 {
 	struct trap_spurious s = {0};
@@ -285,5 +304,5 @@ END_TEST
 UNIT_SUITE_MAIN("trap", NULL, NULL, 0, vector_to_signal_as_linux,
 		unexplained_vectors_are_vmm_errors, kernel_mode_fault_is_vmm_error,
 		unreadable_frame_is_vmm_error, port_io_is_sigsegv, spurious_pf_resumes_a_few_times,
-		real_pf_is_sigsegv, pf_access_kind, frame_location, frame_parse,
-		fault_as_the_handler_sees_it)
+		spurious_pf_streak_ends_at_an_update, real_pf_is_sigsegv, pf_access_kind,
+		frame_location, frame_parse, fault_as_the_handler_sees_it)
