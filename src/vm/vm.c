@@ -30,10 +30,25 @@ static bool vm_has_1g_pages(const struct kvm *k)
 	return e && (e->edx & (1u << 26));
 }
 
+/* Guest physical address bits: CPUID.80000008H:EAX[7:0] (SDM 3A 4.1.4);
+ * 36 where KVM does not offer the leaf. */
+static unsigned vm_phys_bits(const struct kvm *k)
+{
+	const struct kvm_cpuid_entry2 *e = kvm_cpuid_find(k, 0x80000008, 0);
+
+	return e && (e->eax & 0xff) ? e->eax & 0xff : 36;
+}
+
 static int vm_memory(struct vm *vm)
 {
 	const struct config *c = vm->cfg;
+	unsigned bits = vm_phys_bits(&vm->kvm);
 
+	if (bits < 64 && c->mem_bytes > 1ull << bits)
+		return err_set("config: --mem %lluG: this host's KVM gives the guest %u physical "
+			       "address bits (CPUID 0x80000008), at most %lluG",
+			       (unsigned long long)(c->mem_bytes >> 30), bits,
+			       (unsigned long long)((1ull << bits) >> 30));
 	if (mem_create(&vm->mem, c->mem_bytes, c->backing, c->prealloc) < 0)
 		return -1;
 	if (kvm_set_memory(&vm->kvm, &vm->mem) < 0)
@@ -66,7 +81,11 @@ static int vm_load(struct vm *vm)
 				(unsigned long long)(vm->mem.size >> 20));
 	/* Everything so far was written before the guest ever ran: no table
 	 * can be shadowed yet, so the host writes stand as they are. */
-	return pt_commit(&vm->pt, NULL, NULL);
+	if (pt_commit(&vm->pt, NULL, NULL) < 0)
+		return -1;
+	/* From here on run_apply_update extends the slots before the guest
+	 * can reach a new frame: only a committed update links one. */
+	return kvm_memory_cover(&vm->kvm, &vm->mem, vm->frames.top);
 }
 
 /* The grants, the private /tmp and the cwd, checked before the payload
