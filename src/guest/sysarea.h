@@ -32,6 +32,9 @@
  * supervisor pages, so the batch routine can store to any table (the idea
  * of Linux's direct map, limited to what the routine needs). */
 #define DIRECT_MAP_VA 0xffff888000000000
+/* Room for guest physical addresses there, as Linux's 4-level direct map:
+ * the largest guest RAM vmm can lay out. */
+#define DIRECT_MAP_BYTES (64ull << 40)
 #define KTEXT_VA 0xffffffff81000000
 /* The syscall entry's page is where Linux has its vsyscall page, in the
  * kernel half: the payload's half stays all its own, [0, USER_TOP), as on

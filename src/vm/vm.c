@@ -49,6 +49,11 @@ static int vm_memory(struct vm *vm)
 			       "address bits (CPUID 0x80000008), at most %lluG",
 			       (unsigned long long)(c->mem_bytes >> 30), bits,
 			       (unsigned long long)((1ull << bits) >> 30));
+	if (c->mem_bytes > DIRECT_MAP_BYTES)
+		return err_set("config: --mem %lluG: more than the %lluT of guest physical "
+			       "addresses vmm's direct map holds (4-level paging, as Linux)",
+			       (unsigned long long)(c->mem_bytes >> 30),
+			       (unsigned long long)(DIRECT_MAP_BYTES >> 40));
 	if (mem_create(&vm->mem, c->mem_bytes, c->backing, c->prealloc) < 0)
 		return -1;
 	if (kvm_set_memory(&vm->kvm, &vm->mem) < 0)
