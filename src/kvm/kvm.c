@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,25 +45,32 @@ static int kvm_open_hint(int e, char *buf, size_t len)
 	return 0;
 }
 
-/* The CPUID KVM can offer a guest; the table grows while KVM says E2BIG. */
-static int kvm_get_cpuid(struct kvm *k)
+/* The CPUID KVM can offer a guest; the table grows while KVM says E2BIG.
+ * Runs on a thread of its own (kvm_open_begin), so it sets no err: it
+ * leaves k->cpuid or the errno in k->cpuid_errno (E2BIG: past the limit). */
+static void *kvm_get_cpuid(void *arg)
 {
+	struct kvm *k = arg;
+
 	for (uint32_t n = 256; n <= KVM_CPUID_MAX_ENTRIES; n *= 2) {
 		k->cpuid = calloc(1, sizeof(*k->cpuid) + n * sizeof(k->cpuid->entries[0]));
-		if (!k->cpuid)
-			return err_set("kvm: out of memory");
+		if (!k->cpuid) {
+			k->cpuid_errno = ENOMEM;
+			return NULL;
+		}
 		k->cpuid->nent = n;
 		if (ioctl(k->sys_fd, KVM_GET_SUPPORTED_CPUID, k->cpuid) == 0)
-			return 0;
+			return NULL;
+		k->cpuid_errno = errno;
 		free(k->cpuid);
 		k->cpuid = NULL;
-		if (errno != E2BIG)
-			return err_set("kvm: KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		if (k->cpuid_errno != E2BIG)
+			return NULL;
 	}
-	return err_set("kvm: KVM_GET_SUPPORTED_CPUID: more than %d entries", KVM_CPUID_MAX_ENTRIES);
+	return NULL;
 }
 
-int kvm_open(struct kvm *k)
+int kvm_open_begin(struct kvm *k)
 {
 	char hint[128];
 	size_t i;
@@ -82,7 +90,33 @@ int kvm_open(struct kvm *k)
 		if (ioctl(k->sys_fd, KVM_CHECK_EXTENSION, kvm_required_caps[i].cap) <= 0)
 			return err_set("kvm: required capability %s missing",
 				       kvm_required_caps[i].name);
-	return kvm_get_cpuid(k);
+	/* The host kernel runs CPUID for every leaf, and where the host is
+	 * itself a VM each of those exits: about a millisecond, spent while
+	 * the caller builds guest memory. Without a thread, here and now. */
+	if (pthread_create(&k->cpuid_thread, NULL, kvm_get_cpuid, k) == 0)
+		k->cpuid_pending = true;
+	else
+		kvm_get_cpuid(k);
+	return 0;
+}
+
+int kvm_cpuid_wait(struct kvm *k)
+{
+	if (k->cpuid_pending) {
+		pthread_join(k->cpuid_thread, NULL);
+		k->cpuid_pending = false;
+	}
+	if (k->cpuid)
+		return 0;
+	if (k->cpuid_errno == E2BIG)
+		return err_set("kvm: KVM_GET_SUPPORTED_CPUID: more than %d entries",
+			       KVM_CPUID_MAX_ENTRIES);
+	return err_set("kvm: KVM_GET_SUPPORTED_CPUID: %s", strerror(k->cpuid_errno));
+}
+
+int kvm_open(struct kvm *k)
+{
+	return kvm_open_begin(k) < 0 ? -1 : kvm_cpuid_wait(k);
 }
 
 int kvm_create_vm(struct kvm *k)
@@ -93,16 +127,26 @@ int kvm_create_vm(struct kvm *k)
 	return 0;
 }
 
-#define KVM_SLOT_FIRST SZ_1G
+/* Small enough that a small payload's slot costs KVM little to add and to
+ * tear down (its rmap is 8 bytes per 4 KiB page under shadow paging), large
+ * enough to hold its image, stack and tables. */
+#define KVM_SLOT_FIRST (64ull << 20)
 /* KVM_MEM_MAX_NR_PAGES is 2^31 - 1 pages (8 TiB less 4K) on x86. */
 #define KVM_SLOT_MAX (4ull << 40)
 /* What KVM_CAP_NR_MEMSLOTS guaranteed before it existed. */
 #define KVM_SLOTS_DEFAULT 32
 
-static uint64_t kvm_slot_size(uint64_t start)
+/* Slots of first, first, 2 first, 4 first, ...: every boundary is aligned
+ * to the first slot's size, which is at least the host page of the backing,
+ * so no host huge page straddles two slots (KVM maps none that does). */
+static uint64_t kvm_slot_size(uint64_t start, const struct guest_mem *m)
 {
+	uint64_t first = mem_backing_page_bytes(m->backing);
+
+	if (first < KVM_SLOT_FIRST)
+		first = KVM_SLOT_FIRST;
 	if (start == 0)
-		return KVM_SLOT_FIRST;
+		return first;
 	return start < KVM_SLOT_MAX ? start : KVM_SLOT_MAX;
 }
 
@@ -111,7 +155,7 @@ int kvm_memory_cover(struct kvm *k, const struct guest_mem *m, uint64_t end)
 	if (end > m->size)
 		end = m->size;
 	while (k->mem_covered < end) {
-		uint64_t start = k->mem_covered, size = kvm_slot_size(start);
+		uint64_t start = k->mem_covered, size = kvm_slot_size(start, m);
 		struct kvm_userspace_memory_region region = {
 		    .slot = k->nslots,
 		    .guest_phys_addr = start,
@@ -152,6 +196,8 @@ int kvm_set_memory(struct kvm *k, const struct guest_mem *m)
 
 void kvm_close(struct kvm *k)
 {
+	if (k->cpuid_pending)
+		pthread_join(k->cpuid_thread, NULL);
 	if (k->vm_fd >= 0)
 		close(k->vm_fd);
 	if (k->sys_fd > 0)

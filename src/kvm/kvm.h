@@ -5,6 +5,7 @@
 #define VMM_KVM_H
 
 #include <linux/kvm.h>
+#include <pthread.h>
 
 #include "guest/mem.h"
 #include "util/types.h"
@@ -15,7 +16,10 @@ struct kvm {
 	int sys_fd, vm_fd;
 	int api_version;
 	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID (by kvm_open), passed to each vCPU */
-	uint64_t mem_covered;	  /* guest RAM [0, mem_covered) is in memory slots */
+	pthread_t cpuid_thread;	  /* fetching cpuid, while cpuid_pending */
+	bool cpuid_pending;
+	int cpuid_errno;
+	uint64_t mem_covered; /* guest RAM [0, mem_covered) is in memory slots */
 	unsigned nslots, max_slots;
 };
 
@@ -24,15 +28,20 @@ struct kvm {
  * Messages say what is missing: "kvm: /dev/kvm: No such file or directory
  * (is the kvm module loaded? is this a VM without nested virtualization?)". */
 int kvm_open(struct kvm *k);
+/* kvm_open in two halves: the CPUID query goes on in the background until
+ * kvm_cpuid_wait, and k->cpuid (kvm_cpuid_find) must not be used before
+ * it. Its error, if any, comes from kvm_cpuid_wait. */
+int kvm_open_begin(struct kvm *k);
+int kvm_cpuid_wait(struct kvm *k);
 int kvm_create_vm(struct kvm *k);
 /* Prepares guest RAM for KVM and registers its first slot; the rest is
  * registered by kvm_memory_cover as the guest comes to use it. */
 int kvm_set_memory(struct kvm *k, const struct guest_mem *m);
 /* Registers slots of guest RAM until [0, end) is covered (end is clamped
- * to the RAM's size). Slots double in size ([0, 1G), [1G, 2G), [2G, 4G),
- * ..., at most 4T each): KVM allocates its per-slot arrays (under shadow
- * paging 8 bytes per 4 KiB page) when a slot is added, so set-up costs
- * what the payload uses, not --mem. Adding a slot drops no shadow state. */
+ * to the RAM's size). Slots double in size ([0, 64M), [64M, 128M),
+ * [128M, 256M), ..., at most 4T each; the first at least one host page): KVM allocates its per-slot
+ * arrays (under shadow paging 8 bytes per 4 KiB page) when a slot is added, so set-up costs what
+ * the payload uses, not --mem. Adding a slot drops no shadow state. */
 int kvm_memory_cover(struct kvm *k, const struct guest_mem *m, uint64_t end);
 void kvm_close(struct kvm *k);
 

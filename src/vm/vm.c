@@ -39,7 +39,9 @@ static unsigned vm_phys_bits(const struct kvm *k)
 	return e && (e->eax & 0xff) ? e->eax & 0xff : 36;
 }
 
-static int vm_memory(struct vm *vm)
+/* What needs KVM's CPUID, once the query that ran alongside guest memory's
+ * set-up has finished. */
+static int vm_check_cpuid(const struct vm *vm)
 {
 	const struct config *c = vm->cfg;
 	unsigned bits = vm_phys_bits(&vm->kvm);
@@ -49,6 +51,16 @@ static int vm_memory(struct vm *vm)
 			       "address bits (CPUID 0x80000008), at most %lluG",
 			       (unsigned long long)(c->mem_bytes >> 30), bits,
 			       (unsigned long long)((1ull << bits) >> 30));
+	if (c->guest_pages == GUEST_PAGES_1G && !vm_has_1g_pages(&vm->kvm))
+		return err_set("config: --guest-pages 1g: this host's KVM offers no 1 GiB guest "
+			       "pages (CPUID Page1GB/pdpe1gb missing); use 2m");
+	return 0;
+}
+
+static int vm_memory(struct vm *vm)
+{
+	const struct config *c = vm->cfg;
+
 	if (c->mem_bytes > DIRECT_MAP_BYTES)
 		return err_set("config: --mem %lluG: more than the %lluT of guest physical "
 			       "addresses vmm's direct map holds (4-level paging, as Linux)",
@@ -157,14 +169,10 @@ int vm_setup(struct vm *vm, const struct config *cfg)
 		return EXIT_NOENT;
 	if (r < 0)
 		return EXIT_NOEXEC;
-	if (kvm_open(&vm->kvm) < 0 || kvm_create_vm(&vm->kvm) < 0)
+	if (kvm_open_begin(&vm->kvm) < 0 || kvm_create_vm(&vm->kvm) < 0)
 		return EXIT_VMM;
-	if (cfg->guest_pages == GUEST_PAGES_1G && !vm_has_1g_pages(&vm->kvm)) {
-		err_set("config: --guest-pages 1g: this host's KVM offers no 1 GiB guest pages "
-			"(CPUID Page1GB/pdpe1gb missing); use 2m");
-		return EXIT_VMM;
-	}
-	if (vm_memory(vm) < 0 || vm_load(vm) < 0)
+	if (vm_memory(vm) < 0 || kvm_cpuid_wait(&vm->kvm) < 0 || vm_check_cpuid(vm) < 0 ||
+	    vm_load(vm) < 0)
 		return EXIT_VMM;
 	if (vcpu_create(&vm->vcpu, &vm->kvm, 0) < 0 ||
 	    cpu_vcpu_init(&vm->vcpu, &vm->kvm, vm->pt.root, vm->load.entry, vm->load.sp) < 0)
