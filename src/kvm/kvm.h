@@ -5,7 +5,6 @@
 #define VMM_KVM_H
 
 #include <linux/kvm.h>
-#include <pthread.h>
 
 #include "guest/mem.h"
 #include "util/types.h"
@@ -16,10 +15,7 @@ struct kvm {
 	int sys_fd, vm_fd;
 	int api_version;
 	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID (by kvm_open), passed to each vCPU */
-	pthread_t cpuid_thread;	  /* fetching cpuid, while cpuid_pending */
-	bool cpuid_pending;
-	int cpuid_errno;
-	uint64_t mem_covered; /* guest RAM [0, mem_covered) is in memory slots */
+	uint64_t mem_covered;	  /* guest RAM [0, mem_covered) is in memory slots */
 	unsigned nslots, max_slots;
 };
 
@@ -28,11 +24,6 @@ struct kvm {
  * Messages say what is missing: "kvm: /dev/kvm: No such file or directory
  * (is the kvm module loaded? is this a VM without nested virtualization?)". */
 int kvm_open(struct kvm *k);
-/* kvm_open in two halves: the CPUID query goes on in the background until
- * kvm_cpuid_wait, and k->cpuid (kvm_cpuid_find) must not be used before
- * it. Its error, if any, comes from kvm_cpuid_wait. */
-int kvm_open_begin(struct kvm *k);
-int kvm_cpuid_wait(struct kvm *k);
 int kvm_create_vm(struct kvm *k);
 /* Prepares guest RAM for KVM and registers its first slot; the rest is
  * registered by kvm_memory_cover as the guest comes to use it. */

@@ -39,8 +39,7 @@ static unsigned vm_phys_bits(const struct kvm *k)
 	return e && (e->eax & 0xff) ? e->eax & 0xff : 36;
 }
 
-/* What needs KVM's CPUID, once the query that ran alongside guest memory's
- * set-up has finished. */
+/* What KVM's CPUID decides about the configuration. */
 static int vm_check_cpuid(const struct vm *vm)
 {
 	const struct config *c = vm->cfg;
@@ -169,10 +168,9 @@ int vm_setup(struct vm *vm, const struct config *cfg)
 		return EXIT_NOENT;
 	if (r < 0)
 		return EXIT_NOEXEC;
-	if (kvm_open_begin(&vm->kvm) < 0 || kvm_create_vm(&vm->kvm) < 0)
+	if (kvm_open(&vm->kvm) < 0 || kvm_create_vm(&vm->kvm) < 0 || vm_check_cpuid(vm) < 0)
 		return EXIT_VMM;
-	if (vm_memory(vm) < 0 || kvm_cpuid_wait(&vm->kvm) < 0 || vm_check_cpuid(vm) < 0 ||
-	    vm_load(vm) < 0)
+	if (vm_memory(vm) < 0 || vm_load(vm) < 0)
 		return EXIT_VMM;
 	if (vcpu_create(&vm->vcpu, &vm->kvm, 0) < 0 ||
 	    cpu_vcpu_init(&vm->vcpu, &vm->kvm, vm->pt.root, vm->load.entry, vm->load.sp) < 0)
