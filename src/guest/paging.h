@@ -14,7 +14,8 @@
  * are released only after the guest applied it, as Linux's mmu_gather does.
  *
  * Implementation: paging.c (the tree), pt_log.c (the update), pt_walk.c
- * (walks), pt_range.c (unmap, protect, split), pt_map.c (mapping). */
+ * (walks), pt_range.c (unmap, protect, split), pt_map.c (mapping), pt_pool.c
+ * (where table pages come from, and their direct map). */
 #ifndef VMM_PAGING_H
 #define VMM_PAGING_H
 

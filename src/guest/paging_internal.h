@@ -1,5 +1,5 @@
 /* Shared by the files of the page-table builder (paging.c, pt_log.c,
- * pt_walk.c, pt_range.c, pt_map.c) and by its unit tests; no other caller
+ * pt_walk.c, pt_range.c, pt_map.c, pt_pool.c) and by its unit tests; no other caller
  * includes it. Addresses here are 48-bit ("va48": the canonical address
  * with bits 63:48 dropped), so that a range is a plain [s, e). */
 #ifndef VMM_PAGING_INTERNAL_H

@@ -39,12 +39,17 @@ static unsigned vm_phys_bits(const struct kvm *k)
 	return e && (e->eax & 0xff) ? e->eax & 0xff : 36;
 }
 
-/* What KVM's CPUID decides about the configuration. */
-static int vm_check_cpuid(const struct vm *vm)
+/* What vmm's own layout, then KVM's CPUID, decide about the configuration. */
+static int vm_check_limits(const struct vm *vm)
 {
 	const struct config *c = vm->cfg;
 	unsigned bits = vm_phys_bits(&vm->kvm);
 
+	if (c->mem_bytes > DIRECT_MAP_BYTES)
+		return err_set("config: --mem %lluG: more than the %lluT of guest physical "
+			       "addresses vmm's direct map holds (4-level paging, as Linux)",
+			       (unsigned long long)(c->mem_bytes >> 30),
+			       (unsigned long long)(DIRECT_MAP_BYTES >> 40));
 	if (bits < 64 && c->mem_bytes > 1ull << bits)
 		return err_set("config: --mem %lluG: this host's KVM gives the guest %u physical "
 			       "address bits (CPUID 0x80000008), at most %lluG",
@@ -60,11 +65,6 @@ static int vm_memory(struct vm *vm)
 {
 	const struct config *c = vm->cfg;
 
-	if (c->mem_bytes > DIRECT_MAP_BYTES)
-		return err_set("config: --mem %lluG: more than the %lluT of guest physical "
-			       "addresses vmm's direct map holds (4-level paging, as Linux)",
-			       (unsigned long long)(c->mem_bytes >> 30),
-			       (unsigned long long)(DIRECT_MAP_BYTES >> 40));
 	if (mem_create(&vm->mem, c->mem_bytes, c->backing, c->prealloc) < 0)
 		return -1;
 	if (kvm_set_memory(&vm->kvm, &vm->mem) < 0)
@@ -168,7 +168,7 @@ int vm_setup(struct vm *vm, const struct config *cfg)
 		return EXIT_NOENT;
 	if (r < 0)
 		return EXIT_NOEXEC;
-	if (kvm_open(&vm->kvm) < 0 || kvm_create_vm(&vm->kvm) < 0 || vm_check_cpuid(vm) < 0)
+	if (kvm_open(&vm->kvm) < 0 || kvm_create_vm(&vm->kvm) < 0 || vm_check_limits(vm) < 0)
 		return EXIT_VMM;
 	if (vm_memory(vm) < 0 || vm_load(vm) < 0)
 		return EXIT_VMM;

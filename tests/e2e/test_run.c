@@ -135,6 +135,11 @@ START_TEST(huge_mem_costs_nothing)
 	struct rusage ru;
 
 	e2e_run(&r, NULL, VMM_BIN, "run", "--mem", "256G", HELLO_GLIBC, NULL);
+	if (r.status == 125 && strstr(r.err, "physical address bits")) {
+		printf("SKIP: --mem 256G: %s", r.err); /* a host with MAXPHYADDR < 39 */
+		e2e_free(&r);
+		return;
+	}
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ck_assert_str_eq(r.out, "hello, world\n");
 	e2e_free(&r);
