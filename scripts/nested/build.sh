@@ -82,7 +82,8 @@ printf '%s\n' "${MODULES[@]##*/}" >"$ROOT/modules/order"
 copy_linked() {
 	mkdir -p "$ROOT$(dirname "$2")"
 	cp -L "$1" "$ROOT$2"
-	ldd "$1" | grep -oE '/[^ ]+' | while read -r lib; do
+	# A static program (vmm where its archives are installed) needs none.
+	{ ldd "$1" 2>/dev/null || true; } | { grep -oE '/[^ ]+' || true; } | while read -r lib; do
 		mkdir -p "$ROOT$(dirname "$lib")"
 		cp -L "$lib" "$ROOT$lib"
 	done

@@ -193,6 +193,8 @@ int frames_alloc(struct frames *f, enum page_size size, gpa_t *gpa)
 			       size_name(size), f->nfree);
 	f->nfree -= need;
 	*gpa = frame * SZ_4K;
+	if (*gpa + page_bytes(size) > f->top)
+		f->top = *gpa + page_bytes(size);
 	return 0;
 }
 
@@ -224,6 +226,8 @@ int frames_reserve(struct frames *f, gpa_t gpa, uint64_t bytes)
 				       "): frame 0x%" PRIx64 " already in use",
 				       gpa, bytes, i << 12);
 	f->nfree -= mark_range(f, first, n, true);
+	if (gpa + bytes > f->top)
+		f->top = gpa + bytes;
 	return 0;
 }
 

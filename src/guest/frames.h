@@ -16,6 +16,8 @@ struct frames {
 	uint64_t next_small;  /* where the next 4 KiB search starts */
 	uint64_t npartial;    /* 2 MiB blocks with 0 < used < 512: skip the search when 0 */
 	uint64_t next_2m;     /* 2 MiB block where the next 2 MiB search starts */
+	uint64_t top;	      /* end of the highest frame ever handed out or reserved:
+			       * the guest can reach no memory above it */
 };
 
 int frames_init(struct frames *f, uint64_t mem_bytes);

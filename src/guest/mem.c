@@ -73,7 +73,7 @@ static bool is_hugetlb(enum mem_backing b)
 	return b == MEM_BACKING_HUGETLB_2M || b == MEM_BACKING_HUGETLB_1G;
 }
 
-/* Sizes as the user writes them for --mem: "3M", "1G", "12K", else bytes. */
+/* Sizes as the user writes them for --mem: "3M", "1G", "12K", else "5000B". */
 static const char *fmt_size(char *buf, size_t n, uint64_t bytes)
 {
 	if (bytes && is_aligned(bytes, SZ_1G))
@@ -83,7 +83,7 @@ static const char *fmt_size(char *buf, size_t n, uint64_t bytes)
 	else if (bytes && is_aligned(bytes, 1ull << 10))
 		snprintf(buf, n, "%" PRIu64 "K", bytes >> 10);
 	else
-		snprintf(buf, n, "%" PRIu64, bytes);
+		snprintf(buf, n, "%" PRIu64 "B", bytes); /* a bare --mem is MiB */
 	return buf;
 }
 
@@ -139,8 +139,11 @@ static int map_failed(uint64_t size, enum mem_backing b, int errnum)
 {
 	char sz[32];
 
-	return err_set("mem: mmap %s (%s): %s", fmt_size(sz, sizeof(sz), size), mem_backing_name(b),
-		       strerror(errnum));
+	return err_set("mem: mmap %s (%s): %s%s", fmt_size(sz, sizeof(sz), size),
+		       mem_backing_name(b), strerror(errnum),
+		       errnum == ENOMEM ? " (more than this host can map: its address space or "
+					  "vm.overcommit_memory)"
+					: "");
 }
 
 static int map_hugetlb(struct guest_mem *m, uint64_t size, enum mem_backing b, bool prealloc)
@@ -305,6 +308,23 @@ void *mem_ptr(const struct guest_mem *m, gpa_t gpa, uint64_t len)
 	if (gpa > m->size || len > m->size - gpa)
 		return NULL;
 	return m->host + gpa;
+}
+
+int mem_keep_small(struct guest_mem *m, gpa_t gpa, uint64_t len)
+{
+	uint8_t *p = mem_ptr(m, gpa, len);
+
+	if (!p || !is_aligned(gpa, SZ_4K) || !is_aligned(len, SZ_4K))
+		return err_set("mem: keep_small 0x%" PRIx64 " (+0x%" PRIx64 "): not 4K pages of "
+			       "guest RAM",
+			       gpa, len);
+	if (m->backing != MEM_BACKING_THP || !is_aligned(gpa, SZ_2M))
+		return 0; /* a 4K piece of THP memory: its block is not all ours */
+	if (madvise(p, len, MADV_NOHUGEPAGE))
+		return err_set("mem: madvise(MADV_NOHUGEPAGE) on 0x%" PRIx64 " (+0x%" PRIx64
+			       "): %s",
+			       gpa, len, strerror(errno));
+	return 0;
 }
 
 /* Whole host pages of this size can be given back with MADV_DONTNEED;

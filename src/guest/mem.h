@@ -38,6 +38,12 @@ void mem_destroy(struct guest_mem *m);
  * NULL unless [gpa, gpa + len) lies inside guest RAM (len may be 0). */
 void *mem_ptr(const struct guest_mem *m, gpa_t gpa, uint64_t len);
 
+/* Asks that [gpa, gpa + len) be backed by 4 KiB host pages where the
+ * backing would otherwise give 2 MiB ones (THP: MADV_NOHUGEPAGE), so that
+ * the VMM's own pages never show in KVM's count of 2 MiB mappings. hugetlb
+ * backings cannot; anon is small already. */
+int mem_keep_small(struct guest_mem *m, gpa_t gpa, uint64_t len);
+
 /* Makes [gpa, gpa + len) read as zero again, giving host memory back where
  * the backing allows it (MADV_DONTNEED on whole host pages) and memset
  * elsewhere. The range must be inside guest RAM and 4 KiB aligned. */

@@ -53,7 +53,7 @@ void pt_drop_fresh_table(struct page_tables *pt, gpa_t table, int level)
 	memset(pt_entries(pt, table), 0, SZ_4K);
 	pt_set_fresh(pt, table, false);
 	pt_sum_tables(pt, level, -1);
-	frames_free(pt->frames, table, SZ_4K);
+	pt_frames_free(pt, table, SZ_4K);
 }
 
 /* Every free frame is zero (frames.h), so a new table needs no clearing. */
@@ -61,10 +61,10 @@ int pt_table_alloc(struct page_tables *pt, int level, gpa_t *out)
 {
 	gpa_t t;
 
-	if (frames_alloc(pt->frames, PS_4K, &t))
+	if (pt_pool_take(pt, &t))
 		return PT_OUT_OF_FRAMES;
 	if (pt_adopt_table(pt, t, level)) {
-		frames_free(pt->frames, t, SZ_4K);
+		pt_frames_free(pt, t, SZ_4K);
 		return -1;
 	}
 	*out = t;
@@ -128,9 +128,12 @@ int pt_init(struct page_tables *pt, struct guest_mem *mem, struct frames *frames
 	pt->mem = mem;
 	pt->frames = frames;
 	pt->invlpg_ceiling = PT_INVLPG_CEILING;
+	/* Bitmaps per frame: calloc'd pages that are never written stay
+	 * unallocated, so they cost host memory in step with the tables. */
 	pt->fresh = calloc((frames->nframes + 63) / 64, sizeof(*pt->fresh));
+	pt->pool.owned = calloc((frames->nframes + 63) / 64, sizeof(*pt->pool.owned));
 	pt->upd.invlpg = calloc(PT_INVLPG_CEILING, sizeof(*pt->upd.invlpg));
-	if (!pt->fresh || !pt->upd.invlpg) {
+	if (!pt->fresh || !pt->pool.owned || !pt->upd.invlpg) {
 		pt_destroy(pt);
 		return err_set("paging: out of host memory");
 	}
@@ -151,5 +154,6 @@ void pt_destroy(struct page_tables *pt)
 	free(pt->upd.stores);
 	free(pt->upd.invlpg);
 	free(pt->upd.freed);
+	pt_pool_destroy(pt);
 	memset(pt, 0, sizeof(*pt));
 }

@@ -14,7 +14,8 @@
  * are released only after the guest applied it, as Linux's mmu_gather does.
  *
  * Implementation: paging.c (the tree), pt_log.c (the update), pt_walk.c
- * (walks), pt_range.c (unmap, protect, split), pt_map.c (mapping). */
+ * (walks), pt_range.c (unmap, protect, split), pt_map.c (mapping), pt_pool.c
+ * (where table pages come from, and their direct map). */
 #ifndef VMM_PAGING_H
 #define VMM_PAGING_H
 
@@ -94,6 +95,27 @@ struct pt_tlb_stats {
 	uint64_t stores;    /* live entries the guest stored */
 };
 
+/* Where table pages come from: chunks of guest RAM (2 MiB, or 4 KiB when
+ * no 2 MiB block is free) taken from the frames as the tables grow and
+ * kept for tables only, so that the direct map, which the CPL0 batch
+ * routine stores through, needs to cover the pool alone (pt_pool.c). */
+struct pt_chunk {
+	gpa_t gpa;
+	uint64_t bytes;
+};
+
+struct pt_pool {
+	uint64_t *owned; /* bitmap per frame: the frame belongs to the pool */
+	gpa_t *free;	 /* zeroed pool frames, a stack */
+	size_t nfree, cap_free;
+	uint64_t nframes;	 /* frames the pool owns */
+	struct pt_chunk *chunks; /* in the order taken */
+	size_t nchunks, cap_chunks;
+	size_t nmapped;	 /* chunks[0, nmapped) are in the direct map */
+	gva_t direct_va; /* where gpa 0 is mapped; 0: no direct map (yet) */
+	uint64_t perm;	 /* permission of direct-map leaves */
+};
+
 struct page_tables {
 	struct guest_mem *mem;
 	struct frames *frames;
@@ -103,6 +125,7 @@ struct page_tables {
 	uint64_t *fresh;       /* bitmap per frame: table allocated this update */
 	gpa_t *fresh_list;     /* the frames set in `fresh`, so commit clears only those */
 	size_t nfresh, cap_fresh;
+	struct pt_pool pool;
 	struct pt_update upd;
 	struct pt_summary sum;
 	struct pt_tlb_stats tlb;
@@ -166,6 +189,19 @@ enum pt_access { PT_READ = 0, PT_WRITE = 1, PT_EXEC = 2 };
  * not make that access (not present, PROT_NONE, supervisor page, read-only,
  * NX), no message. The effective permission is the AND over all levels. */
 int pt_translate(const struct page_tables *pt, gva_t va, enum pt_access acc, gpa_t *gpa);
+
+/* Maps every table page, now and as the pool grows, at direct_va + its
+ * gpa with 4 KiB supervisor leaves of `perm`: the CPL0 batch routine's
+ * view of the tables. Chunks taken later are mapped by the next pt_commit,
+ * before the guest can need them (a table is stored to by the guest only
+ * after the commit that made it live). */
+int pt_direct_map(struct page_tables *pt, gva_t direct_va, uint64_t perm);
+/* A zero page from the table pool for the VMM's own per-vCPU pages (TSS,
+ * exception stack, shootdown list): in the direct map once the next
+ * pt_commit ran. 0, or -1 with err set. */
+int pt_pool_take_page(struct page_tables *pt, gpa_t *out);
+/* Guest memory held by the table pool (used by tables or free for them). */
+uint64_t pt_pool_bytes(const struct page_tables *pt);
 
 /* Maps [va, va + len) -> [pa, ...) with 4 KiB pages and perm, for the VMM's
  * own mappings (direct map, system area), counted in sum.kernel_leaves. No

@@ -1,5 +1,5 @@
 /* Shared by the files of the page-table builder (paging.c, pt_log.c,
- * pt_walk.c, pt_range.c, pt_map.c) and by its unit tests; no other caller
+ * pt_walk.c, pt_range.c, pt_map.c, pt_pool.c) and by its unit tests; no other caller
  * includes it. Addresses here are 48-bit ("va48": the canonical address
  * with bits 63:48 dropped), so that a range is a plain [s, e). */
 #ifndef VMM_PAGING_INTERNAL_H
@@ -128,6 +128,20 @@ void pt_sum_tables(struct page_tables *pt, int level, int delta);
 int pt_adopt_table(struct page_tables *pt, gpa_t table, int level);
 /* Gives back a fresh table that never got linked. */
 void pt_drop_fresh_table(struct page_tables *pt, gpa_t table, int level);
+/* ---- the table pool (pt_pool.c) ---- */
+
+/* A zero frame for a table, growing the pool from the frames when it is
+ * empty: 0 or PT_OUT_OF_FRAMES (err set). Growth changes no table: the new
+ * chunk enters the direct map at the next pt_commit (pt_pool_map_pending),
+ * so a mapping call that is undone needs to undo nothing here. */
+int pt_pool_take(struct page_tables *pt, gpa_t *out);
+/* Gives back table frames or data frames alike, which must be zero: pool
+ * frames return to the pool, others to the frames. */
+void pt_frames_free(struct page_tables *pt, gpa_t gpa, uint64_t bytes);
+/* Maps the chunks taken since the last call into the direct map. */
+int pt_pool_map_pending(struct page_tables *pt);
+void pt_pool_destroy(struct page_tables *pt);
+
 /* A new fresh table: 0, PT_OUT_OF_FRAMES or -1. */
 int pt_table_alloc(struct page_tables *pt, int level, gpa_t *out);
 bool pt_table_empty(const struct page_tables *pt, gpa_t table);

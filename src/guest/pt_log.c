@@ -97,14 +97,18 @@ static void count_commit(struct page_tables *pt)
 int pt_commit(struct page_tables *pt, int (*apply)(void *ctx, const struct pt_update *u), void *ctx)
 {
 	struct pt_update *u = &pt->upd;
-	bool need = pt->live && (u->nstores || u->ninvlpg || u->flush_all);
+	bool need;
 
+	/* Table pages taken by this update join the direct map in it. */
+	if (pt_pool_map_pending(pt))
+		return -1;
+	need = pt->live && (u->nstores || u->ninvlpg || u->flush_all);
 	if (need && apply && apply(ctx, u) != 0)
 		return err_wrap("paging: applying %zu stores, %zu invalidations%s", u->nstores,
 				u->ninvlpg, u->flush_all ? ", full flush" : "");
 	for (size_t i = 0; i < u->nfreed; i++) {
 		mem_zero(pt->mem, u->freed[i].gpa, u->freed[i].bytes);
-		frames_free(pt->frames, u->freed[i].gpa, u->freed[i].bytes);
+		pt_frames_free(pt, u->freed[i].gpa, u->freed[i].bytes);
 	}
 	for (size_t i = 0; i < pt->nfresh; i++)
 		pt_set_fresh(pt, pt->fresh_list[i], false);

@@ -71,7 +71,7 @@ static int split_table(struct range_op *op, int level, gpa_t *child)
 		return pt_table_alloc(op->pt, level, child);
 	*child = op->spare[--op->nspare];
 	if (pt_adopt_table(op->pt, *child, level)) {
-		frames_free(op->pt->frames, *child, SZ_4K);
+		pt_frames_free(op->pt, *child, SZ_4K);
 		return -1;
 	}
 	return 0;
@@ -128,7 +128,7 @@ static int remove_leaf(struct range_op *op, const struct pt_visit *v)
 		/* Undo: the frame was allocated by the failed call and never
 		 * reached the guest, so it is still zero and free at once. */
 		if (undo)
-			frames_free(pt->frames, frame, pt_span(v->level));
+			pt_frames_free(pt, frame, pt_span(v->level));
 		else if (pt_defer_free(pt, frame, pt_span(v->level)))
 			return -1;
 	}
@@ -226,7 +226,7 @@ static int release_table(struct range_op *op, const struct pt_visit *v, bool sub
 	if (op->kind == RANGE_UNDO) {
 		assert(pt_is_fresh(pt, v->child));
 		pt_sum_tables(pt, v->level - 1, -1);
-		frames_free(pt->frames, v->child, SZ_4K);
+		pt_frames_free(pt, v->child, SZ_4K);
 		return 0;
 	}
 	if (pt_defer_free(pt, v->child, SZ_4K))
@@ -288,9 +288,9 @@ static int reserve_spares(struct range_op *op, uint64_t s, uint64_t e)
 	int n = splits_at(op, s, s) + splits_at(op, e - 1, e);
 
 	while (op->nspare < n) {
-		if (frames_alloc(op->pt->frames, PS_4K, &op->spare[op->nspare])) {
+		if (pt_pool_take(op->pt, &op->spare[op->nspare])) {
 			while (op->nspare)
-				frames_free(op->pt->frames, op->spare[--op->nspare], SZ_4K);
+				pt_frames_free(op->pt, op->spare[--op->nspare], SZ_4K);
 			return PT_OUT_OF_FRAMES;
 		}
 		op->nspare++;
@@ -320,7 +320,7 @@ static int range_change(struct range_op *op, const char *what, gva_t va, uint64_
 				what, va, len);
 	r = walk_range(op, s, e);
 	while (op->nspare)
-		frames_free(op->pt->frames, op->spare[--op->nspare], SZ_4K);
+		pt_frames_free(op->pt, op->spare[--op->nspare], SZ_4K);
 	if (r == PT_OUT_OF_FRAMES)
 		return err_wrap("paging: %s 0x%" PRIx64 " (+0x%" PRIx64 "): splitting a large page",
 				what, va, len);

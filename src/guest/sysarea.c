@@ -112,7 +112,9 @@ int sysarea_build(struct guest_mem *mem, struct page_tables *pt)
 	memset(utext, 0xf4, SZ_4K); /* hlt: #GP at CPL3 */
 	memcpy(utext + (UTEXT_VA - UTEXT_PAGE_VA), utext_start, (size_t)(utext_end - utext_start));
 
-	if (pt_map_fixed(pt, DIRECT_MAP_VA, 0, mem->size, PTE_RW | PTE_NX) < 0 ||
+	/* The direct map: the system area, then the table pool as it grows. */
+	if (pt_map_fixed(pt, DIRECT_MAP_VA, 0, SYS_AREA_END, PTE_RW | PTE_NX) < 0 ||
+	    pt_direct_map(pt, DIRECT_MAP_VA, PTE_RW | PTE_NX) < 0 ||
 	    pt_map_fixed(pt, KTEXT_VA, SYS_KTEXT_GPA, SZ_4K, 0) < 0 ||
 	    pt_map_fixed(pt, UTEXT_PAGE_VA, SYS_UTEXT_GPA, SZ_4K, PTE_US) < 0 ||
 	    sysarea_open_to_user(mem, pt, UTEXT_PAGE_VA) < 0)

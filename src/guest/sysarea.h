@@ -27,10 +27,14 @@
 #define SYS_INVLPG_BYTES 0x1000
 #define SYS_AREA_END 0x19000
 
-/* Guest virtual layout. All guest RAM is mapped at DIRECT_MAP_VA with
- * 4 KiB supervisor pages, so the batch routine can store to any table
- * (the same idea as Linux's direct map). */
+/* Guest virtual layout. The system area and the page-table pool (never
+ * the rest of guest RAM) are mapped at DIRECT_MAP_VA + gpa with 4 KiB
+ * supervisor pages, so the batch routine can store to any table (the idea
+ * of Linux's direct map, limited to what the routine needs). */
 #define DIRECT_MAP_VA 0xffff888000000000
+/* Room for guest physical addresses there, as Linux's 4-level direct map:
+ * the largest guest RAM vmm can lay out. */
+#define DIRECT_MAP_BYTES (64ull << 40)
 #define KTEXT_VA 0xffffffff81000000
 /* The syscall entry's page is where Linux has its vsyscall page, in the
  * kernel half: the payload's half stays all its own, [0, USER_TOP), as on
@@ -46,7 +50,7 @@
 #include "guest/paging.h"
 
 /* Writes GDT, TSS, IDT and stubs into the system area and maps it: the
- * direct map of all guest RAM, the kernel text and the syscall page. The
+ * direct map (system area and table pool), the kernel text and the syscall page. The
  * caller reserved [0, SYS_AREA_END) in the frames before pt_init. */
 int sysarea_build(struct guest_mem *mem, struct page_tables *pt);
 

@@ -1,5 +1,5 @@
 /* /dev/kvm: opening it with clear messages, the capabilities vmm relies on,
- * one VM with one memory slot, and detection of the paging
+ * one VM with guest RAM in memory slots added as it is used, and detection of the paging
  * mode KVM uses for the host dimension. */
 #include "kvm/kvm.h"
 
@@ -44,7 +44,10 @@ static int kvm_open_hint(int e, char *buf, size_t len)
 	return 0;
 }
 
-/* The CPUID KVM can offer a guest; the table grows while KVM says E2BIG. */
+/* The CPUID KVM can offer a guest; the table grows while KVM says E2BIG.
+ * About 0.6 ms here: the host kernel runs CPUID for every leaf, and this
+ * host being a VM, each of those exits (a thread for it cost more than it
+ * saved, measured). */
 static int kvm_get_cpuid(struct kvm *k)
 {
 	for (uint32_t n = 256; n <= KVM_CPUID_MAX_ENTRIES; n *= 2) {
@@ -93,25 +96,71 @@ int kvm_create_vm(struct kvm *k)
 	return 0;
 }
 
+/* Small enough that a small payload's slot costs KVM little to add and to
+ * tear down (its rmap is 8 bytes per 4 KiB page under shadow paging), large
+ * enough to hold its image, stack and tables. */
+#define KVM_SLOT_FIRST (64ull << 20)
+/* KVM_MEM_MAX_NR_PAGES is 2^31 - 1 pages (8 TiB less 4K) on x86. */
+#define KVM_SLOT_MAX (4ull << 40)
+/* What KVM_CAP_NR_MEMSLOTS guaranteed before it existed. */
+#define KVM_SLOTS_DEFAULT 32
+
+/* Slots of first, first, 2 first, 4 first, ...: every boundary is aligned
+ * to the first slot's size, which is at least the host page of the backing,
+ * so no host huge page straddles two slots (KVM maps none that does). */
+static uint64_t kvm_slot_size(uint64_t start, const struct guest_mem *m)
+{
+	uint64_t first = mem_backing_page_bytes(m->backing);
+
+	if (first < KVM_SLOT_FIRST)
+		first = KVM_SLOT_FIRST;
+	if (start == 0)
+		return first;
+	return start < KVM_SLOT_MAX ? start : KVM_SLOT_MAX;
+}
+
+int kvm_memory_cover(struct kvm *k, const struct guest_mem *m, uint64_t end)
+{
+	if (end > m->size)
+		end = m->size;
+	while (k->mem_covered < end) {
+		uint64_t start = k->mem_covered, size = kvm_slot_size(start, m);
+		struct kvm_userspace_memory_region region = {
+		    .slot = k->nslots,
+		    .guest_phys_addr = start,
+		    .memory_size = size < m->size - start ? size : m->size - start,
+		    .userspace_addr = (uint64_t)(uintptr_t)(m->host + start),
+		};
+
+		if (k->nslots >= k->max_slots)
+			return err_set(
+			    "kvm: guest RAM at 0x%llx needs memory slot %u, KVM offers %u "
+			    "(KVM_CAP_NR_MEMSLOTS)",
+			    (unsigned long long)start, k->nslots, k->max_slots);
+		if (ioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+			return err_set(
+			    "kvm: KVM_SET_USER_MEMORY_REGION slot %u (0x%llx, %llu bytes): "
+			    "%s",
+			    k->nslots, (unsigned long long)start,
+			    (unsigned long long)region.memory_size, strerror(errno));
+		k->nslots++;
+		k->mem_covered += region.memory_size;
+	}
+	return 0;
+}
+
 int kvm_set_memory(struct kvm *k, const struct guest_mem *m)
 {
-	struct kvm_userspace_memory_region region = {
-	    .slot = 0,
-	    .guest_phys_addr = 0,
-	    .memory_size = m->size,
-	    .userspace_addr = (uint64_t)(uintptr_t)m->host,
-	};
+	int slots = ioctl(k->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
 
+	k->max_slots = slots > 0 ? (unsigned)slots : KVM_SLOTS_DEFAULT;
 	/* Above that, RAM covers the address; a long-mode guest with
 	 * unrestricted guest support (every VMX CPU since 2010) needs no TSS. */
 	if (m->size <= KVM_TSS_ADDR &&
 	    ioctl(k->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_TSS_ADDR) > 0 &&
 	    ioctl(k->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0)
 		return err_set("kvm: KVM_SET_TSS_ADDR: %s", strerror(errno));
-	if (ioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-		return err_set("kvm: KVM_SET_USER_MEMORY_REGION (%llu bytes): %s",
-			       (unsigned long long)m->size, strerror(errno));
-	return 0;
+	return kvm_memory_cover(k, m, 1);
 }
 
 void kvm_close(struct kvm *k)

@@ -15,6 +15,8 @@ struct kvm {
 	int sys_fd, vm_fd;
 	int api_version;
 	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID (by kvm_open), passed to each vCPU */
+	uint64_t mem_covered;	  /* guest RAM [0, mem_covered) is in memory slots */
+	unsigned nslots, max_slots;
 };
 
 /* Opens /dev/kvm, checks the API version and required capabilities, and
@@ -23,8 +25,15 @@ struct kvm {
  * (is the kvm module loaded? is this a VM without nested virtualization?)". */
 int kvm_open(struct kvm *k);
 int kvm_create_vm(struct kvm *k);
-/* Registers guest RAM as slot 0 at guest physical 0. */
+/* Prepares guest RAM for KVM and registers its first slot; the rest is
+ * registered by kvm_memory_cover as the guest comes to use it. */
 int kvm_set_memory(struct kvm *k, const struct guest_mem *m);
+/* Registers slots of guest RAM until [0, end) is covered (end is clamped
+ * to the RAM's size). Slots double in size ([0, 64M), [64M, 128M),
+ * [128M, 256M), ..., at most 4T each; the first at least one host page): KVM allocates its per-slot
+ * arrays (under shadow paging 8 bytes per 4 KiB page) when a slot is added, so set-up costs what
+ * the payload uses, not --mem. Adding a slot drops no shadow state. */
+int kvm_memory_cover(struct kvm *k, const struct guest_mem *m, uint64_t end);
 void kvm_close(struct kvm *k);
 
 /* Looks up a CPUID leaf in k->cpuid; NULL when KVM does not offer it. */

@@ -2,6 +2,7 @@
  * it, options included, as with env(1). */
 #include "vm/config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -12,6 +13,7 @@
 #include "util/err.h"
 
 #define CONFIG_MIN_MEM (16ull << 20) /* system area, tables, 8 MiB stack */
+#define CONFIG_MAX_MEM (1ull << 52)  /* MAXPHYADDR is 52 bits at most (SDM 3A 4.1.4) */
 
 void config_usage(FILE *f)
 {
@@ -20,8 +22,9 @@ void config_usage(FILE *f)
 	    "Runs a static x86-64 Linux executable in a KVM guest at CPL3, with vmm as its "
 	    "kernel.\n"
 	    "\n"
-	    "  --mem SIZE              guest RAM, with K/M/G suffix (default 1G; costs nothing "
-	    "until touched)\n"
+	    "  --mem SIZE              guest RAM: MiB, or with a K/M/G/T suffix (default 1G; "
+	    "costs nothing\n"
+	    "                          until touched)\n"
 	    "  --backing KIND          host backing of guest RAM: anon (4 KiB), thp, hugetlb-2m, "
 	    "hugetlb-1g\n"
 	    "                          (default anon)\n"
@@ -95,11 +98,15 @@ void config_usage(FILE *f)
 	    f);
 }
 
-int config_parse_size(const char *s, uint64_t *out)
+/* A number with an optional K, M, G or T suffix (powers of 1024, "iB" or
+ * "B" may follow); a bare number counts in bare_unit, "B" alone in bytes. */
+static int parse_size_unit(const char *s, uint64_t bare_unit, uint64_t *out)
 {
+	static const char suffixes[] = "KMGT";
+	const char *at;
 	char *end;
 	unsigned long long v;
-	uint64_t mult = 1;
+	uint64_t mult = bare_unit;
 
 	errno = 0;
 	if (!s || !*s || *s == '-')
@@ -107,36 +114,34 @@ int config_parse_size(const char *s, uint64_t *out)
 	v = strtoull(s, &end, 10);
 	if (errno || end == s)
 		return err_set("config: size '%s': not a number", s);
-	switch (*end) {
-	case 'k':
-	case 'K':
-		mult = 1ull << 10;
+	if (*end && (at = strchr(suffixes, toupper((unsigned char)*end)))) {
+		mult = 1ull << (10 * (at - suffixes + 1));
 		end++;
-		break;
-	case 'm':
-	case 'M':
-		mult = 1ull << 20;
+		if (*end == 'i' && end[1] == 'B')
+			end += 2;
+		else if (*end == 'B')
+			end++;
+	} else if (*end == 'B') {
+		mult = 1;
 		end++;
-		break;
-	case 'g':
-	case 'G':
-		mult = 1ull << 30;
-		end++;
-		break;
-	case '\0':
-		break;
-	default:
-		return err_set("config: size '%s': unknown suffix (use K, M or G)", s);
+	} else if (*end) {
+		return err_set("config: size '%s': unknown suffix (use K, M, G or T)", s);
 	}
-	if (*end == 'i' && end[1] == 'B')
-		end += 2;
-	else if (*end == 'B')
-		end++;
 	if (*end)
 		return err_set("config: size '%s': trailing characters", s);
 	if (__builtin_mul_overflow((uint64_t)v, mult, out))
 		return err_set("config: size '%s': too large", s);
 	return 0;
+}
+
+int config_parse_size(const char *s, uint64_t *out)
+{
+	return parse_size_unit(s, 1, out);
+}
+
+int config_parse_mem(const char *s, uint64_t *out)
+{
+	return parse_size_unit(s, 1ull << 20, out);
 }
 
 int config_parse_dir(const char *s, struct config_dir *d)
@@ -272,8 +277,10 @@ static int config_validate(const struct config *c)
 		return err_set("config: --mem %lluK is too small: need at least %lluM",
 			       (unsigned long long)(c->mem_bytes >> 10),
 			       (unsigned long long)(CONFIG_MIN_MEM >> 20));
-	if (c->mem_bytes > (1ull << 46))
-		return err_set("config: --mem %lluG is more than 64 TiB of guest physical memory",
+	/* What this host's KVM can address (MAXPHYADDR) is checked by vm_setup. */
+	if (c->mem_bytes > CONFIG_MAX_MEM)
+		return err_set("config: --mem %lluG is more than x86-64 can address (4096T: "
+			       "52-bit physical addresses)",
 			       (unsigned long long)(c->mem_bytes >> 30));
 	if (c->no_counters && c->events)
 		return err_set("config: --no-counters and -e exclude each other");
@@ -340,7 +347,7 @@ static int config_option(struct config *c, int opt, const char *arg)
 
 	switch (opt) {
 	case OPT_MEM:
-		return config_parse_size(arg, &c->mem_bytes) < 0 ? err_wrap("config: --mem") : 0;
+		return config_parse_mem(arg, &c->mem_bytes) < 0 ? err_wrap("config: --mem") : 0;
 	case OPT_BACKING:
 		return mem_backing_parse(arg, &c->backing);
 	case OPT_GUEST_PAGES:

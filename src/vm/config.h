@@ -83,7 +83,10 @@ int config_parse_dir(const char *s, struct config_dir *d);
  * seconds. */
 int config_parse_duration(const char *s, double *out);
 
-/* "1G", "512M", "4096K", "8192": bytes, overflow-checked. */
+/* "1G", "512M", "4096K", "2T", "8192": bytes, overflow-checked. */
 int config_parse_size(const char *s, uint64_t *out);
+/* --mem: as config_parse_size, but a bare number is MiB, as in QEMU and
+ * kvmtool ("512" is 512 MiB; "4096B" is bytes). */
+int config_parse_mem(const char *s, uint64_t *out);
 
 #endif

@@ -20,12 +20,24 @@ static struct vm_thread *threads_of_task(struct vm *vm, struct task *t)
 	return t == &vm->task ? &vm->threads.main : THREADS_CONTAINER(t);
 }
 
+/* A page of the VMM's own for a vCPU: from the table pool, which the
+ * direct map covers, so CPL0 code reaches it at DIRECT_MAP_VA + gpa. It is
+ * mapped now, not on the way back to the payload (no deferred batch once
+ * threads exist): the new vCPU may run first. */
+static int threads_kernel_page(struct vm *vm, gpa_t *gpa)
+{
+	__atomic_store_n(&vm->threads.ever_threaded, true, __ATOMIC_RELEASE);
+	if (pt_pool_take_page(&vm->pt, gpa) < 0)
+		return -1;
+	return pt_commit(&vm->pt, vm->mm.apply, vm->mm.apply_ctx);
+}
+
 /* A page of its own for the addresses a shootdown sends it. */
 static int threads_inv_page(struct vm *vm, struct vm_thread *th)
 {
 	if (th->inv_gpa)
 		return 0;
-	return frames_alloc(&vm->frames, PS_4K, &th->inv_gpa);
+	return threads_kernel_page(vm, &th->inv_gpa);
 }
 
 /* Exceptions push their frame at RSP0: each vCPU needs its own stack, so
@@ -35,8 +47,7 @@ static int threads_own_tss(struct vm *vm, struct vm_thread *th)
 	struct kvm_sregs s;
 	gpa_t tss;
 
-	if (frames_alloc(&vm->frames, PS_4K, &tss) < 0 ||
-	    frames_alloc(&vm->frames, PS_4K, &th->kstack_gpa) < 0 ||
+	if (threads_kernel_page(vm, &tss) < 0 || threads_kernel_page(vm, &th->kstack_gpa) < 0 ||
 	    sysarea_vcpu_tss(&vm->mem, tss, th->kstack_gpa) < 0 || vcpu_get_sregs(th->vcpu, &s) < 0)
 		return -1;
 	s.tr.base = DIRECT_MAP_VA + tss;

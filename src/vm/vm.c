@@ -31,6 +31,37 @@ static bool vm_has_1g_pages(const struct kvm *k)
 	return e && (e->edx & (1u << 26));
 }
 
+/* Guest physical address bits: CPUID.80000008H:EAX[7:0] (SDM 3A 4.1.4);
+ * 36 where KVM does not offer the leaf. */
+static unsigned vm_phys_bits(const struct kvm *k)
+{
+	const struct kvm_cpuid_entry2 *e = kvm_cpuid_find(k, 0x80000008, 0);
+
+	return e && (e->eax & 0xff) ? e->eax & 0xff : 36;
+}
+
+/* What vmm's own layout, then KVM's CPUID, decide about the configuration. */
+static int vm_check_limits(const struct vm *vm)
+{
+	const struct config *c = vm->cfg;
+	unsigned bits = vm_phys_bits(&vm->kvm);
+
+	if (c->mem_bytes > DIRECT_MAP_BYTES)
+		return err_set("config: --mem %lluG: more than the %lluT of guest physical "
+			       "addresses vmm's direct map holds (4-level paging, as Linux)",
+			       (unsigned long long)(c->mem_bytes >> 30),
+			       (unsigned long long)(DIRECT_MAP_BYTES >> 40));
+	if (bits < 64 && c->mem_bytes > 1ull << bits)
+		return err_set("config: --mem %lluG: this host's KVM gives the guest %u physical "
+			       "address bits (CPUID 0x80000008), at most %lluG",
+			       (unsigned long long)(c->mem_bytes >> 30), bits,
+			       (unsigned long long)((1ull << bits) >> 30));
+	if (c->guest_pages == GUEST_PAGES_1G && !vm_has_1g_pages(&vm->kvm))
+		return err_set("config: --guest-pages 1g: this host's KVM offers no 1 GiB guest "
+			       "pages (CPUID Page1GB/pdpe1gb missing); use 2m");
+	return 0;
+}
+
 static int vm_memory(struct vm *vm)
 {
 	const struct config *c = vm->cfg;
@@ -67,7 +98,11 @@ static int vm_load(struct vm *vm)
 				(unsigned long long)(vm->mem.size >> 20));
 	/* Everything so far was written before the guest ever ran: no table
 	 * can be shadowed yet, so the host writes stand as they are. */
-	return pt_commit(&vm->pt, NULL, NULL);
+	if (pt_commit(&vm->pt, NULL, NULL) < 0)
+		return -1;
+	/* From here on run_apply_update extends the slots before the guest
+	 * can reach a new frame: only a committed update links one. */
+	return kvm_memory_cover(&vm->kvm, &vm->mem, vm->frames.top);
 }
 
 /* The grants, the private /tmp and the cwd, checked before the payload
@@ -137,13 +172,8 @@ int vm_setup(struct vm *vm, const struct config *cfg)
 		return EXIT_NOENT;
 	if (r < 0)
 		return EXIT_NOEXEC;
-	if (kvm_open(&vm->kvm) < 0 || kvm_create_vm(&vm->kvm) < 0)
+	if (kvm_open(&vm->kvm) < 0 || kvm_create_vm(&vm->kvm) < 0 || vm_check_limits(vm) < 0)
 		return EXIT_VMM;
-	if (cfg->guest_pages == GUEST_PAGES_1G && !vm_has_1g_pages(&vm->kvm)) {
-		err_set("config: --guest-pages 1g: this host's KVM offers no 1 GiB guest pages "
-			"(CPUID Page1GB/pdpe1gb missing); use 2m");
-		return EXIT_VMM;
-	}
 	if (vm_memory(vm) < 0 || vm_load(vm) < 0)
 		return EXIT_VMM;
 	if (vcpu_create(&vm->vcpu, &vm->kvm, 0) < 0 ||

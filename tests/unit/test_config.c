@@ -16,6 +16,34 @@ static int parse(struct config *c, char **argv)
 	return config_parse(c, argc, argv);
 }
 
+/* --mem: a bare number is MiB, as in QEMU and kvmtool. */
+START_TEST(mem_sizes)
+{
+	struct config c;
+	uint64_t v;
+	char *bare[] = {"run", "--mem", "512", "p.elf", NULL};
+	char *tera[] = {"run", "--mem", "256T", "p.elf", NULL};
+	char *huge[] = {"run", "--mem", "8192T", "p.elf", NULL};
+
+	ck_assert_int_eq(config_parse_mem("512", &v), 0);
+	ck_assert_uint_eq(v, 512ull << 20);
+	ck_assert_int_eq(config_parse_mem("1t", &v), 0);
+	ck_assert_uint_eq(v, 1ull << 40);
+	ck_assert_int_eq(config_parse_mem("64K", &v), 0);
+	ck_assert_uint_eq(v, 64ull << 10);
+	ck_assert_int_eq(config_parse_mem("16777216B", &v), 0);
+	ck_assert_uint_eq(v, 16ull << 20);
+	ck_assert_int_eq(config_parse_mem("17592186044416", &v), -1); /* MiB: overflows */
+	ck_assert_int_eq(parse(&c, bare), 0);
+	ck_assert_uint_eq(c.mem_bytes, 512ull << 20);
+	ck_assert_int_eq(parse(&c, tera), 0);
+	ck_assert_uint_eq(c.mem_bytes, 256ull << 40);
+	ck_assert_int_eq(parse(&c, huge), -1);
+	ck_assert_str_eq(err_msg(), "config: --mem 8388608G is more than x86-64 can address "
+				    "(4096T: 52-bit physical addresses)");
+}
+END_TEST
+
 START_TEST(sizes)
 {
 	uint64_t v;
@@ -29,7 +57,11 @@ START_TEST(sizes)
 	ck_assert_int_eq(config_parse_size("4096", &v), 0);
 	ck_assert_uint_eq(v, 4096);
 	ck_assert_int_eq(config_parse_size("12X", &v), -1);
-	ck_assert_str_eq(err_msg(), "config: size '12X': unknown suffix (use K, M or G)");
+	ck_assert_str_eq(err_msg(), "config: size '12X': unknown suffix (use K, M, G or T)");
+	ck_assert_int_eq(config_parse_size("2T", &v), 0);
+	ck_assert_uint_eq(v, 2ull << 40);
+	ck_assert_int_eq(config_parse_size("4096B", &v), 0);
+	ck_assert_uint_eq(v, 4096);
 	ck_assert_int_eq(config_parse_size("-1G", &v), -1);
 	ck_assert_int_eq(config_parse_size("", &v), -1);
 	ck_assert_int_eq(config_parse_size("99999999999999G", &v), -1);
@@ -251,6 +283,6 @@ START_TEST(events_add_up)
 }
 END_TEST
 
-UNIT_SUITE_MAIN("config", NULL, NULL, 0, sizes, timeout_suffixes, events_add_up,
+UNIT_SUITE_MAIN("config", NULL, NULL, 0, sizes, mem_sizes, timeout_suffixes, events_add_up,
 		defaults_and_payload_args, all_options, errors, dirs_and_cwd, help, vdso_option,
 		reparse_after_failed_cluster, max_output_and_no_seccomp)

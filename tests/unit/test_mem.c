@@ -100,7 +100,7 @@ START_TEST(test_size_errors)
 	ck_assert_str_eq(err_msg(),
 			 "mem: --mem 1536M is not a multiple of the hugetlb-1g page (1G)");
 	ck_assert_int_eq(mem_create(&M, 5000, MEM_BACKING_ANON, false), -1);
-	ck_assert_str_eq(err_msg(), "mem: --mem 5000 is not a multiple of the anon page (4K)");
+	ck_assert_str_eq(err_msg(), "mem: --mem 5000B is not a multiple of the anon page (4K)");
 	ck_assert_int_eq(mem_create(&M, 0, MEM_BACKING_ANON, false), -1);
 	ck_assert_str_eq(err_msg(), "mem: --mem must not be 0");
 	ck_assert_ptr_null(M.host);

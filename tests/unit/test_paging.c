@@ -30,6 +30,32 @@ static void teardown(void)
 	guest_fixture_down(&M, &F, &PT, NULL);
 }
 
+/* Frames free for anything: the allocator's and the table pool's spare
+ * ones (the pool takes guest RAM in 2 MiB chunks; what it holds unused is
+ * still free for tables). */
+#define FREE (F.nfree + PT.pool.nfree)
+
+/* In use as a table or data page (a pool frame on the pool's stack is not). */
+static bool used_frame(gpa_t g)
+{
+	if (!frames_in_use(&F, g))
+		return false;
+	for (size_t i = 0; i < PT.pool.nfree; i++)
+		if (PT.pool.free[i] == g)
+			return false;
+	return true;
+}
+
+/* Leaves no free frame anywhere: the allocator's and the pool's. */
+static void drain_frames(void)
+{
+	gpa_t g;
+
+	while (frames_alloc(&F, PS_4K, &g) == 0)
+		;
+	PT.pool.nfree = 0;
+}
+
 static gpa_t tr(gva_t va, enum pt_access acc)
 {
 	gpa_t g;
@@ -98,8 +124,8 @@ START_TEST(test_init_summary)
 	vm_up(64 * MB);
 	ck_assert_uint_eq(PT.sum.tables[PT_LEVEL_PML4], 1);
 	ck_assert_uint_eq(PT.sum.bytes_tables, SZ_4K);
-	ck_assert(frames_in_use(&F, PT.root));
-	ck_assert_uint_eq(F.nfree, F.nframes - 1);
+	ck_assert(used_frame(PT.root));
+	ck_assert_uint_eq(FREE, F.nframes - 1);
 }
 END_TEST
 
@@ -227,7 +253,7 @@ START_TEST(test_refuse_overlaps)
 	ck_assert_int_eq(pt_map(&PT, 0x800000, SZ_2M, PS_2M, RWU), 0);
 	ck_assert_int_eq(pt_map(&PT, 0x80000000, SZ_1G, PS_1G, RWU), 0);
 	before = PT.sum;
-	nfree = F.nfree;
+	nfree = FREE;
 
 	ck_assert_int_eq(pt_map(&PT, 0x400000, 0x20000, PS_4K, RWU), -1);
 	ck_assert_str_eq(err_msg(), "paging: map 0x400000: already mapped (4K page at 0x400000)");
@@ -248,7 +274,7 @@ START_TEST(test_refuse_overlaps)
 	ck_assert_str_eq(err_msg(), "paging: map_fixed 0x9fe000 (+0x3000): 0x9fe000 already "
 				    "mapped");
 	ck_assert_mem_eq(&PT.sum, &before, sizeof(before));
-	ck_assert_uint_eq(F.nfree, nfree);
+	ck_assert_uint_eq(FREE, nfree);
 }
 END_TEST
 
@@ -258,7 +284,7 @@ static void check_populated(gva_t va, uint64_t len)
 		gpa_t g = tr(p, PT_WRITE);
 
 		REQUIRE(g != BAD_GPA);
-		REQUIRE(frames_in_use(&F, g));
+		REQUIRE(used_frame(g));
 		REQUIRE(*(uint64_t *)mem_ptr(&M, g, 8) == 0);
 	}
 }
@@ -284,7 +310,7 @@ START_TEST(test_populate_edges)
 	ck_assert_uint_eq(tr(0x400000, PT_READ), BAD_GPA);
 	ck_assert_uint_eq(tr(0x901000, PT_READ), BAD_GPA);
 	/* Each page has its own frame. */
-	ck_assert_uint_eq(F.nframes - F.nfree, total_tables() + 5 * MB / SZ_4K);
+	ck_assert_uint_eq(F.nframes - FREE, total_tables() + 5 * MB / SZ_4K);
 
 	/* max 4K: only small pages even where 2M would fit. */
 	ck_assert_int_eq(pt_populate(&PT, 0x1000000, 4 * MB, RWU, PS_4K), 0);
@@ -327,9 +353,9 @@ START_TEST(test_populate_1g)
 	ck_assert_uint_eq(PT.sum.fallback_small, 1);
 	ck_assert_uint_eq(PT.sum.leaves[PS_1G], 1);
 	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 2 + 256 + 512);
-	ck_assert_uint_eq(F.nframes - F.nfree, 1 + total_tables() +
-						   (2 * SZ_1G + 3 * SZ_1G / 2 + 2 * SZ_2M) / SZ_4K -
-						   SZ_1G / SZ_4K);
+	ck_assert_uint_eq(F.nframes - FREE, 1 + total_tables() +
+						(2 * SZ_1G + 3 * SZ_1G / 2 + 2 * SZ_2M) / SZ_4K -
+						SZ_1G / SZ_4K);
 }
 END_TEST
 
@@ -354,14 +380,14 @@ START_TEST(test_populate_fallback_and_failure)
 	PT.live = true;
 	commit();
 	before = PT.sum;
-	nfree = F.nfree;
+	nfree = FREE;
 	nstores = PT.upd.nstores;
 	ck_assert_int_eq(pt_populate(&PT, 0x7f0000000000, 64 * MB, RWU, PS_2M), -1);
 	ck_assert_str_eq(err_msg(), "paging: out of guest memory mapping 0x7f0000000000 "
 				    "(+67108864 bytes): frames: out of guest memory: need 4K, "
 				    "0 4K frames free");
 	ck_assert_mem_eq(&PT.sum, &before, sizeof(before));
-	ck_assert_uint_eq(F.nfree, nfree); /* given back at once, not at commit */
+	ck_assert_uint_eq(FREE, nfree); /* given back at once, not at commit */
 	ck_assert_uint_eq(PT.upd.nstores, nstores);
 	ck_assert_uint_eq(nstores, 0);
 	ck_assert_uint_eq(PT.nfresh, 0);
@@ -383,8 +409,7 @@ START_TEST(test_out_of_frames)
 	ck_assert_int_eq(pt_populate(&PT, 0x200000, SZ_2M, RWU, PS_2M), 0);
 	big = tr(0x200000, PT_READ);
 	commit();
-	while (frames_alloc(&F, PS_4K, &g) == 0)
-		;
+	drain_frames();
 	frames_free(&F, 0x3000000, SZ_4K); /* one frame: not enough for 3 tables */
 	before = PT.sum;
 	ck_assert_int_eq(pt_map(&PT, 0x7f0000000000, 0x1000, PS_4K, RWU), -1);
@@ -392,7 +417,7 @@ START_TEST(test_out_of_frames)
 				    "(+4096 bytes): frames: out of guest memory: need 4K, "
 				    "0 4K frames free");
 	ck_assert_mem_eq(&PT.sum, &before, sizeof(before));
-	ck_assert_uint_eq(F.nfree, 1);
+	ck_assert_uint_eq(FREE, 1);
 	ck_assert_uint_eq(PT.nfresh, 0);
 	/* A split needs a frame too: with none, nothing changes. */
 	frames_alloc(&F, PS_4K, &g);
@@ -404,10 +429,10 @@ START_TEST(test_out_of_frames)
 	ck_assert_mem_eq(&PT.sum, &before, sizeof(before));
 	ck_assert_uint_eq(tr(0x201000, PT_WRITE), big + SZ_4K);
 	/* Unmapping whole pages needs no frame. */
-	nfree = F.nfree;
+	nfree = FREE;
 	ck_assert_int_eq(pt_unmap(&PT, 0x200000, SZ_2M), 0);
 	commit();
-	ck_assert_uint_eq(F.nfree, nfree + 512 + 2); /* the page, its PD and PDPT */
+	ck_assert_uint_eq(FREE, nfree + 512 + 2); /* the page, its PD and PDPT */
 	ck_assert_uint_eq(total_tables(), 1);
 }
 END_TEST
@@ -433,12 +458,12 @@ START_TEST(test_unmap_middle_of_2m)
 		REQUIRE(tr(va, PT_WRITE) == want);
 	}
 	/* The frames of the hole are free only after the commit. */
-	ck_assert(frames_in_use(&F, frame + 0x10000));
+	ck_assert(used_frame(frame + 0x10000));
 	commit();
-	ck_assert(!frames_in_use(&F, frame + 0x10000));
-	ck_assert(!frames_in_use(&F, frame + 0x12000));
-	ck_assert(frames_in_use(&F, frame + 0x13000));
-	ck_assert(frames_in_use(&F, frame + 0xf000));
+	ck_assert(!used_frame(frame + 0x10000));
+	ck_assert(!used_frame(frame + 0x12000));
+	ck_assert(used_frame(frame + 0x13000));
+	ck_assert(used_frame(frame + 0xf000));
 }
 END_TEST
 
@@ -453,7 +478,7 @@ START_TEST(test_unmap_frees_tables)
 	ck_assert_int_eq(pt_populate(&PT, 0x400000, 4 * SZ_4K, RWU, PS_2M), 0);
 	commit();
 	before = PT.sum;
-	nfree = F.nfree;
+	nfree = FREE;
 	ck_assert_int_eq(pt_populate(&PT, 0x7f0000001000, 2 * SZ_4K, RWU, PS_2M), 0);
 	ck_assert_uint_eq(total_tables(), 1 + 3 + 3);
 	pt_walk(&PT, 0x7f0000001000, &w);
@@ -463,11 +488,11 @@ START_TEST(test_unmap_frees_tables)
 	/* A range with holes around the mapping. */
 	ck_assert_int_eq(pt_unmap(&PT, 0x7f0000000000, 64 * MB), 0);
 	ck_assert_mem_eq(&PT.sum, &before, sizeof(before));
-	ck_assert(frames_in_use(&F, pt_page) && frames_in_use(&F, data));
-	ck_assert_uint_eq(F.nfree, nfree - 3 - 2);
+	ck_assert(used_frame(pt_page) && used_frame(data));
+	ck_assert_uint_eq(FREE, nfree - 3 - 2);
 	commit();
-	ck_assert(!frames_in_use(&F, pt_page) && !frames_in_use(&F, data));
-	ck_assert_uint_eq(F.nfree, nfree);
+	ck_assert(!used_frame(pt_page) && !used_frame(data));
+	ck_assert_uint_eq(FREE, nfree);
 	ck_assert_uint_eq(*(uint64_t *)mem_ptr(&M, data, 8), 0); /* freed frames are zero */
 	pt_walk(&PT, 0x7f0000001000, &w);
 	ck_assert_int_eq(w.levels, 1);
@@ -502,7 +527,7 @@ START_TEST(test_unmap_1g_edges)
 		REQUIRE(tr(va, PT_READ) == (va >= lo && va < hi ? BAD_GPA : base + va - SZ_1G));
 	commit();
 	/* Spare frames taken for splits that were not needed went back. */
-	ck_assert_uint_eq(F.nframes - F.nfree, total_tables() + (SZ_1G - (hi - lo)) / SZ_4K);
+	ck_assert_uint_eq(F.nframes - FREE, total_tables() + (SZ_1G - (hi - lo)) / SZ_4K);
 }
 END_TEST
 
@@ -538,7 +563,7 @@ START_TEST(test_split)
 	for (uint64_t off = 0; off < SZ_1G; off += 7 * SZ_4K)
 		REQUIRE(tr(SZ_1G + off, PT_WRITE) == base + off);
 	/* Frames are the same: no frame became free or was taken. */
-	ck_assert_uint_eq(F.nframes - F.nfree, total_tables() + SZ_1G / SZ_4K);
+	ck_assert_uint_eq(F.nframes - FREE, total_tables() + SZ_1G / SZ_4K);
 }
 END_TEST
 
@@ -581,11 +606,11 @@ START_TEST(test_protect)
 	ck_assert_str_eq(err_msg(), "paging: protect: permission 0x1 has bits outside "
 				    "0x8000000000000206");
 	/* A PROT_NONE leaf owns its frame: unmap frees it. */
-	nfree = F.nfree;
+	nfree = FREE;
 	ck_assert_int_eq(pt_unmap(&PT, 0x301000, SZ_4K), 0);
 	commit();
-	ck_assert_uint_eq(F.nfree, nfree + 1);
-	ck_assert(!frames_in_use(&F, frame + 0x101000));
+	ck_assert_uint_eq(FREE, nfree + 1);
+	ck_assert(!used_frame(frame + 0x101000));
 	/* Holes only. */
 	ck_assert_int_eq(pt_protect(&PT, 0x10000000, SZ_2M, RWU), 0);
 }
@@ -710,23 +735,23 @@ START_TEST(test_live_recording)
 	ck_assert_uint_eq(PT.upd.ninvlpg, 3);
 	ck_assert_uint_eq(PT.upd.invlpg[0], 0x400000);
 	ck_assert_uint_eq(PT.upd.invlpg[2], 0x402000);
-	/* Adjacent frames are merged: the first page's frame came before
-	 * the tables, the next two after them. */
-	ck_assert_uint_eq(PT.upd.nfreed, 2);
-	ck_assert_uint_eq(PT.upd.freed[1].bytes, 2 * SZ_4K);
+	/* Adjacent frames are merged: the tables come from the pool, so
+	 * the three data frames are contiguous. */
+	ck_assert_uint_eq(PT.upd.nfreed, 1);
+	ck_assert_uint_eq(PT.upd.freed[0].bytes, 3 * SZ_4K);
 	/* The guest refuses: the update stays pending, frames stay used. */
 	log.fail = true;
 	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), -1);
 	ck_assert_str_eq(err_msg(), "paging: applying 3 stores, 3 invalidations: test: guest "
 				    "refused");
 	ck_assert_uint_eq(PT.upd.ninvlpg, 3);
-	ck_assert(frames_in_use(&F, f0));
+	ck_assert(used_frame(f0));
 	ck_assert_uint_eq(PT.tlb.updates, 1);
 	log.fail = false;
 	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
 	ck_assert_uint_eq(log.ninvlpg, 3);
 	ck_assert_uint_eq(log.invlpg[1], 0x401000);
-	ck_assert(!frames_in_use(&F, f0));
+	ck_assert(!used_frame(f0));
 	ck_assert_uint_eq(PT.tlb.invlpg, 3);
 	ck_assert_uint_eq(PT.tlb.updates, 2);
 	/* Permissions: removing one needs invlpg, adding one does not. */
@@ -759,7 +784,7 @@ START_TEST(test_live_ceiling_and_tables)
 	ck_assert_int_eq(pt_populate(&PT, 0x800000, SZ_2M, RWU, PS_2M), 0);
 	PT.live = true;
 	commit();
-	nfree = F.nfree;
+	nfree = FREE;
 	/* Exactly the ceiling: still one invlpg each. */
 	ck_assert_int_eq(pt_unmap(&PT, 0x400000, PT_INVLPG_CEILING * SZ_4K), 0);
 	ck_assert_uint_eq(PT.upd.ninvlpg, PT_INVLPG_CEILING);
@@ -772,7 +797,7 @@ START_TEST(test_live_ceiling_and_tables)
 	ck_assert(log.flush_all);
 	ck_assert_uint_eq(PT.tlb.flush_all, 1);
 	ck_assert_uint_eq(PT.tlb.invlpg, 0);
-	ck_assert_uint_eq(F.nfree, nfree + 34);
+	ck_assert_uint_eq(FREE, nfree + 34);
 
 	/* Splitting a live 2M page for a 4K hole: the link is the only
 	 * store, the large page the only invalidation. */
@@ -792,9 +817,9 @@ START_TEST(test_live_ceiling_and_tables)
 	ck_assert_uint_eq(PT.upd.stores[0].entry, w.entry_gpa[2]);
 	ck_assert_uint_eq(PT.upd.stores[0].val, 0);
 	ck_assert(PT.upd.flush_all);
-	ck_assert(frames_in_use(&F, pt_page));
+	ck_assert(used_frame(pt_page));
 	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
-	ck_assert(!frames_in_use(&F, pt_page));
+	ck_assert(!used_frame(pt_page));
 	ck_assert_uint_eq(PT.sum.tables[PT_LEVEL_PT], 1); /* the split one */
 
 	/* A live PT holding only PROT_NONE leaves: no TLB entry to drop,
@@ -916,7 +941,7 @@ static void check_model(void)
 			REQUIRE((g != BAD_GPA) == allowed(model[i].perm, (enum pt_access)a));
 			REQUIRE(g == BAD_GPA || g == model[i].frame);
 		}
-		REQUIRE(frames_in_use(&F, model[i].frame));
+		REQUIRE(used_frame(model[i].frame));
 		seen[n++] = model[i].frame;
 	}
 	/* No frame is used twice. */
@@ -1128,7 +1153,7 @@ START_TEST(test_random_against_model)
 			uint64_t pages = 0;
 			for (size_t i = 0; i < WIN_PAGES; i++)
 				pages += model[i].mapped;
-			REQUIRE(F.nframes - F.nfree == total_tables() + pages);
+			REQUIRE(F.nframes - FREE == total_tables() + pages);
 		}
 	}
 	view_free();
@@ -1411,12 +1436,9 @@ END_TEST
 /* Out of frames while splitting: the message names the call. */
 START_TEST(test_split_out_of_frames)
 {
-	gpa_t g;
-
 	vm_up(64 * MB);
 	ck_assert_int_eq(pt_populate(&PT, 0x200000, SZ_2M, RWU, PS_2M), 0);
-	while (frames_alloc(&F, PS_4K, &g) == 0)
-		;
+	drain_frames();
 	ck_assert_int_eq(pt_split(&PT, 0x200000, SZ_4K), -1);
 	ck_assert_str_eq(err_msg(), "paging: split 0x200000 (+0x1000): splitting a large page: "
 				    "frames: out of guest memory: need 4K, 0 4K frames free");
@@ -1424,9 +1446,49 @@ START_TEST(test_split_out_of_frames)
 }
 END_TEST
 
-UNIT_SUITE_MAIN("paging", NULL, teardown, 60, test_invlpg_ceiling_policies, test_pte_bits,
-		test_init_summary, test_map_walk_4k_2m_1g, test_walk_print, test_map_errors,
-		test_refuse_overlaps, test_populate_edges, test_populate_1g,
+/* Table pages come from a pool that grows by 2 MiB chunks; with a direct
+ * map, every table page is reachable at its direct-map address by the next
+ * commit (the chunk taken while live through recorded stores), and no data
+ * frame is: the map does not grow with guest RAM. */
+START_TEST(test_pool_direct_map)
+{
+	const gva_t dm = 0xffff888000000000ull, base = 0x100000000000ull;
+	struct apply_log log = {0};
+	struct pt_walk w;
+	gpa_t data = 0;
+
+	vm_up(64 * MB);
+	ck_assert_int_eq(pt_direct_map(&PT, dm, PTE_RW | PTE_NX), 0);
+	ck_assert_uint_eq(pt_pool_bytes(&PT), SZ_2M);
+	commit();
+	PT.live = true;
+	/* One PT per 2M of addresses: 600 of them need a second chunk. */
+	for (uint64_t i = 0; i < 600; i++) {
+		ck_assert_int_eq(frames_alloc(&F, PS_4K, &data), 0);
+		ck_assert_int_eq(pt_map(&PT, base + i * SZ_2M, data, PS_4K, RWU), 0);
+	}
+	ck_assert_uint_eq(pt_pool_bytes(&PT), 2 * SZ_2M);
+	ck_assert_uint_eq(PT.pool.nmapped, 1);
+	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
+	ck_assert_uint_eq(PT.pool.nmapped, 2);
+	for (uint64_t i = 0; i < 600; i++) {
+		pt_walk(&PT, base + i * SZ_2M, &w);
+		gpa_t table = w.entry_gpa[3] & ~0xfffull;
+
+		pt_walk(&PT, dm + table, &w);
+		ck_assert(w.mapped && w.gpa == table);
+		ck_assert(!(w.leaf & PTE_US) && (w.leaf & PTE_RW) && w.size == PS_4K);
+	}
+	pt_walk(&PT, dm + data, &w);
+	ck_assert(!w.mapped);
+	ck_assert_uint_eq(PT.sum.kernel_leaves, 2 * 512);
+	ck_assert_uint_eq(PT.sum.leaves[PS_2M], 0);
+}
+END_TEST
+
+UNIT_SUITE_MAIN("paging", NULL, teardown, 60, test_pool_direct_map, test_invlpg_ceiling_policies,
+		test_pte_bits, test_init_summary, test_map_walk_4k_2m_1g, test_walk_print,
+		test_map_errors, test_refuse_overlaps, test_populate_edges, test_populate_1g,
 		test_populate_fallback_and_failure, test_out_of_frames, test_unmap_middle_of_2m,
 		test_unmap_frees_tables, test_unmap_1g_edges, test_split, test_protect,
 		test_translate_perms, test_map_fixed, test_live_recording,
