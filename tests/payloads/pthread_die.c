@@ -11,6 +11,18 @@
 #include <string.h>
 #include <unistd.h>
 
+/* pthread_create or exit 1 with the reason: without threads (ENOSYS from
+ * clone) the test must end at once, not wait for a thread that never ran. */
+static void start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	int e = pthread_create(t, NULL, fn, arg);
+
+	if (e) {
+		fprintf(stderr, "pthread_create: %s\n", strerror(e));
+		exit(1);
+	}
+}
+
 static int *volatile bad = (int *)0x10;
 static const char *how;
 static int code;
@@ -42,7 +54,7 @@ int main(int argc, char **argv)
 	code = argc > 2 ? atoi(argv[2]) : 0;
 	printf("main: starting worker\n");
 	fflush(stdout);
-	pthread_create(&t, NULL, worker, NULL);
+	start(&t, worker, NULL);
 	pthread_join(t, NULL);
 	printf("main: join returned, which it must not\n");
 	return 1;

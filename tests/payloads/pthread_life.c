@@ -7,11 +7,25 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #define JOINED 6
 #define DETACHED 10
+
+/* pthread_create or exit 1 with the reason: without threads (ENOSYS from
+ * clone) the test must end at once, not wait for a thread that never ran. */
+static void start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	int e = pthread_create(t, NULL, fn, arg);
+
+	if (e) {
+		fprintf(stderr, "pthread_create: %s\n", strerror(e));
+		exit(1);
+	}
+}
 
 static pid_t tids[JOINED];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -56,7 +70,7 @@ int main(void)
 
 	main_pid = getpid();
 	for (long i = 0; i < JOINED; i++)
-		pthread_create(&t[i], NULL, joined, (void *)i);
+		start(&t[i], joined, (void *)i);
 	for (int i = 0; i < JOINED; i++) {
 		pthread_join(t[i], &ret);
 		printf("joined %d: returned %ld\n", i, (long)ret);
@@ -81,7 +95,7 @@ int main(void)
 	pthread_mutex_unlock(&lock);
 	printf("detached: %d finished\n", detached_finished);
 
-	pthread_create(&t[0], NULL, quick, (void *)42L);
+	start(&t[0], quick, (void *)42L);
 	usleep(20000); /* let it exit before the join starts */
 	pthread_join(t[0], &ret);
 	printf("late join: returned %ld\n", (long)ret);

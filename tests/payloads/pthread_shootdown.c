@@ -28,6 +28,18 @@
 #define WORDS_PER_PAGE 512
 #define LEN (PAGES * 4096)
 
+/* pthread_create or exit 1 with the reason: without threads (ENOSYS from
+ * clone) the test must end at once, not wait for a thread that never ran. */
+static void start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	int e = pthread_create(t, NULL, fn, arg);
+
+	if (e) {
+		fprintf(stderr, "pthread_create: %s\n", strerror(e));
+		exit(1);
+	}
+}
+
 static volatile uint64_t *region;
 static atomic_long round_pub; /* the round whose contents are in place */
 static atomic_long revoked;   /* protect: the round whose access is gone */
@@ -91,7 +103,7 @@ static int run_remap(void)
 	atomic_store(&stop, 0);
 	fill(1);
 	atomic_store(&round_pub, 1);
-	pthread_create(&t, NULL, remap_reader, NULL);
+	start(&t, remap_reader, NULL);
 	for (long k = 2; k <= rounds; k++) {
 		wait_reads(3); /* the reader has the current pages cached */
 		if (mmap((void *)region, LEN, PROT_READ | PROT_WRITE,
@@ -168,7 +180,7 @@ static int run_protect(void)
 	sigaction(SIGSEGV, &sa, NULL);
 	stale = 0;
 	atomic_store(&round_pub, 0);
-	pthread_create(&t, NULL, protect_reader, NULL);
+	start(&t, protect_reader, NULL);
 	for (long k = 1; k <= rounds; k++) {
 		if (mprotect((void *)region, LEN, PROT_READ | PROT_WRITE)) {
 			perror("mprotect rw");

@@ -6,11 +6,24 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define WORKERS 4
 #define INCS 20000
 #define ITEMS 2000
 #define ROUNDS 50
+
+/* pthread_create or exit 1 with the reason: without threads (ENOSYS from
+ * clone) the test must end at once, not wait for a thread that never ran. */
+static void start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	int e = pthread_create(t, NULL, fn, arg);
+
+	if (e) {
+		fprintf(stderr, "pthread_create: %s\n", strerror(e));
+		exit(1);
+	}
+}
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static long counter;
@@ -113,10 +126,7 @@ static void *race_once(void *arg)
 static void start_all(pthread_t *t, int n, void *(*fn)(void *), int with_index)
 {
 	for (int i = 0; i < n; i++)
-		if (pthread_create(&t[i], NULL, fn, with_index ? (void *)(long)i : NULL)) {
-			printf("pthread_create failed\n");
-			exit(1);
-		}
+		start(&t[i], fn, with_index ? (void *)(long)i : NULL);
 }
 
 int main(void)
@@ -129,8 +139,8 @@ int main(void)
 		pthread_join(t[i], NULL);
 	printf("mutex: counter %ld (want %d)\n", counter, WORKERS * INCS);
 
-	pthread_create(&p[0], NULL, produce, (void *)0L);
-	pthread_create(&p[1], NULL, produce, (void *)100000L);
+	start(&p[0], produce, (void *)0L);
+	start(&p[1], produce, (void *)100000L);
 	start_all(t, 3, consume, 0);
 	pthread_join(p[0], NULL);
 	pthread_join(p[1], NULL);

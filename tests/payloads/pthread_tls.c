@@ -6,8 +6,22 @@
  * (FS not switched with the vCPU) shows up as a wrong value. */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define N 8
+
+/* pthread_create or exit 1 with the reason: without threads (ENOSYS from
+ * clone) the test must end at once, not wait for a thread that never ran. */
+static void start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	int e = pthread_create(t, NULL, fn, arg);
+
+	if (e) {
+		fprintf(stderr, "pthread_create: %s\n", strerror(e));
+		exit(1);
+	}
+}
 
 static __thread long tls_val = 1000;
 static __thread char tls_buf[64] = "initial";
@@ -50,7 +64,7 @@ int main(void)
 	pthread_key_create(&key, destroy);
 	pthread_barrier_init(&bar, NULL, N);
 	for (long i = 0; i < N; i++)
-		pthread_create(&t[i], NULL, worker, (void *)i);
+		start(&t[i], worker, (void *)i);
 	for (int i = 0; i < N; i++)
 		pthread_join(t[i], NULL);
 	for (int i = 0; i < N; i++)
