@@ -38,12 +38,12 @@ static void gdt_build(uint64_t *gdt)
 	gdt[(SEL_TSS >> 3) + 1] = tss >> 32;
 }
 
-static void tss_build(struct tss64 *tss)
+static void tss_build(struct tss64 *tss, gpa_t rsp0)
 {
 	uint8_t *iobitmap = (uint8_t *)(tss + 1);
 
 	memset(tss, 0, sizeof(*tss));
-	tss->rsp[0] = direct(SYS_KSTACK_TOP_GPA);
+	tss->rsp[0] = direct(rsp0);
 	tss->ist[0] = direct(SYS_IST_STACK_GPA + SZ_4K); /* IST1 */
 	tss->iomap_base = sizeof(*tss);
 	memset(iobitmap, 0xff, IOBITMAP_BYTES); /* a set bit denies the port */
@@ -106,7 +106,7 @@ int sysarea_build(struct guest_mem *mem, struct page_tables *pt)
 	if (!gdt || !tss || !idt || !ktext || !utext || mem->size < SYS_AREA_END)
 		return err_set("sysarea: guest RAM too small for the system area");
 	gdt_build(gdt);
-	tss_build(tss);
+	tss_build(tss, SYS_KSTACK_TOP_GPA);
 	idt_build(idt);
 	memcpy(ktext, ktext_start, (size_t)(ktext_end - ktext_start));
 	memset(utext, 0xf4, SZ_4K); /* hlt: #GP at CPL3 */
@@ -136,4 +136,15 @@ bool sysarea_is_syscall_stub(gva_t rip)
 {
 	/* Before or just after the `out`, depending on how KVM reports it. */
 	return rip >= UTEXT_VA && rip <= UTEXT_VA + 2;
+}
+
+int sysarea_vcpu_tss(struct guest_mem *mem, gpa_t tss_gpa, gpa_t stack_gpa)
+{
+	struct tss64 *tss = mem_ptr(mem, tss_gpa, sizeof(*tss) + IOBITMAP_BYTES);
+
+	if (!tss || (tss_gpa & (SZ_4K - 1)) || !mem_ptr(mem, stack_gpa, SZ_4K))
+		return err_set("sysarea: vCPU TSS at 0x%llx, stack at 0x%llx: outside guest RAM",
+			       (unsigned long long)tss_gpa, (unsigned long long)stack_gpa);
+	tss_build(tss, stack_gpa + SZ_4K);
+	return 0;
 }

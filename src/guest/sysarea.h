@@ -50,6 +50,11 @@
  * caller reserved [0, SYS_AREA_END) in the frames before pt_init. */
 int sysarea_build(struct guest_mem *mem, struct page_tables *pt);
 
+/* A TSS of its own for another vCPU (the stubs' frames must not meet on
+ * one stack): in the page at tss_gpa, the same as vCPU 0's but for RSP0,
+ * the top of the page at stack_gpa. Its tr.base is direct(tss_gpa). */
+int sysarea_vcpu_tss(struct guest_mem *mem, gpa_t tss_gpa, gpa_t stack_gpa);
+
 /* Guest virtual address of the CPL0 page-table batch routine. */
 gva_t sysarea_batch_entry(void);
 /* Exception vector of a stub rip, or -1 if rip is not in the stubs. */

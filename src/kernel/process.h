@@ -7,21 +7,39 @@
 #include <pthread.h>
 
 #include "kernel/fdtable.h"
+#include "kernel/futex.h"
 #include "kernel/mm.h"
 #include "kernel/signal.h"
 
-#define PROCESS_WARN_BITS 512 /* syscall numbers warned about; above: one bit */
+#define PROCESS_WARN_BITS 512	 /* syscall numbers warned about; above: one bit */
+#define PROCESS_MAX_THREADS 1024 /* the most --max-threads allows */
 
 struct process {
 	struct mm *mm;
 	struct page_tables *pt;
 	uint64_t mem_bytes; /* guest RAM, for sysinfo */
-	/* Guards what threads on other vCPUs would share; one thread today,
-	 * so nothing takes it yet. */
+	/* Guards what the threads share: mm and page tables, fds, signal
+	 * dispositions, the task list. The run loop holds it around every
+	 * syscall but those that may wait (futex, sleeps: syscall.c). */
 	pthread_mutex_t lock;
-	unsigned nthreads; /* live tasks: the last exit(2) ends the process */
+	unsigned nthreads;			 /* live tasks: the last exit(2) ends the process */
+	struct task *tasks[PROCESS_MAX_THREADS]; /* live ones, any order */
+	unsigned max_threads;			 /* --max-threads: clone's EAGAIN beyond it */
+	int next_tid;
+	struct futex_table futex;
+	/* Threads are vCPUs, which the vm layer owns: clone asks it for a
+	 * task (NULL: none to be had, errno-style code in *err) and then
+	 * starts it at the parent's syscall return with rax 0 and `sp`
+	 * (0: the parent's). put drops a task that never started. */
+	struct task *(*thread_alloc)(void *ctx, int *err);
+	int (*thread_start)(void *ctx, struct task *child, gva_t sp);
+	void (*thread_put)(void *ctx, struct task *child);
+	/* Makes t leave KVM_RUN or a host wait soon, as a signal for it
+	 * would (async-signal-safe). */
+	void (*kick_task)(void *ctx, struct task *t);
+	void *thread_ctx;
 
-	bool exited;
+	bool exited;	 /* atomic: read by threads in waits */
 	int exit_status; /* valid once exited */
 
 	struct signal_action sigact[SIGNAL_NSIG]; /* [N-1]: signal N */
@@ -39,7 +57,7 @@ struct process {
 	uint64_t warned[PROCESS_WARN_BITS / 64]; /* unimplemented syscalls said once */
 	bool warned_oom;			 /* "out of guest memory" said once */
 	bool warned_shared;			 /* MAP_SHARED writable file refused */
-	bool warned_fork, warned_threads;	 /* fork/exec, threads refused */
+	bool warned_fork, warned_clone;		 /* fork/exec, clone flags refused */
 	/* Why the vDSO sends clock reads to the syscall (the TSC is not
 	 * usable), said once at the first such read; NULL when it does not. */
 	const char *clock_fallback_why;

@@ -13,17 +13,6 @@
 
 #define RLIMIT_STACK_BYTES (8ull << 20)
 
-/* The last thread's exit ends the process with its status. */
-long sys_exit(struct task *t, const uint64_t a[6])
-{
-	struct process *p = t->proc;
-
-	t->exited = true;
-	if (--p->nthreads == 0)
-		process_exit(p, (int)a[0]);
-	return 0;
-}
-
 long sys_exit_group(struct task *t, const uint64_t a[6])
 {
 	process_exit(t->proc, (int)a[0]);
@@ -72,13 +61,6 @@ long sys_getegid(struct task *t, const uint64_t a[6])
 	return getegid();
 }
 
-/* One thread: there is nobody in the process to yield to. */
-long sys_sched_yield(struct task *t, const uint64_t a[6])
-{
-	(void)t, (void)a;
-	return 0;
-}
-
 long sys_set_tid_address(struct task *t, const uint64_t a[6])
 {
 	t->clear_child_tid = a[0];
@@ -123,19 +105,6 @@ long sys_prctl(struct task *t, const uint64_t a[6])
 	default:
 		return -EINVAL;
 	}
-}
-
-long sys_sched_getaffinity(struct task *t, const uint64_t a[6])
-{
-	uint64_t mask = 1; /* one vCPU */
-
-	if (a[0] != 0 && a[0] != (uint64_t)getpid())
-		return -ESRCH;
-	if (a[1] < sizeof(mask) || (a[1] & (sizeof(long) - 1)))
-		return -EINVAL;
-	if (uaccess_write(t->proc->pt, a[2], &mask, sizeof(mask)) < 0)
-		return -EFAULT;
-	return sizeof(mask);
 }
 
 static long rlimit_get(uint64_t res, struct rlimit *rl)
@@ -192,7 +161,7 @@ long sys_getrusage(struct task *t, const uint64_t a[6])
 
 /* One process, no exec: said once, naming what programs call, so a shell
  * that cannot run a pipeline says why. */
-static long proc_no_fork(struct task *t, const char *call)
+long proc_no_fork(struct task *t, const char *call)
 {
 	struct process *p = t->proc;
 
@@ -224,32 +193,4 @@ long sys_execveat(struct task *t, const uint64_t a[6])
 {
 	(void)a;
 	return proc_no_fork(t, "execveat");
-}
-
-#define CLONE_VM_ 0x100ull
-#define CLONE_THREAD_ 0x10000ull
-
-long sys_clone(struct task *t, const uint64_t a[6])
-{
-	if ((a[0] & (CLONE_VM_ | CLONE_THREAD_)) == (CLONE_VM_ | CLONE_THREAD_)) {
-		if (!t->proc->warned_threads) {
-			t->proc->warned_threads = true;
-			vmm_warn("clone: threads are not supported yet: -ENOSYS");
-		}
-		return -ENOSYS;
-	}
-	return proc_no_fork(t, (a[0] & CLONE_VM_) ? "clone(CLONE_VM) (vfork)" : "clone (fork)");
-}
-
-/* The one vCPU: cpu 0, node 0 (what the vDSO answers too). The cache
- * argument is unused since Linux 2.6.24. */
-long sys_getcpu(struct task *t, const uint64_t a[6])
-{
-	const unsigned zero = 0;
-
-	if (a[0] && uaccess_write(t->proc->pt, a[0], &zero, sizeof(zero)) < 0)
-		return -EFAULT;
-	if (a[1] && uaccess_write(t->proc->pt, a[1], &zero, sizeof(zero)) < 0)
-		return -EFAULT;
-	return 0;
 }

@@ -196,15 +196,35 @@ long sys_pause(struct task *t, const uint64_t a[6])
 
 /* ---- sending to itself ---- */
 
-static long sig_send_self(struct task *t, uint64_t signo, int code)
+/* Queues signo for `to` and makes it look soon (another thread may be in
+ * KVM_RUN or asleep in a futex). */
+static long sig_send_to(struct task *t, struct task *to, uint64_t signo, int code)
 {
 	if (signo > SIGNAL_NSIG)
 		return -EINVAL;
-	if (signo)
-		signal_send(t, &(struct signal_info){.signo = (int)signo,
-						     .code = code,
-						     .u.kill = {.pid = getpid(), .uid = getuid()}});
+	if (!signo)
+		return 0;
+	signal_send(to, &(struct signal_info){.signo = (int)signo,
+					      .code = code,
+					      .u.kill = {.pid = getpid(), .uid = getuid()}});
+	if (to != t && t->proc->kick_task)
+		t->proc->kick_task(t->proc->thread_ctx, to);
 	return 0;
+}
+
+/* A signal for the whole process goes to a thread that does not block it,
+ * the caller first (Linux's complete_signal prefers the current thread). */
+static struct task *sig_pick_thread(struct task *t, uint64_t signo)
+{
+	struct process *p = t->proc;
+	uint64_t bit = signo ? 1ull << (signo - 1) : 0;
+
+	if (!(t->sigmask & bit))
+		return t;
+	for (unsigned i = 0; i < p->nthreads; i++)
+		if (!(p->tasks[i]->sigmask & bit))
+			return p->tasks[i];
+	return t;
 }
 
 long sys_kill(struct task *t, const uint64_t a[6])
@@ -213,25 +233,33 @@ long sys_kill(struct task *t, const uint64_t a[6])
 
 	if (pid != 0 && pid != getpid() && pid != -(int64_t)getpid())
 		return a[1] > SIGNAL_NSIG ? -EINVAL : -ESRCH; /* no other process in the guest */
-	return sig_send_self(t, a[1], 0 /* SI_USER */);
+	if (a[1] > SIGNAL_NSIG)
+		return -EINVAL;
+	return sig_send_to(t, sig_pick_thread(t, a[1]), a[1], 0 /* SI_USER */);
 }
 
 long sys_tkill(struct task *t, const uint64_t a[6])
 {
+	struct task *to;
+
 	if ((int32_t)a[0] <= 0)
 		return -EINVAL;
-	if ((int32_t)a[0] != t->tid)
+	to = task_find(t->proc, (int32_t)a[0]);
+	if (!to)
 		return -ESRCH;
-	return sig_send_self(t, a[1], -6 /* SI_TKILL */);
+	return sig_send_to(t, to, a[1], -6 /* SI_TKILL */);
 }
 
 long sys_tgkill(struct task *t, const uint64_t a[6])
 {
+	struct task *to;
+
 	if ((int32_t)a[0] <= 0 || (int32_t)a[1] <= 0)
 		return -EINVAL;
-	if ((int32_t)a[0] != getpid() || (int32_t)a[1] != t->tid)
+	to = (int32_t)a[0] == getpid() ? task_find(t->proc, (int32_t)a[1]) : NULL;
+	if (!to)
 		return -ESRCH;
-	return sig_send_self(t, a[2], -6 /* SI_TKILL */);
+	return sig_send_to(t, to, a[2], -6 /* SI_TKILL */);
 }
 
 /* ---- timers ---- */

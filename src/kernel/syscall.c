@@ -234,7 +234,7 @@ static const struct syscall_def syscall_table[] = {
     NOSYS(199, fremovexattr),
     IMPL(200, tkill),
     IMPL(201, time),
-    NOSYS(202, futex),
+    IMPL(202, futex),
     NOSYS(203, sched_setaffinity),
     IMPL(204, sched_getaffinity),
     NOSYS(205, set_thread_area),
@@ -305,8 +305,8 @@ static const struct syscall_def syscall_table[] = {
     IMPL(270, pselect6),
     IMPL(271, ppoll),
     NOSYS(272, unshare),
-    QUIET(273, set_robust_list),
-    NOSYS(274, get_robust_list),
+    IMPL(273, set_robust_list),
+    IMPL(274, get_robust_list),
     NOSYS(275, splice),
     NOSYS(276, tee),
     NOSYS(277, sync_file_range),
@@ -378,7 +378,7 @@ static const struct syscall_def syscall_table[] = {
     NOSYS(432, fsmount),
     NOSYS(433, fspick),
     NOSYS(434, pidfd_open),
-    QUIET(435, clone3),
+    IMPL(435, clone3),
     IMPL(436, close_range),
     IMPL(437, openat2),
     NOSYS(438, pidfd_getfd),
@@ -445,4 +445,19 @@ long syscall_dispatch(struct task *t, uint64_t rax, const uint64_t args[6])
 		return -ENOSYS;
 	}
 	return d->fn(t, args);
+}
+
+bool syscall_may_wait(uint64_t rax)
+{
+	switch ((uint32_t)rax) {
+	case 24:  /* sched_yield */
+	case 34:  /* pause */
+	case 35:  /* nanosleep */
+	case 130: /* rt_sigsuspend */
+	case 202: /* futex */
+	case 230: /* clock_nanosleep */
+		return true;
+	default:
+		return false;
+	}
 }

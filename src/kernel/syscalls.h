@@ -107,6 +107,14 @@ long sys_getrusage(struct task *t, const uint64_t a[6]);
 long sys_fork(struct task *t, const uint64_t a[6]);
 long sys_vfork(struct task *t, const uint64_t a[6]);
 long sys_clone(struct task *t, const uint64_t a[6]);
+/* fork, vfork, execve and a clone that makes a process: -ENOSYS, said once. */
+long proc_no_fork(struct task *t, const char *call);
+
+/* Threads, thread.c (exit, yield, affinity and getcpu too) and futex.c. */
+long sys_clone3(struct task *t, const uint64_t a[6]);
+long sys_set_robust_list(struct task *t, const uint64_t a[6]);
+long sys_get_robust_list(struct task *t, const uint64_t a[6]);
+long sys_futex(struct task *t, const uint64_t a[6]);
 long sys_execve(struct task *t, const uint64_t a[6]);
 long sys_execveat(struct task *t, const uint64_t a[6]);
 long sys_getcpu(struct task *t, const uint64_t a[6]);

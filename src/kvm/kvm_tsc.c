@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "util/err.h"
+
 #define CPUID_APM 0x80000007u
 #define CPUID_APM_EDX_INVARIANT_TSC (1u << 8) /* SDM 2A CPUID, "Invariant TSC" */
 #define MSR_IA32_TSC 0x10u
@@ -96,4 +98,22 @@ void kvm_tsc_probe(struct vcpu *v, struct kvm_tsc *t)
 		return;
 	}
 	t->usable = true;
+}
+
+int kvm_tsc_copy(struct vcpu *v, const struct kvm_tsc *t)
+{
+	int64_t off = t->offset;
+	struct kvm_device_attr attr = {
+	    .group = TSC_CTRL_GROUP,
+	    .attr = TSC_CTRL_OFFSET,
+	    .addr = (uint64_t)(uintptr_t)&off,
+	};
+
+	/* An offset read through IA32_TSC is not exact enough to copy: the
+	 * new vCPU keeps what KVM gave it (KVM syncs new vCPUs' TSCs). */
+	if (!t->usable || !t->how || strcmp(t->how, "KVM_VCPU_TSC_OFFSET") != 0)
+		return 0;
+	if (vcpu_ioctl(v, KVM_SET_DEVICE_ATTR, &attr) < 0)
+		return err_wrap("vcpu %d: the TSC offset of vCPU 0", v->index);
+	return 0;
 }

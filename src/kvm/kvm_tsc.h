@@ -18,5 +18,8 @@ struct kvm_tsc {
  * frequency, no offset) leaves usable false with the reason. Needs the vCPU:
  * frequency and offset are per vCPU in KVM. */
 void kvm_tsc_probe(struct vcpu *v, struct kvm_tsc *t);
+/* Gives another vCPU the offset t was probed with, so that the vDSO's
+ * clocks read the same on every vCPU. Nothing to do when t is unusable. */
+int kvm_tsc_copy(struct vcpu *v, const struct kvm_tsc *t);
 
 #endif

@@ -10,6 +10,11 @@
 
 #include "util/err.h"
 
+static json_object *json_u64(uint64_t v)
+{
+	return json_object_new_uint64(v);
+}
+
 static const char *report_end_name(enum run_end e)
 {
 	switch (e) {
@@ -36,6 +41,31 @@ static const char *report_clock_source(const struct vm *vm)
 	const struct vvar_data *d = vm->vclock.data;
 
 	return d && d->clock_mode == VVAR_CLOCK_TSC ? "tsc" : "syscall";
+}
+
+/* Only once the payload had threads: vCPUs, shootdowns, KVM's remote
+ * flushes and each vCPU's share of the exits. */
+static void report_threads(const struct vm *vm, FILE *f)
+{
+	const struct vm_threads *ts = &vm->threads;
+
+	if (!ts->ever_threaded)
+		return;
+	fprintf(f,
+		"  threads       peak %u, %llu clones on %u vCPUs (--max-threads %u)\n"
+		"  shootdowns    %llu, to %llu vCPUs in KVM_RUN (waited %.3f ms) and %llu outside; "
+		"KVM remote_tlb_flush ",
+		ts->peak, (unsigned long long)ts->clones, ts->n, ts->max,
+		(unsigned long long)ts->sd_count, (unsigned long long)ts->sd_targets,
+		ms(ts->sd_wait_ns), (unsigned long long)ts->sd_lazy);
+	if (ts->kvm_remote_known)
+		fprintf(f, "%llu\n", (unsigned long long)ts->kvm_remote_flushes);
+	else
+		fprintf(f, "unknown\n");
+	fprintf(f, "  per vCPU     ");
+	for (unsigned i = 0; i < ts->n; i++)
+		fprintf(f, " %u: %llu exits%s", i, (unsigned long long)ts->all[i]->exits,
+			i + 1 < ts->n ? "," : "\n");
 }
 
 static void report_clock(const struct vm *vm, FILE *f)
@@ -106,18 +136,15 @@ void report_print(const struct vm *vm, FILE *f)
 		(unsigned long long)vm->stats.exits, (unsigned long long)vm->stats.syscall_exits,
 		(unsigned long long)vm->stats.exception_exits,
 		(unsigned long long)vm->stats.spurious_faults,
-		(unsigned long long)vm->stats.pt_updates, (unsigned long long)vm->vcpu.reg_ioctls,
+		(unsigned long long)vm->stats.pt_updates,
+		(unsigned long long)vm_threads_reg_ioctls(vm),
 		vm->vcpu.sync_regs ? ", registers synced in the run area" : "");
+	report_threads(vm, f);
 	report_clock(vm, f);
 	fprintf(f, "  time          setup %.3f ms, run %.3f ms\n", ms(vm->stats.setup_ns),
 		ms(vm->stats.run_ns));
 	fprintf(f, "  end           %s, exit status %d\n", report_end_name(vm->end),
 		vm_exit_status(vm));
-}
-
-static json_object *json_u64(uint64_t v)
-{
-	return json_object_new_uint64(v);
 }
 
 static json_object *report_json_config(const struct config *c)
@@ -189,6 +216,59 @@ static json_object *report_json_kvm_pages(const struct kvm_pages *k)
 	return o;
 }
 
+/* {"peak": N, "clones": N, "vcpus": N, "shootdowns": {...},
+ *  "per_vcpu": [{"vcpu", "last_tid", "exits", "syscalls", "kvm_exits",
+ *  "kvm_tlb_flush", "shootdowns_received", "shootdown_flushes"}], "sum": {...}}
+ * (KVM's figures null where its statistics could not be read) */
+static json_object *report_json_threads(const struct vm *vm)
+{
+	const struct vm_threads *ts = &vm->threads;
+	json_object *o = json_object_new_object(), *sd = json_object_new_object();
+	json_object *per = json_object_new_array(), *sum = json_object_new_object();
+	uint64_t exits = 0, sys = 0, kexits = 0, kflush = 0;
+	bool kknown = ts->n > 0;
+
+	json_object_object_add(o, "peak", json_u64(ts->peak));
+	json_object_object_add(o, "clones", json_u64(ts->clones));
+	json_object_object_add(o, "vcpus", json_u64(ts->n));
+	json_object_object_add(o, "max_threads", json_u64(ts->max));
+	json_object_object_add(sd, "count", json_u64(ts->sd_count));
+	json_object_object_add(sd, "vcpus_waited", json_u64(ts->sd_targets));
+	json_object_object_add(sd, "vcpus_lazy", json_u64(ts->sd_lazy));
+	json_object_object_add(sd, "wait_ns", json_u64(ts->sd_wait_ns));
+	json_object_object_add(sd, "kvm_remote_tlb_flush",
+			       ts->kvm_remote_known ? json_u64(ts->kvm_remote_flushes) : NULL);
+	json_object_object_add(o, "shootdowns", sd);
+	for (unsigned i = 0; i < ts->n; i++) {
+		const struct vm_thread *th = ts->all[i];
+		json_object *c = json_object_new_object();
+
+		json_object_object_add(c, "vcpu", json_u64(i));
+		json_object_object_add(c, "last_tid", json_object_new_int(th->last_tid));
+		json_object_object_add(c, "exits", json_u64(th->exits));
+		json_object_object_add(c, "syscalls", json_u64(th->syscalls));
+		json_object_object_add(c, "kvm_exits",
+				       th->kvm_known ? json_u64(th->kvm_exits) : NULL);
+		json_object_object_add(c, "kvm_tlb_flush",
+				       th->kvm_known ? json_u64(th->kvm_tlb_flush) : NULL);
+		json_object_object_add(c, "shootdowns_received", json_u64(th->sd.received));
+		json_object_object_add(c, "shootdown_flushes", json_u64(th->sd.flushes));
+		json_object_array_add(per, c);
+		exits += th->exits;
+		sys += th->syscalls;
+		kexits += th->kvm_exits;
+		kflush += th->kvm_tlb_flush;
+		kknown = kknown && th->kvm_known;
+	}
+	json_object_object_add(sum, "exits", json_u64(exits));
+	json_object_object_add(sum, "syscalls", json_u64(sys));
+	json_object_object_add(sum, "kvm_exits", kknown ? json_u64(kexits) : NULL);
+	json_object_object_add(sum, "kvm_tlb_flush", kknown ? json_u64(kflush) : NULL);
+	json_object_object_add(o, "per_vcpu", per);
+	json_object_object_add(o, "sum", sum);
+	return o;
+}
+
 static json_object *report_json_run(const struct vm *vm)
 {
 	const struct pt_tlb_stats *t = &vm->pt.tlb;
@@ -204,7 +284,7 @@ static json_object *report_json_run(const struct vm *vm)
 	json_object_object_add(o, "exceptions", json_u64(vm->stats.exception_exits));
 	json_object_object_add(o, "spurious_page_faults", json_u64(vm->stats.spurious_faults));
 	json_object_object_add(o, "batch_runs", json_u64(vm->stats.pt_updates));
-	json_object_object_add(o, "reg_ioctls", json_u64(vm->vcpu.reg_ioctls));
+	json_object_object_add(o, "reg_ioctls", json_u64(vm_threads_reg_ioctls(vm)));
 	json_object_object_add(o, "sync_regs", json_object_new_boolean(vm->vcpu.sync_regs));
 	json_object_object_add(o, "setup_ns", json_u64(vm->stats.setup_ns));
 	json_object_object_add(o, "run_ns", json_u64(vm->stats.run_ns));
@@ -247,6 +327,7 @@ int report_write_json(const struct vm *vm, const char *path)
 	json_object_object_add(root, "kvm_pages", report_json_kvm_pages(&vm->kvm_pages));
 	json_object_object_add(root, "run", report_json_run(vm));
 	json_object_object_add(root, "clock", report_json_clock(vm));
+	json_object_object_add(root, "threads", report_json_threads(vm));
 	if (vm->counters)
 		counters_add_json(vm->counters, root);
 	if (json_object_to_file_ext(path, root, JSON_C_TO_STRING_PRETTY) < 0)

@@ -47,6 +47,8 @@ void config_usage(FILE *f)
 	    "  --timeout SECONDS       stop the payload after SECONDS (exit status 124)\n"
 	    "  --max-output SIZE       the payload may write SIZE bytes in all, then SIGXFSZ "
 	    "(153)\n"
+	    "  --max-threads N         live guest threads, one vCPU each (default 64): clone then "
+	    "fails with EAGAIN\n"
 	    "  -e, --events LIST       counters, comma separated (perf names, sys:tracepoint, "
 	    "kvm-stat:NAME,\n"
 	    "                          kvm-vcpu-stat:NAME, pfm:RAW); default: a TLB-oriented set\n"
@@ -212,6 +214,21 @@ static int config_validate(const struct config *c)
 	return 0;
 }
 
+/* --max-threads N: 1 (no threads) .. CONFIG_MAX_THREADS. */
+static int config_parse_threads(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < 1 || v > CONFIG_MAX_THREADS)
+		return err_set("config: --max-threads '%s': want a number from 1 to %d", s,
+			       CONFIG_MAX_THREADS);
+	*out = (unsigned)v;
+	return 0;
+}
+
 enum {
 	OPT_MEM = 256,
 	OPT_BACKING,
@@ -228,6 +245,7 @@ enum {
 	OPT_DIR,
 	OPT_CWD,
 	OPT_VDSO,
+	OPT_MAX_THREADS,
 };
 
 static int config_option(struct config *c, int opt, const char *arg)
@@ -248,6 +266,8 @@ static int config_option(struct config *c, int opt, const char *arg)
 		return config_parse_vdso(arg, &c->vdso);
 	case OPT_MAX_OUTPUT:
 		return config_parse_size(arg, &c->max_output);
+	case OPT_MAX_THREADS:
+		return config_parse_threads(arg, &c->max_threads);
 	case OPT_TIMEOUT:
 		return config_parse_timeout(arg, &c->timeout_s);
 	case OPT_STATS:
@@ -299,6 +319,7 @@ int config_parse(struct config *c, int argc, char **argv)
 	    {"vdso", required_argument, NULL, OPT_VDSO},
 	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
 	    {"max-output", required_argument, NULL, OPT_MAX_OUTPUT},
+	    {"max-threads", required_argument, NULL, OPT_MAX_THREADS},
 	    {"stats", no_argument, NULL, OPT_STATS},
 	    {"json", required_argument, NULL, OPT_JSON},
 	    {"events", required_argument, NULL, 'e'},
@@ -316,6 +337,7 @@ int config_parse(struct config *c, int argc, char **argv)
 	c->mem_bytes = CONFIG_DEFAULT_MEM;
 	c->backing = MEM_BACKING_ANON;
 	c->guest_pages = GUEST_PAGES_4K;
+	c->max_threads = CONFIG_DEFAULT_THREADS;
 	/* 0, not 1: glibc then also forgets a half-read "-ab" cluster of an
 	 * earlier call that failed, which would point into freed memory. */
 	optind = 0;

@@ -35,6 +35,11 @@ enum vdso_mode {
 };
 const char *vdso_mode_name(enum vdso_mode m);
 
+/* --max-threads: the default and the most vmm accepts (KVM may allow
+ * fewer: vm_setup caps it at KVM_CAP_MAX_VCPUS). */
+#define CONFIG_DEFAULT_THREADS 64
+#define CONFIG_MAX_THREADS 1024
+
 struct config {
 	uint64_t mem_bytes;
 	enum mem_backing backing;
@@ -44,6 +49,7 @@ struct config {
 	enum vdso_mode vdso;			 /* --vdso */
 	double timeout_s;			 /* 0: none */
 	uint64_t max_output;			 /* --max-output bytes, 0: none */
+	unsigned max_threads;			 /* --max-threads: live guest threads (vCPUs) */
 	bool stats;				 /* report on stderr */
 	const char *json_path;			 /* --json FILE */
 	const char *events;			 /* -e LIST, NULL: default set */

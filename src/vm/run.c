@@ -21,8 +21,9 @@
 enum exit_action {
 	EXIT_CONTINUE,	  /* enter the guest again where it stopped */
 	EXIT_RESUME_USER, /* put the payload back at CPL3 with the handler's registers */
-	EXIT_RUN_ENDED,	  /* vm->end, vm->status and vm->end_info say how */
+	EXIT_RUN_ENDED,	  /* th->end, th->status and th->end_info say how */
 	EXIT_VMM_ERROR,	  /* vmm failed; the error is recorded (err.h) */
+	EXIT_THREAD_GONE, /* this thread called exit(2); the others run on */
 };
 
 /* The vCPU at one exit, as the handlers read and change it. */
@@ -39,20 +40,26 @@ static uint64_t run_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The thread whose vCPU this host thread runs (callbacks from the kernel
+ * layer reach it here: they run in that thread's syscall). */
+static __thread struct vm_thread *run_self;
+
 /* One KVM_RUN, counted: a vcpu_run_result or -1. */
-static int run_kvm(struct vm *vm)
+static int run_kvm(struct vm_thread *th)
 {
-	vm->stats.exits++;
-	return vcpu_run(&vm->vcpu);
+	struct vm *vm = th->vm;
+	__atomic_add_fetch(&vm->stats.exits, 1, __ATOMIC_RELAXED);
+	th->exits++;
+	return vcpu_run(th->vcpu);
 }
 
 /* Keeps for the report the KVM exit that ends the run, and the vCPU state
  * (fresh from KVM when a batch ran since the exit; on a failed read, what
  * the report had). */
-static void run_note_exit(struct vm *vm)
+static void run_note_exit(struct vm_thread *th)
 {
-	struct run_end_info *e = &vm->end_info;
-	const struct kvm_run *kr = vm->vcpu.run;
+	struct run_end_info *e = th->end_info;
+	const struct kvm_run *kr = th->vcpu->run;
 
 	e->exit.reason = kr->exit_reason;
 	e->exit.suberror = kr->exit_reason == KVM_EXIT_INTERNAL_ERROR ? kr->internal.suberror : 0;
@@ -61,20 +68,20 @@ static void run_note_exit(struct vm *vm)
 				  : 0;
 	e->exit.mmio_addr = kr->exit_reason == KVM_EXIT_MMIO ? kr->mmio.phys_addr : 0;
 	e->exit.port = kr->exit_reason == KVM_EXIT_IO ? kr->io.port : 0;
-	(void)vcpu_get_regs(&vm->vcpu, &e->regs);
-	(void)vcpu_get_sregs(&vm->vcpu, &e->sregs);
+	(void)vcpu_get_regs(th->vcpu, &e->regs);
+	(void)vcpu_get_sregs(th->vcpu, &e->sregs);
 }
 
-static void run_note_dump(struct vm *vm, const char *what)
+static void run_note_dump(struct vm_thread *th, const char *what)
 {
-	run_note_exit(vm);
-	vm->end_info.dump = true;
-	vm->end_info.dump_what = what;
+	run_note_exit(th);
+	th->end_info->dump = true;
+	th->end_info->dump_what = what;
 }
 
 /* Runs one chunk of the batch routine at CPL0 and waits for its exit. */
-static int run_batch_chunk(struct vm *vm, const struct kvm_sregs *user, size_t nstores,
-			   size_t ninvlpg, bool flush_all)
+static int run_batch_chunk_at(struct vm_thread *th, const struct kvm_sregs *user, size_t nstores,
+			      size_t ninvlpg, bool flush_all, gva_t inv_va)
 {
 	struct kvm_regs r = {
 	    .rip = sysarea_batch_entry(),
@@ -82,47 +89,53 @@ static int run_batch_chunk(struct vm *vm, const struct kvm_sregs *user, size_t n
 	    .rflags = RFLAGS_FIXED, /* IF=0: nothing may interrupt the batch */
 	    .rdi = DIRECT_MAP_VA + SYS_BATCH_GPA,
 	    .rsi = nstores,
-	    .rdx = DIRECT_MAP_VA + SYS_INVLPG_GPA,
+	    .rdx = inv_va,
 	    .rcx = ninvlpg,
 	    .r8 = flush_all,
 	};
 	struct kvm_sregs s = *user;
-	const struct kvm_run *kr = vm->vcpu.run;
+	const struct kvm_run *kr = th->vcpu->run;
 	int t;
 
 	cpu_kernel_segments(&s);
-	vcpu_set_regs(&vm->vcpu, &r);
-	vcpu_set_sregs(&vm->vcpu, &s);
+	vcpu_set_regs(th->vcpu, &r);
+	vcpu_set_sregs(th->vcpu, &s);
 	/* A timeout waits until the batch is done, so the tables stay whole. */
 	do
-		t = run_kvm(vm);
+		t = run_kvm(th);
 	while (t == VCPU_RUN_INTR || (t == VCPU_RUN_EXIT && kr->exit_reason == KVM_EXIT_INTR));
 	if (t < 0)
 		return -1;
 	if (kr->exit_reason != KVM_EXIT_IO || kr->io.port != PORT_BATCH_DONE) {
-		run_note_dump(vm, "page-table batch did not complete");
+		run_note_dump(th, "page-table batch did not complete");
 		return err_set("run: page-table batch: unexpected exit %u", kr->exit_reason);
 	}
 	return 0;
 }
 
+static int run_batch_chunk(struct vm_thread *th, const struct kvm_sregs *user, size_t nstores,
+			   size_t ninvlpg, bool flush_all)
+{
+	return run_batch_chunk_at(th, user, nstores, ninvlpg, flush_all,
+				  DIRECT_MAP_VA + SYS_INVLPG_GPA);
+}
+
 /* Runs the chunk a syscall left pending now, with an exit: its batch pages
  * are about to be reused, or the run ends before the payload resumes. */
-static int run_batch_drain(struct vm *vm)
+static int run_batch_drain(struct vm_thread *th)
 {
 	struct exit_state saved;
 
-	if (!vm->batch.pending)
+	if (!th->batch.pending)
 		return 0;
-	if (vcpu_get_regs(&vm->vcpu, &saved.regs) < 0 ||
-	    vcpu_get_sregs(&vm->vcpu, &saved.sregs) < 0)
+	if (vcpu_get_regs(th->vcpu, &saved.regs) < 0 || vcpu_get_sregs(th->vcpu, &saved.sregs) < 0)
 		return -1;
-	vm->batch.pending = false;
-	if (run_batch_chunk(vm, &saved.sregs, vm->batch.nstores, vm->batch.ninvlpg,
-			    vm->batch.flush_all) < 0)
+	th->batch.pending = false;
+	if (run_batch_chunk(th, &saved.sregs, th->batch.nstores, th->batch.ninvlpg,
+			    th->batch.flush_all) < 0)
 		return -1;
-	vcpu_set_regs(&vm->vcpu, &saved.regs);
-	vcpu_set_sregs(&vm->vcpu, &saved.sregs);
+	vcpu_set_regs(th->vcpu, &saved.regs);
+	vcpu_set_sregs(th->vcpu, &saved.sregs);
 	return 0;
 }
 
@@ -135,6 +148,7 @@ static int run_batch_drain(struct vm *vm)
 static int run_apply_update(void *ctx, const struct pt_update *u)
 {
 	struct vm *vm = ctx;
+	struct vm_thread *th = run_self;
 	struct exit_state saved;
 	const size_t store_chunk = SYS_BATCH_BYTES / sizeof(uint64_t[2]);
 	const size_t inv_chunk = SYS_INVLPG_BYTES / sizeof(gva_t);
@@ -143,10 +157,9 @@ static int run_apply_update(void *ctx, const struct pt_update *u)
 	size_t s = 0, v = 0, i;
 	bool last;
 
-	if (run_batch_drain(vm) < 0)
+	if (run_batch_drain(th) < 0)
 		return -1;
-	if (vcpu_get_regs(&vm->vcpu, &saved.regs) < 0 ||
-	    vcpu_get_sregs(&vm->vcpu, &saved.sregs) < 0)
+	if (vcpu_get_regs(th->vcpu, &saved.regs) < 0 || vcpu_get_sregs(th->vcpu, &saved.sregs) < 0)
 		return -1;
 	/* KVM's gauges grow as the payload touches memory and fall only when
 	 * the guest edits its tables: the last moment to see their peak. */
@@ -163,42 +176,47 @@ static int run_apply_update(void *ctx, const struct pt_update *u)
 			batch[2 * i + 1] = u->stores[s + i].val;
 		}
 		memcpy(inv, u->invlpg + v, nv * sizeof(gva_t));
-		vm->stats.pt_updates++;
+		__atomic_add_fetch(&vm->stats.pt_updates, 1, __ATOMIC_RELAXED);
 		s += ns;
 		v += nv;
 		last = s >= u->nstores && v >= u->ninvlpg;
-		if (last && vm->batch.defer) {
-			vm->batch.pending = true;
-			vm->batch.nstores = ns;
-			vm->batch.ninvlpg = nv;
-			vm->batch.flush_all = stores_done && u->flush_all;
+		if (last && th->batch.defer && !vm->threads.ever_threaded) {
+			th->batch.pending = true;
+			th->batch.nstores = ns;
+			th->batch.ninvlpg = nv;
+			th->batch.flush_all = stores_done && u->flush_all;
 			break;
 		}
-		if (run_batch_chunk(vm, &saved.sregs, ns, nv, stores_done && u->flush_all) < 0)
+		if (run_batch_chunk(th, &saved.sregs, ns, nv, stores_done && u->flush_all) < 0)
 			return -1;
 	} while (!last);
-	vcpu_set_regs(&vm->vcpu, &saved.regs);
-	vcpu_set_sregs(&vm->vcpu, &saved.sregs);
+	vcpu_set_regs(th->vcpu, &saved.regs);
+	vcpu_set_sregs(th->vcpu, &saved.sregs);
+	/* The other vCPUs may cache what changed: they invalidate too before
+	 * the syscall returns, as an OS's shootdown IPIs make them. */
+	if (vm->threads.ever_threaded && (u->ninvlpg || u->flush_all))
+		shootdown_post(th, u->invlpg, u->ninvlpg, u->flush_all);
 	return 0;
 }
 
 /* The way back to the payload through the pending chunk: the routine
  * applies it at CPL0, pops the payload's registers it used and iretq's to
  * the payload (RIP, CS, RFLAGS, RSP, SS), all in the next KVM_RUN. */
-static int run_enter_batch(struct vm *vm)
+static int run_enter_batch(struct vm_thread *th)
 {
+	struct vm *vm = th->vm;
 	struct kvm_regs u, r;
 	struct kvm_sregs s;
 	uint64_t *stack;
 	const size_t words = 13;
 
-	if (vcpu_get_regs(&vm->vcpu, &u) < 0 || vcpu_get_sregs(&vm->vcpu, &s) < 0)
+	if (vcpu_get_regs(th->vcpu, &u) < 0 || vcpu_get_sregs(th->vcpu, &s) < 0)
 		return -1;
 	stack = mem_ptr(&vm->mem, SYS_KSTACK_TOP_GPA - words * 8, words * 8);
 	if (!stack)
 		return err_set("run: page-table batch: no kernel stack");
-	vm->batch.regs = u;
-	vm->batch.sregs = s;
+	th->batch.regs = u;
+	th->batch.sregs = s;
 	memcpy(stack,
 	       (uint64_t[]){u.rax, u.rcx, u.rdx, u.rsi, u.rdi, u.r8, u.r9, u.r10, u.rip,
 			    SEL_USER_CS, u.rflags, u.rsp, SEL_USER_DS},
@@ -208,26 +226,26 @@ static int run_enter_batch(struct vm *vm)
 	r.rsp = DIRECT_MAP_VA + SYS_KSTACK_TOP_GPA - words * 8;
 	r.rflags = RFLAGS_FIXED; /* IF=0: nothing may interrupt the batch */
 	r.rdi = DIRECT_MAP_VA + SYS_BATCH_GPA;
-	r.rsi = vm->batch.nstores;
+	r.rsi = th->batch.nstores;
 	r.rdx = DIRECT_MAP_VA + SYS_INVLPG_GPA;
-	r.rcx = vm->batch.ninvlpg;
-	r.r8 = vm->batch.flush_all;
+	r.rcx = th->batch.ninvlpg;
+	r.r8 = th->batch.flush_all;
 	r.r10 = 1;
 	cpu_kernel_segments(&s);
-	vcpu_set_regs(&vm->vcpu, &r);
-	vcpu_set_sregs(&vm->vcpu, &s);
-	vm->batch.entered = true;
+	vcpu_set_regs(th->vcpu, &r);
+	vcpu_set_sregs(th->vcpu, &s);
+	th->batch.entered = true;
 	return 0;
 }
 
 /* A stop before the routine has surely run: the payload's state back, and
  * the chunk applied with an exit, so that the tables stay whole. */
-static int run_batch_finish(struct vm *vm)
+static int run_batch_finish(struct vm_thread *th)
 {
-	vm->batch.entered = false;
-	vcpu_set_regs(&vm->vcpu, &vm->batch.regs);
-	vcpu_set_sregs(&vm->vcpu, &vm->batch.sregs);
-	return run_batch_drain(vm);
+	th->batch.entered = false;
+	vcpu_set_regs(th->vcpu, &th->batch.regs);
+	vcpu_set_sregs(th->vcpu, &th->batch.sregs);
+	return run_batch_drain(th);
 }
 
 /* Region edges from the payload's prctl go to every observer: vmm's own
@@ -262,12 +280,12 @@ static void run_sample_leaves(struct vm *vm)
 }
 
 /* Ends the run as Linux's default action for signo would. */
-static enum exit_action run_end_killed(struct vm *vm, int signo, const char *why)
+static enum exit_action run_end_killed(struct vm_thread *th, int signo, const char *why)
 {
-	vm->end = RUN_SIGNALED;
-	vm->status = signo;
-	vm->end_info.killed = true;
-	snprintf(vm->end_info.why, sizeof(vm->end_info.why), "%s", why);
+	th->end = RUN_SIGNALED;
+	th->status = signo;
+	th->end_info->killed = true;
+	snprintf(th->end_info->why, sizeof(th->end_info->why), "%s", why);
 	return EXIT_RUN_ENDED;
 }
 
@@ -288,10 +306,11 @@ static void run_regs_from_user(struct kvm_regs *k, const struct user_regs *u)
 /* process->fpu: the vCPU's XSAVE image for signal frames. */
 static int run_fpu_save(void *ctx, void *buf, size_t size)
 {
-	struct vm *vm = ctx;
+	struct vm_thread *th = run_self;
 	struct kvm_xsave x;
 
-	if (vcpu_ioctl(&vm->vcpu, KVM_GET_XSAVE, &x) < 0)
+	(void)ctx;
+	if (vcpu_ioctl(th->vcpu, KVM_GET_XSAVE, &x) < 0)
 		return -1;
 	memcpy(buf, x.region, size);
 	return 0;
@@ -299,81 +318,102 @@ static int run_fpu_save(void *ctx, void *buf, size_t size)
 
 static int run_fpu_restore(void *ctx, const void *buf, size_t size)
 {
-	struct vm *vm = ctx;
+	struct vm_thread *th = run_self;
 	struct kvm_xsave x;
 
-	if (vcpu_ioctl(&vm->vcpu, KVM_GET_XSAVE, &x) < 0)
+	(void)ctx;
+	if (vcpu_ioctl(th->vcpu, KVM_GET_XSAVE, &x) < 0)
 		return -1;
 	memcpy(x.region, buf, size);
-	return vcpu_ioctl(&vm->vcpu, KVM_SET_XSAVE, &x) < 0 ? -1 : 0;
+	return vcpu_ioctl(th->vcpu, KVM_SET_XSAVE, &x) < 0 ? -1 : 0;
 }
 
 /* process->kick: called from the host timer's signal handler, so that a
- * guest timer's signal is delivered soon (vcpu_kick is async-signal-safe). */
+ * guest timer's signal is delivered soon: every thread looks, the first
+ * that does not block it takes it (async-signal-safe). */
 static void run_kick(void *ctx)
 {
-	struct vm *vm = ctx;
-
-	(void)vcpu_kick(&vm->vcpu);
+	vm_threads_kick_all(ctx, false);
 }
 
 /* Puts the payload back at CPL3 with st->regs: what sysret and iret would
  * do, for syscalls and for exceptions vmm absorbs. */
-static void run_resume_user(struct vm *vm, struct exit_state *st)
+static void run_resume_user(struct vm_thread *th, struct exit_state *st)
 {
 	bool user_cs = (st->sregs.cs.selector & 3) == 3;
 
-	vcpu_set_regs(&vm->vcpu, &st->regs);
-	if (user_cs && !vm->task.segbase_dirty)
+	vcpu_set_regs(th->vcpu, &st->regs);
+	if (user_cs && !th->task->segbase_dirty)
 		return; /* saves a KVM_SET_SREGS on PVM, where CS stays user */
 	cpu_user_segments(&st->sregs);
-	st->sregs.fs.base = vm->task.fs_base;
-	st->sregs.gs.base = vm->task.gs_base;
-	vm->task.segbase_dirty = false;
-	vcpu_set_sregs(&vm->vcpu, &st->sregs);
+	st->sregs.fs.base = th->task->fs_base;
+	st->sregs.gs.base = th->task->gs_base;
+	th->task->segbase_dirty = false;
+	vcpu_set_sregs(th->vcpu, &st->sregs);
 }
 
 /* A syscall, resumed as sysret would: under PVM `syscall` left CS at CPL3
  * and R11 unreliable, so the state is set here. */
-static enum exit_action run_syscall(struct vm *vm, struct exit_state *st)
+static enum exit_action run_syscall(struct vm_thread *th, struct exit_state *st)
 {
+	struct vm *vm = th->vm;
 	struct kvm_regs *r = &st->regs;
 	uint64_t args[6] = {r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9};
 	struct user_regs u;
+	bool locked;
 	long ret;
 	int kill;
 
-	vm->stats.syscall_exits++;
+	__atomic_add_fetch(&vm->stats.syscall_exits, 1, __ATOMIC_RELAXED);
+	th->syscalls++;
 	/* Before the syscall can unmap anything: the peak is what ran. KVM's
 	 * gauges are sampled by run_apply_update, only when tables change. */
 	run_sample_leaves(vm);
-	vm->batch.defer = true;
+	th->batch.defer = true;
+	th->sys_regs = *r;
 	run_regs_to_user(r, &u);
-	ret = syscall_dispatch(&vm->task, r->rax, args);
-	vm->batch.defer = false;
+	/* One lock for what threads share, but not across a wait (kernel/
+	 * syscall.h): a futex or a sleep must not stop the others. */
+	locked = !syscall_may_wait(r->rax);
+	if (locked)
+		pthread_mutex_lock(&vm->process.lock);
+	ret = syscall_dispatch(th->task, r->rax, args);
+	th->batch.defer = false;
 	if (vm->mm.failed) {
+		if (locked)
+			pthread_mutex_unlock(&vm->process.lock);
 		err_wrap("run: page-table update for syscall %llu failed",
 			 (unsigned long long)r->rax);
 		return EXIT_VMM_ERROR;
 	}
-	if (vm->process.exited) {
-		vm->end = RUN_EXITED;
-		vm->status = vm->process.exit_status;
+	if (__atomic_load_n(&vm->process.exited, __ATOMIC_ACQUIRE)) {
+		if (locked)
+			pthread_mutex_unlock(&vm->process.lock);
+		th->end = RUN_EXITED;
+		th->status = vm->process.exit_status;
 		return EXIT_RUN_ENDED;
 	}
+	if (th->task->exited) {
+		if (locked)
+			pthread_mutex_unlock(&vm->process.lock);
+		return EXIT_THREAD_GONE;
+	}
+	if (!locked)
+		pthread_mutex_lock(&vm->process.lock);
 	/* The return as sysret makes it, or a restart, rt_sigreturn, or a
 	 * handler's frame (kernel/signal.h). */
-	kill = signal_syscall_return(&vm->task, ret, &u);
+	kill = signal_syscall_return(th->task, ret, &u);
+	pthread_mutex_unlock(&vm->process.lock);
 	if (vm->mm.failed) {
 		err_wrap("run: page-table update for a signal frame failed");
 		return EXIT_VMM_ERROR;
 	}
 	if (kill) {
-		char why[sizeof(vm->end_info.why)];
+		char why[sizeof(th->end_info->why)];
 
 		snprintf(why, sizeof(why), "at the return from syscall %s",
 			 syscall_name(r->rax) ? syscall_name(r->rax) : "?");
-		return run_end_killed(vm, kill, why);
+		return run_end_killed(th, kill, why);
 	}
 	run_regs_from_user(r, &u);
 	return EXIT_RESUME_USER;
@@ -401,12 +441,25 @@ static bool run_int_n_as_gp(const struct vm *vm, gva_t rip, uint64_t *error)
 	return true;
 }
 
+/* Where the stub's frame is: vCPU 0's on the system stacks (trap.c),
+ * another vCPU's on its own stack page. */
+static bool run_frame_gpa(const struct vm_thread *th, uint64_t rsp, int vector, gpa_t *gpa,
+			  size_t *len)
+{
+	bool sys = trap_frame_gpa(rsp, vector, gpa, len);
+
+	if (sys || !th->kstack_gpa || rsp < DIRECT_MAP_VA)
+		return sys;
+	return *gpa >= th->kstack_gpa && *gpa + *len <= th->kstack_gpa + SZ_4K;
+}
+
 /* The facts trap_decide needs: the frame the CPU pushed on the CPL0 stack
  * (port I/O has none: the exit's own rip and rsp), and for a #PF whether
  * the tables allow the access now. */
-static void run_trap_event(const struct vm *vm, const struct exit_state *st, int vector,
+static void run_trap_event(const struct vm_thread *th, const struct exit_state *st, int vector,
 			   struct trap_event *ev)
 {
+	const struct vm *vm = th->vm;
 	uint64_t words[6];
 	const void *p;
 	gpa_t gpa;
@@ -419,7 +472,7 @@ static void run_trap_event(const struct vm *vm, const struct exit_state *st, int
 		ev->frame_ok = true;
 		return;
 	}
-	if (!trap_frame_gpa(st->regs.rsp, vector, &gpa, &len) || len > sizeof(words) ||
+	if (!run_frame_gpa(th, st->regs.rsp, vector, &gpa, &len) || len > sizeof(words) ||
 	    !(p = mem_ptr(&vm->mem, gpa, len)))
 		return;
 	memcpy(words, p, len);
@@ -433,16 +486,17 @@ static void run_trap_event(const struct vm *vm, const struct exit_state *st, int
 }
 
 /* A guest exception, already identified by its stub (or TRAP_PORT_IO). */
-static enum exit_action run_exception(struct vm *vm, struct exit_state *st, int vector)
+static enum exit_action run_exception(struct vm_thread *th, struct exit_state *st, int vector)
 {
-	struct run_end_info *e = &vm->end_info;
+	struct vm *vm = th->vm;
+	struct run_end_info *e = th->end_info;
 	struct trap_event ev;
 	struct trap_decision d;
 
-	run_trap_event(vm, st, vector, &ev);
-	d = trap_decide(&ev, &vm->spurious);
+	run_trap_event(th, st, vector, &ev);
+	d = trap_decide(&ev, &th->spurious);
 	if (d.verdict == TRAP_SPURIOUS) {
-		vm->stats.spurious_faults++;
+		__atomic_add_fetch(&vm->stats.spurious_faults, 1, __ATOMIC_RELAXED);
 		st->regs.rip = ev.frame.rip;
 		st->regs.rsp = ev.frame.rsp;
 		st->regs.rflags = ev.frame.rflags;
@@ -452,12 +506,16 @@ static enum exit_action run_exception(struct vm *vm, struct exit_state *st, int 
 		/* A handler the payload installed runs instead of the report. */
 		struct signal_fault sf = trap_signal_fault(&ev, &d);
 		struct user_regs u;
+		bool handled;
 
 		st->regs.rip = ev.frame.rip;
 		st->regs.rsp = ev.frame.rsp;
 		st->regs.rflags = ev.frame.rflags ? ev.frame.rflags : st->regs.rflags;
 		run_regs_to_user(&st->regs, &u);
-		if (signal_from_fault(&vm->task, &sf, &u)) {
+		pthread_mutex_lock(&vm->process.lock);
+		handled = signal_from_fault(th->task, &sf, &u);
+		pthread_mutex_unlock(&vm->process.lock);
+		if (handled) {
 			run_regs_from_user(&st->regs, &u);
 			return EXIT_RESUME_USER;
 		}
@@ -466,122 +524,174 @@ static enum exit_action run_exception(struct vm *vm, struct exit_state *st, int 
 			return EXIT_VMM_ERROR;
 		}
 	}
-	run_note_exit(vm);
+	run_note_exit(th);
 	e->trap = true;
 	e->event = ev;
 	e->decision = d;
 	if (d.verdict == TRAP_KILL)
-		return run_end_killed(vm, d.signo, d.name);
+		return run_end_killed(th, d.signo, d.name);
 	e->dump = true;
 	e->dump_what = d.dump_what;
-	vm->end = RUN_VMM_ERROR;
+	th->end = RUN_VMM_ERROR;
 	return EXIT_RUN_ENDED;
 }
 
 /* Linux would raise #GP for port I/O at CPL3: SIGSEGV. */
-static enum exit_action run_payload_port_io(struct vm *vm, struct exit_state *st)
+static enum exit_action run_payload_port_io(struct vm_thread *th, struct exit_state *st)
 {
-	vm->end_info.port_io = true;
-	vm->end_info.port = vm->vcpu.run->io.port;
-	return run_exception(vm, st, TRAP_PORT_IO);
+	th->end_info->port_io = true;
+	th->end_info->port = th->vcpu->run->io.port;
+	return run_exception(th, st, TRAP_PORT_IO);
 }
 
 /* Hands one exit to its handler. */
-static enum exit_action run_exit(struct vm *vm, struct exit_state *st)
+static enum exit_action run_exit(struct vm_thread *th, struct exit_state *st)
 {
-	const struct kvm_run *kr = vm->vcpu.run;
+	struct vm *vm = th->vm;
+	const struct kvm_run *kr = th->vcpu->run;
 	int vec;
 
 	vclock_tick(&vm->vclock); /* re-anchors the vDSO's clocks when due */
 	if (kr->exit_reason == KVM_EXIT_INTR)
 		return EXIT_CONTINUE;
-	if (vcpu_get_regs(&vm->vcpu, &st->regs) < 0 || vcpu_get_sregs(&vm->vcpu, &st->sregs) < 0)
+	if (vcpu_get_regs(th->vcpu, &st->regs) < 0 || vcpu_get_sregs(th->vcpu, &st->sregs) < 0)
 		return EXIT_VMM_ERROR;
 	if (kr->exit_reason == KVM_EXIT_IO && kr->io.direction == KVM_EXIT_IO_OUT) {
 		if (kr->io.port == PORT_SYSCALL && sysarea_is_syscall_stub(st->regs.rip))
-			return run_syscall(vm, st);
+			return run_syscall(th, st);
 		vec = sysarea_stub_vector(st->regs.rip);
 		if (kr->io.port == PORT_EXCEPTION && vec >= 0 && (st->sregs.cs.selector & 3) == 0) {
-			vm->stats.exception_exits++;
-			return run_exception(vm, st, vec);
+			__atomic_add_fetch(&vm->stats.exception_exits, 1, __ATOMIC_RELAXED);
+			return run_exception(th, st, vec);
 		}
 	}
 	if (kr->exit_reason == KVM_EXIT_IO)
-		return run_payload_port_io(vm, st);
-	run_note_dump(vm, NULL);
-	vm->end = RUN_VMM_ERROR;
+		return run_payload_port_io(th, st);
+	run_note_dump(th, NULL);
+	th->end = RUN_VMM_ERROR;
 	return EXIT_RUN_ENDED;
 }
 
 /* A guest signal became pending while the payload ran (a timer's): it is
  * delivered now if the vCPU is in the payload's own code; inside a stub,
  * the stub's exit comes next and delivers there. */
-static enum exit_action run_signal_async(struct vm *vm, struct exit_state *st)
+static enum exit_action run_signal_async(struct vm_thread *th, struct exit_state *st)
 {
+	struct vm *vm = th->vm;
 	struct user_regs u;
 	int kill;
 
-	if (vcpu_get_regs(&vm->vcpu, &st->regs) < 0 || vcpu_get_sregs(&vm->vcpu, &st->sregs) < 0)
+	if (vcpu_get_regs(th->vcpu, &st->regs) < 0 || vcpu_get_sregs(th->vcpu, &st->sregs) < 0)
 		return EXIT_VMM_ERROR;
 	if ((st->sregs.cs.selector & 3) != 3 || sysarea_is_syscall_stub(st->regs.rip) ||
 	    sysarea_stub_vector(st->regs.rip) >= 0)
 		return EXIT_CONTINUE;
 	run_regs_to_user(&st->regs, &u);
-	kill = signal_deliver_pending(&vm->task, &u);
+	kill = signal_deliver_pending(th->task, &u);
 	if (vm->mm.failed) {
 		err_wrap("run: page-table update for a signal frame failed");
 		return EXIT_VMM_ERROR;
 	}
 	if (kill)
-		return run_end_killed(vm, kill, "asynchronous signal");
+		return run_end_killed(th, kill, "asynchronous signal");
 	run_regs_from_user(&st->regs, &u);
 	return EXIT_RESUME_USER;
 }
 
 /* Enters the guest until a handler ends the run. */
-static enum exit_action run_loop(struct vm *vm)
+static enum exit_action run_loop(struct vm_thread *th)
 {
+	struct vm *vm = th->vm;
+	struct process *p = &vm->process;
 	struct exit_state st;
 	enum exit_action act;
+	bool intr;
 	int t;
 
 	for (;;) {
 		/* Checked before every entry: the timer also makes a KVM_RUN
 		 * that starts after this check return at once. */
-		if (vcpu_should_stop(&vm->vcpu)) {
-			if (vm->batch.entered && run_batch_finish(vm) < 0)
+		if (vcpu_should_stop(th->vcpu)) {
+			if (th->batch.entered && run_batch_finish(th) < 0)
 				return EXIT_VMM_ERROR;
-			/* Only the timer asks to stop today. */
-			vm->end = RUN_TIMEOUT;
-			vm->end_info.timeout = true;
+			/* The timer, or another thread that ended the run (its
+			 * end is recorded first: this one does not count). */
+			th->end = RUN_TIMEOUT;
+			th->end_info->timeout = th->vcpu->timed_out;
 			return EXIT_RUN_ENDED;
 		}
-		if (signal_pending(&vm->task)) {
-			act = run_signal_async(vm, &st);
+		if (signal_pending(th->task)) {
+			pthread_mutex_lock(&p->lock);
+			act = run_signal_async(th, &st);
+			pthread_mutex_unlock(&p->lock);
 			if (act == EXIT_RESUME_USER)
-				run_resume_user(vm, &st);
+				run_resume_user(th, &st);
 			else if (act != EXIT_CONTINUE)
 				return act;
 		}
-		t = run_kvm(vm);
+		if (shootdown_enter(th) < 0)
+			return EXIT_VMM_ERROR;
+		t = run_kvm(th);
+		intr = t == VCPU_RUN_INTR ||
+		       (t == VCPU_RUN_EXIT && th->vcpu->run->exit_reason == KVM_EXIT_INTR);
+		if (shootdown_leave(th, intr && !th->batch.entered) < 0)
+			return EXIT_VMM_ERROR;
 		if (t < 0)
 			return EXIT_VMM_ERROR;
 		if (t == VCPU_RUN_INTR)
 			continue; /* check the stop flags, enter again */
-		if (vm->vcpu.run->exit_reason != KVM_EXIT_INTR)
-			vm->batch.entered = vm->batch.pending = false; /* it ran */
-		act = run_exit(vm, &st);
+		if (th->vcpu->run->exit_reason != KVM_EXIT_INTR)
+			th->batch.entered = th->batch.pending = false; /* it ran */
+		act = run_exit(th, &st);
 		if (act == EXIT_RESUME_USER) {
-			run_resume_user(vm, &st);
-			if (vm->batch.pending && run_enter_batch(vm) < 0)
+			run_resume_user(th, &st);
+			if (th->batch.pending && run_enter_batch(th) < 0)
 				return EXIT_VMM_ERROR;
 		} else if (act != EXIT_CONTINUE) {
 			/* The run ends: a waiting chunk still reaches KVM. */
-			if (act != EXIT_VMM_ERROR && run_batch_drain(vm) < 0)
+			if (act != EXIT_VMM_ERROR && run_batch_drain(th) < 0)
 				return EXIT_VMM_ERROR;
 			return act;
 		}
 	}
+}
+
+int run_flush_chunk(struct vm_thread *th, size_t n, bool flush_all)
+{
+	struct exit_state saved;
+
+	if (vcpu_get_regs(th->vcpu, &saved.regs) < 0 || vcpu_get_sregs(th->vcpu, &saved.sregs) < 0)
+		return -1;
+	if (run_batch_chunk_at(th, &saved.sregs, 0, n, flush_all, DIRECT_MAP_VA + th->inv_gpa) < 0)
+		return -1;
+	vcpu_set_regs(th->vcpu, &saved.regs);
+	vcpu_set_sregs(th->vcpu, &saved.sregs);
+	return 0;
+}
+
+struct vm_thread *vm_threads_self(void)
+{
+	return run_self;
+}
+
+/* A VMM failure ends the run; its message is kept before anything else can
+ * record another. */
+static void run_end_error(struct vm_thread *th)
+{
+	th->end = RUN_VMM_ERROR;
+	snprintf(th->end_info->error, sizeof(th->end_info->error), "%s", err_msg());
+}
+
+void run_thread(struct vm_thread *th)
+{
+	enum exit_action act;
+
+	run_self = th;
+	act = run_loop(th);
+	if (act == EXIT_VMM_ERROR)
+		run_end_error(th);
+	if (act != EXIT_THREAD_GONE)
+		vm_threads_end(th);
 }
 
 /* Closes the regions and the outer perf stat's window; warnings only. */
@@ -597,16 +707,17 @@ static void run_finish_counters(struct vm *vm)
 			 "PR_TASK_PERF_EVENTS_ENABLE): perf counted nothing");
 }
 
-/* A VMM failure ends the run; its message is kept before anything else can
- * record another. */
-static void run_end_error(struct vm *vm)
+/* Where vm_run fails before the payload ever ran. */
+static struct run_result run_fail(struct vm *vm)
 {
 	vm->end = RUN_VMM_ERROR;
 	snprintf(vm->end_info.error, sizeof(vm->end_info.error), "%s", err_msg());
+	return (struct run_result){vm->end, vm->status};
 }
 
 struct run_result vm_run(struct vm *vm)
 {
+	struct vm_thread *th = &vm->threads.main;
 	uint64_t t0;
 
 	vm->mm.apply = run_apply_update;
@@ -619,23 +730,22 @@ struct run_result vm_run(struct vm *vm)
 					      sizeof(((struct kvm_xsave *)0)->region)};
 	vm->pt.live = true;
 	kvm_pages_open(&vm->kvm_pages, vm->kvm.vm_fd);
-	if (vm->cfg->timeout_s > 0 && vcpu_arm_timeout(&vm->vcpu, vm->cfg->timeout_s) < 0) {
-		run_end_error(vm);
-		return (struct run_result){vm->end, vm->status};
-	}
+	if (vm_threads_init(vm) < 0)
+		return run_fail(vm);
+	if (vm->cfg->timeout_s > 0 && vcpu_arm_timeout(th->vcpu, vm->cfg->timeout_s) < 0)
+		return run_fail(vm);
 	if (vm->counters && counters_region_begin(vm->counters) < 0)
 		vmm_warn("%s", err_msg());
 	/* seccomp, last before the first KVM_RUN (vm/seccomp.h) */
-	if (confine_vm(vm) < 0) {
-		run_end_error(vm);
-		return (struct run_result){vm->end, vm->status};
-	}
+	if (confine_vm(vm) < 0)
+		return run_fail(vm);
 	t0 = run_now_ns();
-	if (run_loop(vm) == EXIT_VMM_ERROR)
-		run_end_error(vm);
+	run_thread(th);
+	vm_threads_wait(vm);
 	vm->stats.run_ns = run_now_ns() - t0;
 	run_finish_counters(vm);
 	kvm_pages_sample(&vm->kvm_pages);
 	run_sample_leaves(vm);
+	vm_threads_collect(vm);
 	return (struct run_result){vm->end, vm->status};
 }

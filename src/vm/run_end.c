@@ -124,6 +124,8 @@ void run_end_print(const struct vm *vm, FILE *f)
 	if (e->killed) {
 		fprintf(f, "vmm: payload killed by SIG%s (%s, exit status %d): %s\n",
 			sigabbrev_np(vm->status), strsignal(vm->status), 128 + vm->status, e->why);
+		if (e->threaded)
+			fprintf(f, "vmm: in thread %d (vCPU %d)\n", e->tid, e->cpu);
 		if (e->trap)
 			run_end_print_trap(vm, f);
 	}

@@ -139,6 +139,27 @@ static const unsigned long confine_any_fd_ioctls[] = {
     PERF_EVENT_IOC_RESET,
 };
 
+/* The vCPU ioctls vmm makes, allowed on any fd: the vCPUs of threads are
+ * created after the filter (KVM_CREATE_VCPU on the VM's fd). None of them
+ * creates anything, and on an fd that is not a vCPU they fail. */
+static const unsigned long confine_vcpu_ioctls[] = {
+    KVM_RUN,
+    KVM_GET_REGS,
+    KVM_SET_REGS,
+    KVM_GET_SREGS,
+    KVM_SET_SREGS,
+    KVM_SET_CPUID2,
+    KVM_GET_MSRS,
+    KVM_SET_MSRS,
+    KVM_SET_XCRS,
+    KVM_GET_XSAVE,
+    KVM_SET_XSAVE,
+    KVM_GET_STATS_FD,
+    KVM_SET_DEVICE_ATTR,
+    KVM_GET_DEVICE_ATTR,
+    KVM_GET_VCPU_MMAP_SIZE, /* on /dev/kvm, for the new vCPU's run area */
+};
+
 /* A forbidden call: say which, then end vmm as a VMM failure (125). Only
  * async-signal-safe calls; the line is built by hand and written at once. */
 static void confine_on_sigsys(int sig, siginfo_t *si, void *uc)
@@ -186,6 +207,10 @@ static int confine_rules(scmp_filter_ctx ctx, const struct confine_fds *fds)
 			r = seccomp_rule_add(
 			    ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 			    confine_arg(0, SCMP_CMP_EQ, (uint64_t)fds->kvm_fds[i], 0));
+	for (i = 0; i < ARRAY_SIZE(confine_vcpu_ioctls) && r == 0; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				     confine_arg(1, SCMP_CMP_MASKED_EQ, 0xffffffffu,
+						 confine_vcpu_ioctls[i] & 0xffffffffu));
 	for (i = 0; i < ARRAY_SIZE(confine_any_fd_ioctls) && r == 0; i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 				     confine_arg(1, SCMP_CMP_MASKED_EQ, 0xffffffffu,

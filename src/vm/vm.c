@@ -190,6 +190,7 @@ void vm_destroy(struct vm *vm)
 	mm_destroy(&vm->mm);
 	pt_destroy(&vm->pt);
 	frames_destroy(&vm->frames);
+	vm_threads_destroy(vm);
 	vcpu_destroy(&vm->vcpu);
 	kvm_close(&vm->kvm);
 	mem_destroy(&vm->mem);

@@ -23,6 +23,7 @@
 #include "kvm/vcpu.h"
 #include "util/err.h"
 #include "vm/config.h"
+#include "vm/threads.h"
 #include "vm/trap.h"
 
 /* How a run ended; decides the exit status (env(1)/timeout(1) style). */
@@ -63,6 +64,8 @@ struct run_end_info {
 	struct kvm_regs regs; /* the vCPU at that exit */
 	struct kvm_sregs sregs;
 	bool timeout;		 /* "vmm: timeout after S s" */
+	bool threaded;		 /* the payload had threads: the line names the one */
+	int tid, cpu;		 /* the thread whose end ended the run, its vCPU */
 	char error[ERR_MSG_MAX]; /* "vmm: error", when not empty */
 };
 
@@ -78,7 +81,7 @@ struct run_stats {
 struct vm {
 	const struct config *cfg;
 	struct kvm kvm;
-	struct vcpu vcpu; /* the payload's one thread runs on it */
+	struct vcpu vcpu; /* vCPU 0: the payload's first thread runs on it */
 	struct guest_mem mem;
 	struct frames frames;
 	struct page_tables pt;
@@ -86,28 +89,17 @@ struct vm {
 	struct elf_image elf;
 	struct load_info load;
 	struct process process;
-	struct task task; /* the payload's one thread */
+	struct task task; /* the payload's first thread */
 	struct vfs vfs;	  /* what the payload may see of the host's files */
 	struct counters *counters;
 	struct kvm_paging_info paging;
 	struct kvm_pages kvm_pages;	/* what KVM mapped: sampled per syscall */
 	uint64_t leaves_peak[PS_COUNT]; /* payload leaves of the guest tables, peak */
 	bool regions_marked;		/* the payload used prctl region markers */
-	/* A syscall's last batch chunk, left in the batch pages to run on the
-	 * way back to the payload (vm/run.c): one exit per table change. */
-	struct {
-		bool defer;   /* in a syscall: the last chunk may wait */
-		bool pending; /* a chunk waits in the batch pages */
-		bool entered; /* the vCPU is set to enter the routine */
-		size_t nstores, ninvlpg;
-		bool flush_all;
-		struct kvm_regs regs; /* the payload's, while entered */
-		struct kvm_sregs sregs;
-	} batch;
-	struct trap_spurious spurious; /* the spurious #PFs in a row */
-	struct perf_control perf_ctl;  /* an outer perf stat, or fds -1 */
-	struct kvm_tsc tsc;	       /* the guest TSC, probed when there is a vDSO */
-	struct vclock vclock;	       /* the vDSO's clocks; data NULL without a vDSO */
+	struct vm_threads threads;	/* the payload's threads, one vCPU each */
+	struct perf_control perf_ctl;	/* an outer perf stat, or fds -1 */
+	struct kvm_tsc tsc;		/* the guest TSC, probed when there is a vDSO */
+	struct vclock vclock;		/* the vDSO's clocks; data NULL without a vDSO */
 
 	enum run_end end; /* as vm_run returned them, for the report */
 	int status;	  /* exit status or signal number */
@@ -126,6 +118,9 @@ struct run_result vm_run(struct vm *vm);
 int run_exit_status(struct run_result r);
 int vm_exit_status(const struct vm *vm);
 void vm_destroy(struct vm *vm);
+/* Makes every vCPU stop soon (SIGINT, SIGTERM): the run then ends as a
+ * --timeout does. Async-signal-safe. */
+void vm_stop_all(struct vm *vm);
 
 /* In run_end.c: writes what vm->end_info holds, the lines a user needs to
  * find the bug: the fault report (signal, where, the faulting address and

@@ -1,0 +1,337 @@
+/* futex(2): WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP and the BITSET
+ * forms, private or not (one address space: the same thing), with
+ * relative, absolute and CLOCK_REALTIME timeouts. A waiter is queued by
+ * guest virtual address under the table's lock, then sleeps on the host
+ * (task_sleep) until a wake, its timeout, a signal or the end of the run;
+ * it never holds the process lock while it waits. The PI operations are
+ * left out (-ENOSYS: the libcs use them only for PI mutexes). */
+#include "kernel/futex.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <time.h>
+
+#include "guest/uaccess.h"
+#include "kernel/syscalls.h"
+
+void futex_init(struct futex_table *f)
+{
+	pthread_mutex_init(&f->lock, NULL);
+	f->head = NULL;
+}
+
+static void futex_unqueue(struct futex_table *f, struct futex_waiter *w)
+{
+	for (struct futex_waiter **pp = &f->head; *pp; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			return;
+		}
+}
+
+/* Table lock held. */
+static int futex_wake_locked(struct futex_table *f, gva_t uaddr, int n, uint32_t bitset)
+{
+	struct futex_waiter **pp = &f->head;
+	int woken = 0;
+
+	while (*pp && woken < n) {
+		struct futex_waiter *w = *pp;
+
+		if (w->uaddr != uaddr || !(w->bitset & bitset)) {
+			pp = &w->next;
+			continue;
+		}
+		*pp = w->next;
+		__atomic_store_n(&w->woken, 1, __ATOMIC_RELEASE);
+		task_wake(w->task);
+		woken++;
+	}
+	return woken;
+}
+
+int futex_wake(struct futex_table *f, gva_t uaddr, int n, uint32_t bitset)
+{
+	int r;
+
+	pthread_mutex_lock(&f->lock);
+	r = futex_wake_locked(f, uaddr, n, bitset);
+	pthread_mutex_unlock(&f->lock);
+	return r;
+}
+
+int futex_nwaiters(struct futex_table *f, gva_t uaddr)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&f->lock);
+	for (struct futex_waiter *w = f->head; w; w = w->next)
+		n += w->uaddr == uaddr;
+	pthread_mutex_unlock(&f->lock);
+	return n;
+}
+
+/* The futex word, read as the guest would (4-byte aligned: one page). */
+static int futex_read(struct task *t, gva_t uaddr, uint32_t *val)
+{
+	return uaccess_read(t->proc->pt, val, uaddr, sizeof(*val)) < 0 ? -EFAULT : 0;
+}
+
+/* The deadline of a wait as an absolute time on *clk; NULL: none. */
+static int futex_deadline(struct task *t, int cmd, bool realtime, gva_t uts, int *clk,
+			  struct timespec *abs, const struct timespec **out)
+{
+	struct timespec ts, now;
+
+	*clk = realtime ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+	*out = NULL;
+	if (!uts)
+		return 0;
+	if (uaccess_read(t->proc->pt, &ts, uts, sizeof(ts)) < 0)
+		return -EFAULT;
+	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+		return -EINVAL;
+	if (cmd == FUTEX_WAIT) { /* relative, measured on the monotonic clock */
+		*clk = CLOCK_MONOTONIC;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ts.tv_sec += now.tv_sec;
+		ts.tv_nsec += now.tv_nsec;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+	}
+	*abs = ts;
+	*out = abs;
+	return 0;
+}
+
+static bool futex_past(int clk, const struct timespec *abs)
+{
+	struct timespec now;
+
+	if (!abs)
+		return false;
+	clock_gettime(clk, &now);
+	return now.tv_sec > abs->tv_sec ||
+	       (now.tv_sec == abs->tv_sec && now.tv_nsec >= abs->tv_nsec);
+}
+
+/* The wait itself: queue, sleep until woken, a signal, the run's end or
+ * the deadline; 0, -EAGAIN, -EINTR or -ETIMEDOUT. A requeue may move the
+ * waiter to another address meanwhile: the table's lock covers it. */
+static long futex_wait(struct task *t, gva_t uaddr, uint32_t val, uint32_t bitset, int clk,
+		       const struct timespec *abs)
+{
+	struct futex_table *f = &t->proc->futex;
+	struct futex_waiter w = {.uaddr = uaddr, .bitset = bitset, .task = t};
+	uint32_t cur, seq;
+	long r = 0;
+
+	pthread_mutex_lock(&f->lock);
+	if (futex_read(t, uaddr, &cur) < 0) {
+		pthread_mutex_unlock(&f->lock);
+		return -EFAULT;
+	}
+	if (cur != val) {
+		pthread_mutex_unlock(&f->lock);
+		return -EAGAIN;
+	}
+	/* Appended: FUTEX_WAKE wakes the oldest waiters first. */
+	struct futex_waiter **pp = &f->head;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = &w;
+	pthread_mutex_unlock(&f->lock);
+
+	for (;;) {
+		seq = task_wake_seq(t);
+		if (__atomic_load_n(&w.woken, __ATOMIC_ACQUIRE))
+			return 0;
+		if (task_should_stop(t) || signal_pending(t)) {
+			r = -EINTR;
+			break;
+		}
+		if (futex_past(clk, abs)) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		/* A kick (a signal for this thread, --timeout, the run's
+		 * end) interrupts: -EINTR, and the run loop looks why;
+		 * libcs wait again where nothing was meant for them. */
+		if (task_sleep(t, seq, clk, abs) == -EINTR) {
+			r = -EINTR;
+			break;
+		}
+	}
+	pthread_mutex_lock(&f->lock);
+	if (__atomic_load_n(&w.woken, __ATOMIC_ACQUIRE))
+		r = 0; /* woken meanwhile: the wake counted it */
+	else
+		futex_unqueue(f, &w);
+	pthread_mutex_unlock(&f->lock);
+	return r;
+}
+
+/* REQUEUE and CMP_REQUEUE: wake nwake at uaddr, move up to nmove of the
+ * others to uaddr2; woken + moved. */
+static long futex_requeue(struct task *t, gva_t uaddr, gva_t uaddr2, int nwake, int nmove, bool cmp,
+			  uint32_t val3)
+{
+	struct futex_table *f = &t->proc->futex;
+	uint32_t cur;
+	long woken, moved = 0;
+
+	if (nwake < 0 || nmove < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&f->lock);
+	if (cmp) {
+		if (futex_read(t, uaddr, &cur) < 0) {
+			pthread_mutex_unlock(&f->lock);
+			return -EFAULT;
+		}
+		if (cur != val3) {
+			pthread_mutex_unlock(&f->lock);
+			return -EAGAIN;
+		}
+	}
+	woken = futex_wake_locked(f, uaddr, nwake, FUTEX_BITSET_MATCH_ANY);
+	for (struct futex_waiter *w = f->head; w && moved < nmove; w = w->next)
+		if (w->uaddr == uaddr) {
+			w->uaddr = uaddr2;
+			moved++;
+		}
+	pthread_mutex_unlock(&f->lock);
+	return woken + moved;
+}
+
+static int32_t futex_sext12(uint32_t v)
+{
+	return (int32_t)(v << 20) >> 20;
+}
+
+/* FUTEX_WAKE_OP's comparison of the old value (linux/futex.h). */
+static bool futex_op_cmp(uint32_t cmp, int32_t old, int32_t arg)
+{
+	switch (cmp) {
+	case FUTEX_OP_CMP_EQ:
+		return old == arg;
+	case FUTEX_OP_CMP_NE:
+		return old != arg;
+	case FUTEX_OP_CMP_LT:
+		return old < arg;
+	case FUTEX_OP_CMP_LE:
+		return old <= arg;
+	case FUTEX_OP_CMP_GT:
+		return old > arg;
+	default:
+		return old >= arg; /* FUTEX_OP_CMP_GE; others refused before */
+	}
+}
+
+/* The atomic update of *uaddr2 that FUTEX_WAKE_OP makes; the old value.
+ * The word is live guest memory other vCPUs use: a host atomic on it. */
+static int futex_atomic_op(struct task *t, gva_t uaddr2, uint32_t op, int32_t arg, int32_t *old)
+{
+	const struct page_tables *pt = t->proc->pt;
+	uint32_t *w, cur, next;
+	gpa_t gpa;
+
+	if (pt_translate(pt, uaddr2, PT_WRITE, &gpa) < 0 || !(w = mem_ptr(pt->mem, gpa, 4)))
+		return -EFAULT;
+	cur = __atomic_load_n(w, __ATOMIC_RELAXED);
+	do {
+		switch (op) {
+		case FUTEX_OP_SET:
+			next = (uint32_t)arg;
+			break;
+		case FUTEX_OP_ADD:
+			next = cur + (uint32_t)arg;
+			break;
+		case FUTEX_OP_OR:
+			next = cur | (uint32_t)arg;
+			break;
+		case FUTEX_OP_ANDN:
+			next = cur & ~(uint32_t)arg;
+			break;
+		default:
+			next = cur ^ (uint32_t)arg; /* FUTEX_OP_XOR */
+		}
+	} while (
+	    !__atomic_compare_exchange_n(w, &cur, next, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+	*old = (int32_t)cur;
+	return 0;
+}
+
+static long futex_wake_op(struct task *t, gva_t uaddr, gva_t uaddr2, int n, int n2, uint32_t val3)
+{
+	struct futex_table *f = &t->proc->futex;
+	uint32_t op = (val3 >> 28) & 7, cmp = (val3 >> 24) & 15;
+	int32_t oparg = futex_sext12(val3 >> 12), cmparg = futex_sext12(val3), old;
+	long woken;
+
+	if (val3 & (FUTEX_OP_OPARG_SHIFT << 28)) {
+		if (oparg < 0 || oparg > 31)
+			return -EINVAL;
+		oparg = (int32_t)(1u << oparg);
+	}
+	if (op > FUTEX_OP_XOR || cmp > FUTEX_OP_CMP_GE)
+		return -ENOSYS; /* Linux's answer for an unknown op or comparison */
+	pthread_mutex_lock(&f->lock);
+	if (futex_atomic_op(t, uaddr2, op, oparg, &old) < 0) {
+		pthread_mutex_unlock(&f->lock);
+		return -EFAULT;
+	}
+	woken = futex_wake_locked(f, uaddr, n, FUTEX_BITSET_MATCH_ANY);
+	if (futex_op_cmp(cmp, old, cmparg))
+		woken += futex_wake_locked(f, uaddr2, n2, FUTEX_BITSET_MATCH_ANY);
+	pthread_mutex_unlock(&f->lock);
+	return woken;
+}
+
+/* futex(uaddr, op, val, timeout or val2, uaddr2, val3). */
+long sys_futex(struct task *t, const uint64_t a[6])
+{
+	int cmd = (int)(a[1] & FUTEX_CMD_MASK);
+	bool realtime = a[1] & FUTEX_CLOCK_REALTIME;
+	gva_t uaddr = a[0], uaddr2 = a[4];
+	uint32_t val = (uint32_t)a[2], val3 = (uint32_t)a[5];
+	const struct timespec *abs;
+	struct timespec ts;
+	long r;
+	int clk;
+
+	if (realtime && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET)
+		return -ENOSYS;
+	if (uaddr & 3)
+		return -EINVAL;
+	switch (cmd) {
+	case FUTEX_WAIT:
+	case FUTEX_WAIT_BITSET:
+		if (cmd == FUTEX_WAIT)
+			val3 = FUTEX_BITSET_MATCH_ANY;
+		if (!val3)
+			return -EINVAL;
+		r = futex_deadline(t, cmd, realtime, a[3], &clk, &ts, &abs);
+		return r < 0 ? r : futex_wait(t, uaddr, val, val3, clk, abs);
+	case FUTEX_WAKE:
+	case FUTEX_WAKE_BITSET:
+		if (cmd == FUTEX_WAKE)
+			val3 = FUTEX_BITSET_MATCH_ANY;
+		if (!val3)
+			return -EINVAL;
+		return futex_wake(&t->proc->futex, uaddr, (int)val, val3);
+	case FUTEX_REQUEUE:
+	case FUTEX_CMP_REQUEUE:
+		if (uaddr2 & 3)
+			return -EINVAL;
+		return futex_requeue(t, uaddr, uaddr2, (int)val, (int)a[3],
+				     cmd == FUTEX_CMP_REQUEUE, val3);
+	case FUTEX_WAKE_OP:
+		if (uaddr2 & 3)
+			return -EINVAL;
+		return futex_wake_op(t, uaddr, uaddr2, (int)val, (int)a[3], val3);
+	default:
+		return -ENOSYS; /* FUTEX_FD (gone), the PI operations */
+	}
+}

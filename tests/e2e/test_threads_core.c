@@ -1,0 +1,135 @@
+/* Threads end to end, glibc and musl (tests/payloads/thr_basic.c): create
+ * and join with a mutex counter and TLS, a condition variable's futex
+ * wake, vCPU reuse over 200 threads, exit and abort and a fault in a
+ * worker with Linux's statuses, --max-threads, and the shootdowns an
+ * mprotect under a reading thread sends, counted in the JSON report. */
+#include <string.h>
+
+#include "e2e.h"
+
+static const char *const libcs[] = {"glibc", "musl"};
+
+static void thr_path(char *buf, size_t len, const char *libc)
+{
+	snprintf(buf, len, TPAY_DIR "thr_basic-%s-static.elf", libc);
+}
+
+static void run_mode(struct run_result *r, const char *libc, const char *mode, const char *extra)
+{
+	char path[256];
+
+	thr_path(path, sizeof(path), libc);
+	if (extra)
+		e2e_run(r, NULL, VMM_BIN, "run", "--timeout", "30", extra, path, mode, NULL);
+	else
+		e2e_run(r, NULL, VMM_BIN, "run", "--timeout", "30", path, mode, NULL);
+}
+
+START_TEST(join_mutex_tls)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(libcs); i++) {
+		struct run_result r;
+
+		run_mode(&r, libcs[i], "join", NULL);
+		ck_assert_msg(r.status == 0, "%s: status %d\n%s", libcs[i], r.status, r.err);
+		ck_assert_str_eq(r.out, "counter 80000 tls ok tids distinct\n");
+		e2e_free(&r);
+	}
+}
+END_TEST
+
+START_TEST(condvar_wake_and_churn)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(libcs); i++) {
+		struct run_result r;
+
+		run_mode(&r, libcs[i], "wake", NULL);
+		ck_assert_msg(r.status == 0, "%s: status %d\n%s", libcs[i], r.status, r.err);
+		ck_assert_str_eq(r.out, "woken 42\n");
+		e2e_free(&r);
+		/* 200 threads, 4 at a time, on a limit of 5 vCPUs: reused. */
+		run_mode(&r, libcs[i], "churn", "--max-threads=5");
+		ck_assert_msg(r.status == 0, "%s: status %d\n%s", libcs[i], r.status, r.err);
+		ck_assert_str_eq(r.out, "churn sum 19900\n");
+		e2e_free(&r);
+	}
+}
+END_TEST
+
+START_TEST(limit_gives_eagain)
+{
+	struct run_result r;
+
+	/* One thread allowed: pthread_create fails (EAGAIN), no crash. */
+	run_mode(&r, "glibc", "join", "--max-threads=1");
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_str_eq(r.out, "pthread_create failed\n");
+	e2e_free(&r);
+	e2e_run(&r, NULL, VMM_BIN, "run", "--max-threads", "0", TPAY_DIR "hello-glibc-static.elf",
+		NULL);
+	ck_assert_int_eq(r.status, 125);
+	ck_assert_msg(strstr(r.err, "--max-threads '0'"), "%s", r.err);
+	e2e_free(&r);
+}
+END_TEST
+
+START_TEST(worker_ends_the_process)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(libcs); i++) {
+		struct run_result r;
+
+		run_mode(&r, libcs[i], "exit", NULL);
+		ck_assert_msg(r.status == 7, "%s: status %d\n%s", libcs[i], r.status, r.err);
+		e2e_free(&r);
+		run_mode(&r, libcs[i], "abort", NULL);
+		ck_assert_msg(r.status == 134, "%s: status %d\n%s", libcs[i], r.status, r.err);
+		ck_assert_msg(strstr(r.err, "killed by SIGABRT"), "%s", r.err);
+		ck_assert_msg(strstr(r.err, "in thread ") && strstr(r.err, "(vCPU 1)"), "%s",
+			      r.err);
+		e2e_free(&r);
+		run_mode(&r, libcs[i], "fault", NULL);
+		ck_assert_msg(r.status == 139, "%s: status %d\n%s", libcs[i], r.status, r.err);
+		ck_assert_msg(strstr(r.err, "in thread ") && strstr(r.err, "write of 0x0"), "%s",
+			      r.err);
+		e2e_free(&r);
+	}
+}
+END_TEST
+
+/* mprotect read-only under a reading thread, then munmap: the reader
+ * faults (its translation is gone everywhere), and every write-removing
+ * mprotect and the munmap were shot down to vCPU 1. */
+START_TEST(shootdowns_counted)
+{
+	char json[sizeof(E2E_JSON_TEMPLATE)], path[256];
+	struct run_result r;
+	json_object *root, *sd, *per;
+
+	e2e_json_path(json);
+	thr_path(path, sizeof(path), "glibc");
+	e2e_run(&r, NULL, VMM_BIN, "run", "--timeout", "30", "--no-counters", "--json", json, path,
+		"mprot", NULL);
+	ck_assert_msg(r.status == 139, "status %d\n%s", r.status, r.err);
+	ck_assert_msg(strstr(r.err, "read of "), "%s", r.err);
+	root = e2e_json_take(json);
+	sd = unit_json_path(root, "threads", "shootdowns", NULL);
+	/* 50 write-removing mprotects and the munmap, to one other vCPU. */
+	ck_assert_int_ge(json_object_get_int64(unit_json_path(sd, "count", NULL)), 51);
+	ck_assert_int_eq(json_object_get_int64(unit_json_path(sd, "vcpus_waited", NULL)) +
+			     json_object_get_int64(unit_json_path(sd, "vcpus_lazy", NULL)),
+			 json_object_get_int64(unit_json_path(sd, "count", NULL)));
+	per = unit_json_path(root, "threads", "per_vcpu", NULL);
+	ck_assert_int_eq(json_object_array_length(per), 2);
+	ck_assert_int_ge(json_object_get_int64(unit_json_path(json_object_array_get_idx(per, 1),
+							      "shootdowns_received", NULL)),
+			 51);
+	ck_assert_int_eq(
+	    json_object_get_int64(unit_json_path(root, "threads", "sum", "exits", NULL)),
+	    json_object_get_int64(unit_json_path(root, "run", "exits", NULL)));
+	json_object_put(root);
+	e2e_free(&r);
+}
+END_TEST
+
+E2E_SUITE_MAIN("e2e_threads_core", 120, join_mutex_tls, condvar_wake_and_churn, limit_gives_eagain,
+	       worker_ends_the_process, shootdowns_counted)

@@ -1,0 +1,201 @@
+/* Threads for vmm's thread tests: `thr_basic MODE`.
+ *   join    4 threads add to a mutex-guarded counter; joined; prints the
+ *           sum, distinct tids, and exits 0 if all is right
+ *   wake    a thread waits on a condition variable the main thread signals
+ *   exit    a worker calls exit(7) while main waits: status 7
+ *   abort   a worker calls abort(): status 134
+ *   fault   a worker writes to NULL: status 139
+ *   churn   200 short-lived threads, a few at a time (vCPU reuse)
+ *   mprot   a worker reads a page in a loop while main mprotects it
+ *           read-only and back; then munmaps it and the worker faults */
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define NTHREADS 4
+#define ITERS 20000
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static long counter;
+static int ready;
+static pid_t tids[NTHREADS];
+static __thread int tls_value;
+
+static void *adder(void *arg)
+{
+	long idx = (long)arg;
+
+	tls_value = (int)idx + 100;
+	tids[idx] = (pid_t)syscall(SYS_gettid);
+	for (int i = 0; i < ITERS; i++) {
+		pthread_mutex_lock(&lock);
+		counter++;
+		pthread_mutex_unlock(&lock);
+		if (i % 1000 == 0)
+			sched_yield();
+	}
+	return (void *)(long)(tls_value == (int)idx + 100);
+}
+
+static int mode_join(void)
+{
+	pthread_t th[NTHREADS];
+	int ok = 1;
+
+	for (long i = 0; i < NTHREADS; i++)
+		if (pthread_create(&th[i], NULL, adder, (void *)i) != 0)
+			return printf("pthread_create failed\n"), 2;
+	for (int i = 0; i < NTHREADS; i++) {
+		void *r;
+
+		pthread_join(th[i], &r);
+		ok &= r == (void *)1;
+	}
+	for (int i = 0; i < NTHREADS; i++)
+		for (int j = 0; j < i; j++)
+			ok &= tids[i] != tids[j] && tids[i] != getpid();
+	printf("counter %ld tls %s tids %s\n", counter, ok ? "ok" : "BAD", ok ? "distinct" : "BAD");
+	return counter == (long)NTHREADS * ITERS && ok ? 0 : 1;
+}
+
+static void *waiter(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&lock);
+	while (!ready)
+		pthread_cond_wait(&cond, &lock);
+	pthread_mutex_unlock(&lock);
+	return (void *)42;
+}
+
+static int mode_wake(void)
+{
+	pthread_t th;
+	void *r;
+
+	pthread_create(&th, NULL, waiter, NULL);
+	usleep(20000);
+	pthread_mutex_lock(&lock);
+	ready = 1;
+	pthread_cond_signal(&cond);
+	pthread_mutex_unlock(&lock);
+	pthread_join(th, &r);
+	printf("woken %ld\n", (long)r);
+	return r == (void *)42 ? 0 : 1;
+}
+
+static void *exiter(void *arg)
+{
+	(void)arg;
+	exit(7);
+}
+
+static void *aborter(void *arg)
+{
+	(void)arg;
+	abort();
+}
+
+static void *faulter(void *arg)
+{
+	*(volatile int *)arg = 1;
+	return NULL;
+}
+
+static _Noreturn void mode_kill(void *(*fn)(void *))
+{
+	pthread_t th;
+
+	pthread_create(&th, NULL, fn, NULL);
+	for (;;)
+		pause();
+}
+
+static void *short_lived(void *arg)
+{
+	return arg;
+}
+
+static int mode_churn(void)
+{
+	long sum = 0;
+
+	for (long i = 0; i < 200; i += 4) {
+		pthread_t th[4];
+
+		for (long j = 0; j < 4; j++)
+			if (pthread_create(&th[j], NULL, short_lived, (void *)(i + j)) != 0)
+				return printf("pthread_create %ld failed\n", i + j), 2;
+		for (int j = 0; j < 4; j++) {
+			void *r;
+
+			pthread_join(th[j], &r);
+			sum += (long)r;
+		}
+	}
+	printf("churn sum %ld\n", sum);
+	return sum == 199 * 200 / 2 ? 0 : 1;
+}
+
+static volatile int *shared_page;
+static volatile int stop_reader;
+static volatile long reads;
+
+static void *reader(void *arg)
+{
+	(void)arg;
+	while (!stop_reader) {
+		(void)*shared_page;
+		reads++;
+	}
+	return NULL;
+}
+
+static _Noreturn void mode_mprot(void)
+{
+	pthread_t th;
+
+	shared_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	*shared_page = 5;
+	pthread_create(&th, NULL, reader, NULL);
+	while (reads < 1000)
+		sched_yield();
+	for (int i = 0; i < 50; i++) {
+		mprotect((void *)shared_page, 4096, PROT_READ);
+		mprotect((void *)shared_page, 4096, PROT_READ | PROT_WRITE);
+	}
+	printf("mprotect x100 done while a thread reads\n");
+	fflush(stdout);
+	/* The worker must fault now: its TLB entry is gone. */
+	munmap((void *)shared_page, 4096);
+	for (;;)
+		pause();
+}
+
+int main(int argc, char **argv)
+{
+	const char *m = argc > 1 ? argv[1] : "join";
+
+	if (!strcmp(m, "join"))
+		return mode_join();
+	if (!strcmp(m, "wake"))
+		return mode_wake();
+	if (!strcmp(m, "exit"))
+		mode_kill(exiter);
+	if (!strcmp(m, "abort"))
+		mode_kill(aborter);
+	if (!strcmp(m, "fault"))
+		mode_kill(faulter);
+	if (!strcmp(m, "churn"))
+		return mode_churn();
+	if (!strcmp(m, "mprot"))
+		mode_mprot();
+	fprintf(stderr, "thr_basic: unknown mode %s\n", m);
+	return 2;
+}
