@@ -50,8 +50,8 @@ run 0 build/payloads/shootdown.elf --threads 1 --ops 200 --op remap
 # One line per distinct report: its kind and the first frame of each stack.
 cat "$LOGS"/tsan.* 2>/dev/null | awk '
 	/^WARNING: ThreadSanitizer:/ { sub(/ \(pid=.*/, ""); kind = $0; sub(/^WARNING: ThreadSanitizer: /, "", kind); n = 0; next }
-	kind != "" && /^    #0 / { f[n++] = $3 " " $4; if (n == 2 || kind !~ /race/) {
-		sub(/.*\/src\//, "src/", f[0]); sub(/.*\/src\//, "src/", f[1]);
+	kind != "" && /^    #0 / { f[n++] = $2 " " $3; if (n == 2 || kind !~ /race/) {
+		sub(/ .*\/src\//, " src/", f[0]); sub(/ .*\/src\//, " src/", f[1]);
 		key = kind ": " f[0] (n == 2 ? " <-> " f[1] : ""); count[key]++; kind = "" } }
 	END { for (k in count) printf "%4d  %s\n", count[k], k }' | sort -rn >"$LOGS/summary"
 reports=$(cat "$LOGS"/tsan.* 2>/dev/null | grep -c '^WARNING: ThreadSanitizer' || true)
