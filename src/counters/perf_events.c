@@ -164,6 +164,9 @@ static void fill_attr(struct perf_event_attr *a, const struct event_spec *e, uin
 	a->config1 = e->config1;
 	a->config2 = e->config2;
 	a->read_format = READ_FORMAT;
+	/* The payload's threads run on host threads vmm starts later (one
+	 * per vCPU): inherited, so the counts cover every vCPU. */
+	a->inherit = 1;
 	/* Members follow their leader: only the leader starts disabled. */
 	a->disabled = leader;
 	a->exclude_host = exclude_host;

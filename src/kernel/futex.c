@@ -71,10 +71,35 @@ int futex_nwaiters(struct futex_table *f, gva_t uaddr)
 	return n;
 }
 
-/* The futex word, read as the guest would (4-byte aligned: one page). */
+/* The futex word as a host pointer (4-byte aligned: one page), for the
+ * atomic accesses other vCPUs' native stores to it call for. */
+static uint32_t *futex_word(const struct page_tables *pt, gva_t uaddr, enum pt_access acc)
+{
+	gpa_t gpa;
+
+	if (pt_translate(pt, uaddr, acc, &gpa) < 0)
+		return NULL;
+	return mem_ptr(pt->mem, gpa, sizeof(uint32_t));
+}
+
 static int futex_read(struct task *t, gva_t uaddr, uint32_t *val)
 {
-	return uaccess_read(t->proc->pt, val, uaddr, sizeof(*val)) < 0 ? -EFAULT : 0;
+	uint32_t *w = futex_word(t->proc->pt, uaddr, PT_READ);
+
+	if (!w)
+		return -EFAULT;
+	*val = __atomic_load_n(w, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+int futex_store(const struct page_tables *pt, gva_t uaddr, uint32_t val)
+{
+	uint32_t *w = (uaddr & 3) ? NULL : futex_word(pt, uaddr, PT_WRITE);
+
+	if (!w)
+		return -EFAULT;
+	__atomic_store_n(w, val, __ATOMIC_SEQ_CST);
+	return 0;
 }
 
 /* The deadline of a wait as an absolute time on *clk; NULL: none. */
@@ -233,11 +258,9 @@ static bool futex_op_cmp(uint32_t cmp, int32_t old, int32_t arg)
  * The word is live guest memory other vCPUs use: a host atomic on it. */
 static int futex_atomic_op(struct task *t, gva_t uaddr2, uint32_t op, int32_t arg, int32_t *old)
 {
-	const struct page_tables *pt = t->proc->pt;
-	uint32_t *w, cur, next;
-	gpa_t gpa;
+	uint32_t *w = futex_word(t->proc->pt, uaddr2, PT_WRITE), cur, next;
 
-	if (pt_translate(pt, uaddr2, PT_WRITE, &gpa) < 0 || !(w = mem_ptr(pt->mem, gpa, 4)))
+	if (!w)
 		return -EFAULT;
 	cur = __atomic_load_n(w, __ATOMIC_RELAXED);
 	do {
@@ -270,7 +293,7 @@ static long futex_wake_op(struct task *t, gva_t uaddr, gva_t uaddr2, int n, int 
 	int32_t oparg = futex_sext12(val3 >> 12), cmparg = futex_sext12(val3), old;
 	long woken;
 
-	if (val3 & (FUTEX_OP_OPARG_SHIFT << 28)) {
+	if (val3 & ((uint32_t)FUTEX_OP_OPARG_SHIFT << 28)) {
 		if (oparg < 0 || oparg > 31)
 			return -EINVAL;
 		oparg = (int32_t)(1u << oparg);

@@ -29,6 +29,10 @@ struct futex_table {
 void futex_init(struct futex_table *f);
 /* Wakes up to n waiters on uaddr whose bitset meets `bitset`: how many. */
 int futex_wake(struct futex_table *f, gva_t uaddr, int n, uint32_t bitset);
+/* An atomic store of a futex word (CLONE_CHILD_CLEARTID): 0 or -EFAULT
+ * (not mapped writable, or not 4-byte aligned). */
+struct page_tables;
+int futex_store(const struct page_tables *pt, gva_t uaddr, uint32_t val);
 /* Waiters on uaddr right now (for tests and the thread-exit wake). */
 int futex_nwaiters(struct futex_table *f, gva_t uaddr);
 

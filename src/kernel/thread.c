@@ -118,8 +118,8 @@ static long clone_check(struct task *t, uint64_t flags)
 	if ((flags & CLONE_FS) && (flags & CLONE_NEWNS))
 		return -EINVAL;
 	if (!(flags & CLONE_VM) || !(flags & CLONE_THREAD))
-		return clone_refuse(
-		    t, -ENOSYS, "a new process (fork, vfork, posix_spawn) is not supported", flags);
+		return proc_no_fork(t, (flags & CLONE_VM) ? "clone(CLONE_VM) (vfork)"
+							  : "clone (fork)");
 	if ((flags & ~(uint64_t)CSIGNAL & ~(uint64_t)(THREAD_SHARED | THREAD_OPTIONAL)) ||
 	    (flags & THREAD_SHARED) != THREAD_SHARED)
 		return clone_refuse(t, -EINVAL,
@@ -228,10 +228,7 @@ long sys_clone3(struct task *t, const uint64_t a[6])
 long sys_exit(struct task *t, const uint64_t a[6])
 {
 	struct process *p = t->proc;
-	const uint32_t zero = 0;
-
-	if (t->clear_child_tid &&
-	    uaccess_write(p->pt, t->clear_child_tid, &zero, sizeof(zero)) == 0)
+	if (t->clear_child_tid && futex_store(p->pt, t->clear_child_tid, 0) == 0)
 		futex_wake(&p->futex, t->clear_child_tid, 1, FUTEX_BITSET_MATCH_ANY);
 	t->exited = true;
 	t->exit_code = (int)a[0] & 0xff;

@@ -27,9 +27,9 @@ static void vcpu_on_signal(int sig, siginfo_t *si, void *uc)
 	(void)uc;
 	if (!v)
 		return;
-	v->timed_out = 1;
+	__atomic_store_n(&v->timed_out, 1, __ATOMIC_RELEASE);
 	if (v->run)
-		v->run->immediate_exit = 1;
+		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
 }
 
 static int vcpu_install_handler(struct vcpu *v)
@@ -97,7 +97,7 @@ void vcpu_destroy(struct vcpu *v)
 
 void vcpu_bind_thread(struct vcpu *v)
 {
-	v->tid = gettid();
+	__atomic_store_n(&v->tid, gettid(), __ATOMIC_RELEASE);
 }
 
 int vcpu_ioctl_named(struct vcpu *v, unsigned long request, const char *name, void *arg)
@@ -208,7 +208,7 @@ int vcpu_run(struct vcpu *v)
 		return VCPU_RUN_EXIT;
 	if (errno == EINTR || errno == EAGAIN) {
 		err_clear(); /* not a failure: the caller looks why and enters again */
-		v->run->immediate_exit = 0;
+		__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELEASE);
 		return VCPU_RUN_INTR;
 	}
 	return -1;
@@ -241,12 +241,12 @@ int vcpu_arm_timeout(struct vcpu *v, double seconds)
 int vcpu_kick(struct vcpu *v)
 {
 	if (v->run)
-		v->run->immediate_exit = 1;
-	return tgkill(getpid(), v->tid, VCPU_KICK_SIGNAL);
+		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	return tgkill(getpid(), __atomic_load_n(&v->tid, __ATOMIC_ACQUIRE), VCPU_KICK_SIGNAL);
 }
 
 int vcpu_request_stop(struct vcpu *v)
 {
-	v->stop_requested = 1;
+	__atomic_store_n(&v->stop_requested, 1, __ATOMIC_RELEASE);
 	return vcpu_kick(v);
 }

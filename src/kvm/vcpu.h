@@ -43,9 +43,9 @@ struct vcpu {
 	uint64_t reg_ioctls; /* KVM_GET/SET_REGS/SREGS made, for the report */
 
 	/* Set by the timer or a kick, from a signal handler or another
-	 * thread; read by the run loop before each entry. */
-	volatile sig_atomic_t timed_out;
-	volatile sig_atomic_t stop_requested;
+	 * thread; read by the run loop before each entry (atomics). */
+	int timed_out;
+	int stop_requested;
 	timer_t timer;
 	bool timer_created;
 };
@@ -101,7 +101,8 @@ int vcpu_request_stop(struct vcpu *v);
  * before each entry. */
 static inline bool vcpu_should_stop(const struct vcpu *v)
 {
-	return v->timed_out || v->stop_requested;
+	return __atomic_load_n(&v->timed_out, __ATOMIC_ACQUIRE) ||
+	       __atomic_load_n(&v->stop_requested, __ATOMIC_ACQUIRE);
 }
 
 #endif

@@ -366,17 +366,19 @@ static enum exit_action run_syscall(struct vm_thread *th, struct exit_state *st)
 
 	__atomic_add_fetch(&vm->stats.syscall_exits, 1, __ATOMIC_RELAXED);
 	th->syscalls++;
-	/* Before the syscall can unmap anything: the peak is what ran. KVM's
-	 * gauges are sampled by run_apply_update, only when tables change. */
-	run_sample_leaves(vm);
 	th->batch.defer = true;
 	th->sys_regs = *r;
 	run_regs_to_user(r, &u);
 	/* One lock for what threads share, but not across a wait (kernel/
 	 * syscall.h): a futex or a sleep must not stop the others. */
 	locked = !syscall_may_wait(r->rax);
-	if (locked)
+	if (locked) {
 		pthread_mutex_lock(&vm->process.lock);
+		/* Before the syscall can unmap anything: the peak is what ran.
+		 * KVM's gauges are sampled by run_apply_update, only when
+		 * tables change. */
+		run_sample_leaves(vm);
+	}
 	ret = syscall_dispatch(th->task, r->rax, args);
 	th->batch.defer = false;
 	if (vm->mm.failed) {
@@ -551,7 +553,12 @@ static enum exit_action run_exit(struct vm_thread *th, struct exit_state *st)
 	const struct kvm_run *kr = th->vcpu->run;
 	int vec;
 
-	vclock_tick(&vm->vclock); /* re-anchors the vDSO's clocks when due */
+	/* Re-anchors the vDSO's clocks when due; one vCPU at a time, and
+	 * none waits for another's turn. */
+	if (pthread_mutex_trylock(&vm->threads.clock_lock) == 0) {
+		vclock_tick(&vm->vclock);
+		pthread_mutex_unlock(&vm->threads.clock_lock);
+	}
 	if (kr->exit_reason == KVM_EXIT_INTR)
 		return EXIT_CONTINUE;
 	if (vcpu_get_regs(th->vcpu, &st->regs) < 0 || vcpu_get_sregs(th->vcpu, &st->sregs) < 0)

@@ -112,7 +112,7 @@ int shootdown_enter(struct vm_thread *th)
 	struct vm_threads *ts = &th->vm->threads;
 	int r;
 
-	if (!ts->ever_threaded)
+	if (!__atomic_load_n(&ts->ever_threaded, __ATOMIC_ACQUIRE))
 		return 0;
 	pthread_mutex_lock(&ts->lock);
 	r = sd_serve(th);
@@ -126,7 +126,7 @@ int shootdown_leave(struct vm_thread *th, bool interrupted)
 	struct vm_threads *ts = &th->vm->threads;
 	int r = 0;
 
-	if (!ts->ever_threaded && !th->sd.in_guest)
+	if (!__atomic_load_n(&ts->ever_threaded, __ATOMIC_ACQUIRE) && !th->sd.in_guest)
 		return 0;
 	pthread_mutex_lock(&ts->lock);
 	if (interrupted && th->sd.in_guest)

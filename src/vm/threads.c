@@ -114,8 +114,8 @@ static struct task *threads_alloc(void *ctx, int *err)
 		*err = -ENOMEM;
 	}
 	if (th) {
-		th->busy = true;
-		ts->ever_threaded = true;
+		__atomic_store_n(&th->busy, true, __ATOMIC_RELEASE);
+		__atomic_store_n(&ts->ever_threaded, true, __ATOMIC_RELEASE);
 		ts->clones++;
 		if (vm->process.nthreads + 1 > ts->peak)
 			ts->peak = vm->process.nthreads + 1;
@@ -130,7 +130,7 @@ static void threads_put(void *ctx, struct task *t)
 	struct vm_thread *th = threads_of_task(vm, t);
 
 	pthread_mutex_lock(&vm->threads.lock);
-	th->busy = false;
+	__atomic_store_n(&th->busy, false, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&vm->threads.lock);
 }
 
@@ -142,7 +142,7 @@ static void *threads_host_main(void *arg)
 	vcpu_bind_thread(th->vcpu);
 	run_thread(th);
 	pthread_mutex_lock(&ts->lock);
-	th->busy = false;
+	__atomic_store_n(&th->busy, false, __ATOMIC_RELEASE);
 	ts->running--;
 	pthread_cond_broadcast(&ts->cond);
 	pthread_mutex_unlock(&ts->lock);
@@ -239,10 +239,11 @@ int vm_threads_init(struct vm *vm)
 
 	pthread_mutex_init(&ts->lock, NULL);
 	pthread_cond_init(&ts->cond, NULL);
+	pthread_mutex_init(&ts->clock_lock, NULL);
 	ts->main.vm = vm;
 	ts->main.vcpu = &vm->vcpu;
 	ts->main.task = &vm->task;
-	ts->main.busy = true;
+	__atomic_store_n(&ts->main.busy, true, __ATOMIC_RELEASE);
 	ts->main.end = -1;
 	ts->main.end_info = calloc(1, sizeof(*ts->main.end_info));
 	if (!ts->main.end_info)
@@ -324,7 +325,7 @@ void vm_threads_wait(struct vm *vm)
 
 	pthread_mutex_lock(&ts->lock);
 	ts->running--; /* thread 0's own loop is over */
-	ts->main.busy = false;
+	__atomic_store_n(&ts->main.busy, false, __ATOMIC_RELEASE);
 	while (ts->running > 0) {
 		struct timespec ts_abs;
 

@@ -74,6 +74,7 @@ struct vm_thread {
 struct vm_threads {
 	pthread_mutex_t lock;			   /* the pool, the shootdown state, the end */
 	pthread_cond_t cond;			   /* a thread stopped; a shootdown was served */
+	pthread_mutex_t clock_lock;		   /* vclock_tick, from any vCPU's exit */
 	struct vm_thread *all[CONFIG_MAX_THREADS]; /* index: vCPU id */
 	unsigned n;				   /* vCPUs created */
 	unsigned running;			   /* host threads in a run loop */

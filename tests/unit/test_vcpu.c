@@ -119,7 +119,7 @@ START_TEST(real_timeout)
 		return;
 	ck_assert_int_eq(vcpu_arm_timeout(&v, 0.001), 0);
 	/* The timer's signal reaches this thread within a few ms. */
-	for (int i = 0; i < 5000 && !v.timed_out; i++)
+	for (int i = 0; i < 5000 && !__atomic_load_n(&v.timed_out, __ATOMIC_ACQUIRE); i++)
 		nanosleep(&t, NULL);
 	ck_assert(v.timed_out && vcpu_should_stop(&v));
 	ck_assert(!v.stop_requested);
