@@ -144,7 +144,7 @@ done
 # The table: one row per (operation, counter), per-operation counts per mode.
 {
 	cat "$OUT/host.table" 2>/dev/null
-	for m in "${MODES[@]}"; do grep "^@@ TABLE $m " "$OUT/$m.log.txt"; done
+	for m in "${MODES[@]}"; do grep -s "^@@ TABLE $m " "$OUT/$m.log.txt"; done
 } | awk -v modes="npt shadow $host_col" '
 	{ k = $4 " " $5; v[k, $3] = $6 / $7; if (!(k in seen)) { seen[k] = 1; keys[n++] = k } }
 	END {

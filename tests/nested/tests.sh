@@ -262,7 +262,7 @@ same_as_native() {
 	name=$1
 	shift
 	for libc in glibc musl; do
-		timeout 240 $TP/$name-$libc-static.elf "$@" >$T.native 2>&1
+		timeout 240 $TP/$name-$libc-static.elf "$@" >$T.native 2>/dev/null
 		nst=$?
 		r vmm run --mem 256M --json $T.json $TP/$name-$libc-static.elf "$@"
 		[ "$st" = "$nst" ] || fail "exit status $nst as natively" || return 1
