@@ -4,15 +4,16 @@
 # times per run, by mprotect toggles and by mmap(MAP_FIXED) replacement;
 # natively and as `vmm run`, every (op, T, where) once per repetition,
 # interleaved. Prints ns per op: median, min, max over RUNS runs and the
-# guest/native ratio of the medians. T above the core count is still valid
-# (the touchers then share cores with the main thread, natively and in the
-# guest alike).
+# guest/native ratio of the medians; n is the number of runs that gave a
+# value (a failed run gives none and makes the exit status 1). T above the
+# core count is still valid (the touchers then share cores with the main
+# thread, natively and in the guest alike).
 #   bench/shootdown.sh [RUNS [OPS [THREADS...]]]   (defaults 7 2000 0 1 2 4)
 set -eu
 cd "$(dirname "$0")/.."
 RUNS=${1:-7}
 OPS=${2:-2000}
-[ $# -gt 2 ] && shift 2 || set -- 0 1 2 4
+if [ $# -gt 2 ]; then shift 2; else set -- 0 1 2 4; fi
 THREADS="$*"
 BIN=build/payloads/shootdown.elf
 [ -x ./vmm ] || make -s vmm
@@ -48,18 +49,21 @@ stats() {
 
 printf 'TLB shootdown cost, ns per op (4 KiB changed, 2 MiB swept): %s interleaved runs of %s ops\n' \
 	"$RUNS" "$OPS"
-printf '%-8s %3s | %9s %9s %9s | %9s %9s %9s | %7s\n' op T native min max guest min max g/n
+printf '%-8s %3s | %9s %9s %9s %2s | %9s %9s %9s %2s | %7s\n' op T native min max n \
+	guest min max n g/n
 for op in mprotect remap; do
 	for t in $THREADS; do
+		# shellcheck disable=SC2046 # four words by design
 		set -- $(stats "$tmp/native-$op-$t")
-		nm=$1 nmin=$2 nmax=$3
+		nm=$1 nmin=$2 nmax=$3 nn=$4
+		# shellcheck disable=SC2046
 		set -- $(stats "$tmp/guest-$op-$t")
-		gm=$1 gmin=$2 gmax=$3
+		gm=$1 gmin=$2 gmax=$3 gn=$4
 		ratio=$(awk -v g="$gm" -v n="$nm" 'BEGIN {
 			if (g == "-" || n == "-" || n == 0) print "-"; else printf "%.1fx", g / n }')
-		printf '%-8s %3s | %9s %9s %9s | %9s %9s %9s | %7s\n' "$op" "$t" "$nm" "$nmin" \
-			"$nmax" "$gm" "$gmin" "$gmax" "$ratio"
+		printf '%-8s %3s | %9s %9s %9s %2s | %9s %9s %9s %2s | %7s\n' "$op" "$t" "$nm" \
+			"$nmin" "$nmax" "$nn" "$gm" "$gmin" "$gmax" "$gn" "$ratio"
 	done
 done
-[ "$fail" = 0 ] || echo "shootdown: some runs failed (their rows have fewer values)" >&2
+[ "$fail" = 0 ] || echo "shootdown: some runs failed (n says how many values each row has)" >&2
 exit "$fail"

@@ -190,8 +190,32 @@ START_TEST(shootdown_payload_in_guest)
 }
 END_TEST
 
-E2E_SUITE_MAIN("e2e_threads", 660, sync_like_native, tls_like_native, life_cycle_like_native,
-	       thousands_of_threads_like_native, many_live_threads_like_native, worker_fault_is_139,
-	       worker_abort_is_134, worker_exit_group_code, shootdown_remap_sees_new_contents,
+/* The threaded options' bounds, natively: exit 2 with the limit named. */
+START_TEST(thread_options_checked)
+{
+	static const char *const bad[][4] = {
+	    {"gups", "--threads", "0", "need 1..64"},
+	    {"gups", "--threads", "65", "need 1..64"},
+	    {"shootdown", "--threads", "65", "at most 64"},
+	    {"shootdown", "--change", "100", "positive multiple of 4K"},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char path[256];
+		struct run_result r;
+
+		snprintf(path, sizeof(path), PAYLOAD_DIR "%s.elf", bad[i][0]);
+		e2e_run(&r, NULL, path, bad[i][1], bad[i][2], NULL);
+		ck_assert_msg(r.status == 2 && strstr(r.err, bad[i][3]), "%s %s %s: %d %s",
+			      bad[i][0], bad[i][1], bad[i][2], r.status, r.err);
+		e2e_free(&r);
+	}
+}
+END_TEST
+
+E2E_SUITE_MAIN("e2e_threads", 660, thread_options_checked, sync_like_native, tls_like_native,
+	       life_cycle_like_native, thousands_of_threads_like_native,
+	       many_live_threads_like_native, worker_fault_is_139, worker_abort_is_134,
+	       worker_exit_group_code, shootdown_remap_sees_new_contents,
 	       shootdown_protect_faults_after_flag, gups_threads_verify_in_guest,
 	       shootdown_payload_in_guest)
