@@ -30,10 +30,17 @@ while [ "$i" -le "$RUNS" ]; do
 		for t in $THREADS; do
 			args="--op $op --threads $t --ops $OPS"
 			# shellcheck disable=SC2086
-			$BIN $args | ns >>"$tmp/native-$op-$t" || fail=1
-			# shellcheck disable=SC2086
-			./vmm run --no-counters --timeout 120 $BIN $args | ns >>"$tmp/guest-$op-$t" ||
+			if $BIN $args >"$tmp/line"; then
+				ns <"$tmp/line" >>"$tmp/native-$op-$t"
+			else
 				fail=1
+			fi
+			# shellcheck disable=SC2086
+			if ./vmm run --no-counters --timeout 120 $BIN $args >"$tmp/line"; then
+				ns <"$tmp/line" >>"$tmp/guest-$op-$t"
+			else
+				fail=1
+			fi
 		done
 	done
 	i=$((i + 1))
