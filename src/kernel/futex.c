@@ -358,3 +358,20 @@ long sys_futex(struct task *t, const uint64_t a[6])
 		return -ENOSYS; /* FUTEX_FD (gone), the PI operations */
 	}
 }
+
+void futex_owner_died(struct futex_table *f, const struct page_tables *pt, gva_t uaddr, int tid)
+{
+	uint32_t *w = (uaddr & 3) ? NULL : futex_word(pt, uaddr, PT_WRITE);
+	uint32_t cur;
+
+	if (!w)
+		return;
+	cur = __atomic_load_n(w, __ATOMIC_SEQ_CST);
+	do {
+		if ((cur & FUTEX_TID_MASK) != (uint32_t)tid)
+			return;
+	} while (!__atomic_compare_exchange_n(w, &cur, (cur & FUTEX_WAITERS) | FUTEX_OWNER_DIED,
+					      false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+	if (cur & FUTEX_WAITERS)
+		futex_wake(f, uaddr, 1, FUTEX_BITSET_MATCH_ANY);
+}

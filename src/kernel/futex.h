@@ -33,6 +33,9 @@ int futex_wake(struct futex_table *f, gva_t uaddr, int n, uint32_t bitset);
  * (not mapped writable, or not 4-byte aligned). */
 struct page_tables;
 int futex_store(const struct page_tables *pt, gva_t uaddr, uint32_t val);
+/* A robust mutex whose owner `tid` died (the robust list at its exit):
+ * FUTEX_OWNER_DIED set, one waiter woken, as Linux's handle_futex_death. */
+void futex_owner_died(struct futex_table *f, const struct page_tables *pt, gva_t uaddr, int tid);
 /* Waiters on uaddr right now (for tests and the thread-exit wake). */
 int futex_nwaiters(struct futex_table *f, gva_t uaddr);
 

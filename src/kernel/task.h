@@ -28,7 +28,7 @@ struct task {
 	bool exited; /* exit(2): this thread is gone */
 	int exit_code;
 	int cpu;	   /* the vCPU it runs on: getcpu, the report */
-	gva_t robust_list; /* set_robust_list: kept, not walked */
+	gva_t robust_list; /* set_robust_list: walked at exit(2) */
 	uint64_t robust_len;
 	/* Host sleep (futex waits): the thread sleeps on this word and
 	 * task_wake bumps it, so a wake between the check and the sleep is

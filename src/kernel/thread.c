@@ -141,6 +141,8 @@ static long clone_do(struct task *t, const struct clone_req *c)
 		return r;
 	if (!p->thread_alloc)
 		return clone_refuse(t, -ENOSYS, "this vmm was built without threads", c->flags);
+	if (__atomic_load_n(&p->exited, __ATOMIC_ACQUIRE))
+		return -EINTR; /* the process is going: as Linux's fatal_signal_pending */
 	if (p->nthreads >= p->max_threads)
 		return -EAGAIN; /* as at RLIMIT_NPROC or threads-max */
 	child = p->thread_alloc(p->thread_ctx, &err);
@@ -222,12 +224,45 @@ long sys_clone3(struct task *t, const uint64_t a[6])
 
 /* ---- exit ---- */
 
+/* The robust futexes a dying thread still holds (set_robust_list): each
+ * marked FUTEX_OWNER_DIED with a waiter woken, as Linux's exit_robust_list.
+ * The list is guest memory: bounded, and a bad pointer ends the walk. */
+#define ROBUST_LIST_LIMIT 2048
+static void thread_exit_robust(struct task *t)
+{
+	const struct page_tables *pt = t->proc->pt;
+	struct {
+		uint64_t next;
+		int64_t futex_offset;
+		uint64_t pending;
+	} head;
+	uint64_t entry;
+
+	if (!t->robust_list || uaccess_read(pt, &head, t->robust_list, sizeof(head)) < 0)
+		return;
+	entry = head.next;
+	for (int n = 0; n < ROBUST_LIST_LIMIT && (entry & ~1ull) != t->robust_list; n++) {
+		uint64_t e = entry & ~1ull, next;
+
+		if (uaccess_read(pt, &next, e, sizeof(next)) < 0)
+			break;
+		if (e != (head.pending & ~1ull))
+			futex_owner_died(&t->proc->futex, pt, e + (uint64_t)head.futex_offset,
+					 t->tid);
+		entry = next;
+	}
+	if (head.pending)
+		futex_owner_died(&t->proc->futex, pt,
+				 (head.pending & ~1ull) + (uint64_t)head.futex_offset, t->tid);
+}
+
 /* exit(2) of one thread: CLONE_CHILD_CLEARTID's store and futex wake (what
  * pthread_join waits for), then the task leaves the process; the last
  * one ends it with its status. */
 long sys_exit(struct task *t, const uint64_t a[6])
 {
 	struct process *p = t->proc;
+	thread_exit_robust(t);
 	if (t->clear_child_tid && futex_store(p->pt, t->clear_child_tid, 0) == 0)
 		futex_wake(&p->futex, t->clear_child_tid, 1, FUTEX_BITSET_MATCH_ANY);
 	t->exited = true;

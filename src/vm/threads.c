@@ -81,6 +81,11 @@ static struct task *threads_alloc(void *ctx, int *err)
 	struct vm_thread *th = NULL;
 
 	pthread_mutex_lock(&ts->lock);
+	if (ts->ended) { /* a fault or --timeout ends the run: no new thread */
+		pthread_mutex_unlock(&ts->lock);
+		*err = -EINTR;
+		return NULL;
+	}
 	for (;;) {
 		bool leaving = false;
 

@@ -284,6 +284,37 @@ START_TEST(clone_flags_and_limit)
 }
 END_TEST
 
+/* A thread that dies holding a robust mutex: its word says OWNER_DIED
+ * (waiters kept), a locked one of another owner is left alone, and the
+ * walk survives a list that points nowhere. */
+START_TEST(robust_list_at_exit)
+{
+	const uint64_t head = PAGE + 512, mine = PAGE + 600, theirs = PAGE + 640;
+	uint64_t e[6] = {0}, r[6] = {head, 24, 0, 0, 0, 0};
+	uint64_t words[3];
+
+	/* head -> mine -> theirs -> head; futex words at entry + 8. */
+	words[0] = mine, words[1] = 8, words[2] = 0;
+	ck_assert_int_eq(uaccess_write(&pt, head, words, sizeof(words)), 0);
+	ck_assert_int_eq(uaccess_write(&pt, mine, &theirs, 8), 0);
+	ck_assert_int_eq(uaccess_write(&pt, theirs, &head, 8), 0);
+	put32(mine + 8, (uint32_t)task2.tid | FUTEX_WAITERS);
+	put32(theirs + 8, (uint32_t)task.tid);
+	ck_assert_int_eq(syscall_dispatch(&task2, SYS_set_robust_list, r), 0);
+	r[1] = 16;
+	ck_assert_int_eq(syscall_dispatch(&task2, SYS_set_robust_list, r), -EINVAL);
+	ck_assert_int_eq(syscall_dispatch(&task2, SYS_exit, e), 0);
+	ck_assert_uint_eq(get32(mine + 8), FUTEX_WAITERS | FUTEX_OWNER_DIED);
+	ck_assert_uint_eq(get32(theirs + 8), (uint32_t)task.tid);
+	/* A list into unmapped memory: the walk stops, the exit goes on. */
+	words[0] = 0x1000;
+	ck_assert_int_eq(uaccess_write(&pt, head, words, sizeof(words)), 0);
+	task.robust_list = head;
+	ck_assert_int_eq(syscall_dispatch(&task, SYS_exit, e), 0);
+	ck_assert(proc.exited);
+}
+END_TEST
+
 UNIT_SUITE_MAIN("futex", setup, teardown, 10, waits_that_end_at_once, wake_meets_a_waiter,
 		requeue_moves_waiters, wake_op_updates_and_compares, stop_ends_a_wait,
-		clone_flags_and_limit)
+		clone_flags_and_limit, robust_list_at_exit)
