@@ -73,6 +73,23 @@ SAN_OBJS := $(call objs_of,$(BUILD)/asan,$(SRCS))
 $(BUILD)/asan/vmm: $(SAN_OBJS)
 	$(CC) -fsanitize=address,undefined -o $@ $^ $(LIBS)
 
+# The VMM under ThreadSanitizer (clang), for scripts/tsan.sh: its vCPU
+# threads share the process, the futex table and the shootdown state.
+TSAN_CC := clang
+TSAN_CFLAGS := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer -fsanitize=thread \
+	-Wno-gnu-variable-sized-type-not-at-end
+TSAN_OBJS := $(call objs_of,$(BUILD)/tsan,$(SRCS))
+$(BUILD)/tsan/vmm: $(TSAN_OBJS)
+	$(TSAN_CC) -fsanitize=thread -o $@ $^ $(LIBS)
+
+$(BUILD)/tsan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(TSAN_CC) $(TSAN_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tsan/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(TSAN_CC) -iquote src -MMD -MP -c -o $@ $<
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -107,7 +124,8 @@ $(BUILD)/vdso/vdso.so.dbg: src/guest/vdso/vdso.c $(BUILD)/vdso/vdso.lds
 $(VDSO_SO): $(BUILD)/vdso/vdso.so.dbg
 	objcopy --strip-debug $< $@
 
-$(BUILD)/src/guest/vdso_image.o $(BUILD)/asan/src/guest/vdso_image.o $(BUILD)/fuzz/src/guest/vdso_image.o: src/guest/vdso_image.S $(VDSO_SO)
+$(BUILD)/src/guest/vdso_image.o $(BUILD)/asan/src/guest/vdso_image.o $(BUILD)/fuzz/src/guest/vdso_image.o \
+		$(BUILD)/tsan/src/guest/vdso_image.o: src/guest/vdso_image.S $(VDSO_SO)
 	@mkdir -p $(dir $@)
 	$(CC) -iquote src -MMD -MP -DVDSO_SO='"$(VDSO_SO)"' -c -o $@ $<
 
@@ -229,6 +247,6 @@ run: deps
 clean:
 	rm -rf $(BUILD) vmm
 
--include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(BUILD)/vdso/vdso.so.d $(FUZZ_LIB_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(BUILD)/vdso/vdso.so.d $(FUZZ_LIB_OBJS:.o=.d) $(TSAN_OBJS:.o=.d)
 # Test binaries follow the shared test headers they include.
 -include $(UNIT_BINS:=.d) $(SAN_UNIT_BINS:=.d) $(E2E_BINS:=.d)

@@ -5,7 +5,7 @@
 
 GP_DIR := guest-payloads
 GP_OUT := $(BUILD)/payloads
-GP_NAMES := tlb-sweep chase gups itlb ptchurn ptsparse tlb-prefetch
+GP_NAMES := tlb-sweep chase gups itlb ptchurn ptsparse tlb-prefetch shootdown
 GP_LIB := $(GP_DIR)/lib/payload.c
 GP_DEPS := $(GP_LIB) $(GP_DIR)/lib/payload.h $(GP_DIR)/payloads.mk
 GP_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \

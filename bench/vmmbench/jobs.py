@@ -47,6 +47,11 @@ JOBS = {
         "tiny": {"4k": "--count 16 --spread dense --ops 4K",
                  "2m": "--count 2 --spread dense --ops 4K"},
     }),
+    # One toucher thread besides the main one; bench/shootdown.sh sweeps T.
+    "shootdown": ("shootdown", {
+        "quick": "--threads 1 --ops 1000",
+        "full": "--threads 2 --ops 2000",
+    }),
     "prefetch": ("tlb-prefetch", {
         "quick": "--min 1M --max 32M --ops 256K",
         "full": "--min 64K --max 256M --ops 1M",

@@ -11,7 +11,7 @@ NOT_IDENTITY = {
     "ns_per_op", "cycles_per_op", "tsc_mhz", "wall_ns", "gups", "verify", "rep", "iter",
     "run", "order", "text_madvise", "text_collapse", "code_align", "pt_pages", "pd_pages",
     "pdpt_pages", "table_bytes", "va_span", "syscalls_per_op", "region_exits", "region_pf",
-    "proof_ok",
+    "proof_ok", "sweeps", "verify_errors",
 }
 METRIC = "ns_per_op"
 # Hidden in labels: implied by the job or the environment, or constant.

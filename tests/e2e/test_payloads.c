@@ -256,8 +256,8 @@ END_TEST
 
 START_TEST(test_help_and_errors)
 {
-	const char *names[] = {"tlb-sweep", "chase",	"gups",	       "itlb",
-			       "ptchurn",   "ptsparse", "tlb-prefetch"};
+	const char *names[] = {"tlb-sweep", "chase",	"gups",		"itlb",
+			       "ptchurn",   "ptsparse", "tlb-prefetch", "shootdown"};
 	char path[256];
 	struct run_result r;
 

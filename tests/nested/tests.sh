@@ -252,17 +252,59 @@ e2e_memory() { e2e test_memory; }
 e2e_payloads() { e2e test_payloads; }
 e2e_counters() { e2e test_counters; }
 
-# The multi-vCPU tests (TLB shootdowns across vCPUs) join here once vmm
-# has threads; they need NESTED_SMP=2 or more (the CPUs this guest has).
+# ---- the multi-vCPU tests: threads on several vCPUs of a real KVM ----
+# They need 2 or more CPUs in this guest (the lane boots a -smp 2 guest for
+# them alone, nested_tests=multi on its command line).
+
+# same_as_native NAME ARGS...: NAME-LIBC-static.elf natively in this guest
+# and under vmm, glibc and musl: the same stdout and exit status.
+same_as_native() {
+	name=$1
+	shift
+	for libc in glibc musl; do
+		timeout 240 $TP/$name-$libc-static.elf "$@" >$T.native 2>/dev/null
+		nst=$?
+		r vmm run --mem 256M --json $T.json $TP/$name-$libc-static.elf "$@"
+		[ "$st" = "$nst" ] || fail "exit status $nst as natively" || return 1
+		cmp -s $T.out $T.native || fail "stdout as natively: $(head -c 500 $T.native)" ||
+			return 1
+	done
+}
+
+# The shootdown correctness test: after the flag, the other vCPU must see
+# the replaced pages (remap) or fault (protect); vmm's report must count
+# shootdowns, so the test did cross vCPUs.
+shootdown_threads() {
+	for how in remap protect; do
+		same_as_native pthread_shootdown $how 50 || return 1
+		status 0 || return 1
+		jwant shootdowns count -gt 0 || return 1
+	done
+}
+
+# Mutexes, condition variables, barriers, once, on two vCPUs.
+threads_sync() {
+	same_as_native pthread_sync && status 0
+}
+
+# A worker's fault ends the process with 139 from the other vCPU too.
+threads_fault() {
+	same_as_native pthread_die segv && status 139
+}
+
 CPUS=$(grep -c ^processor /proc/cpuinfo)
-MULTI_VCPU_TESTS=""
+MULTI_VCPU_TESTS="shootdown_threads threads_sync threads_fault"
+TESTS="info_paging_mode hello exit_statuses fault_reports timeouts memtest sysfuzz
+	stress_smoke spurious_pf pages_2m pages_1g tlb_flush churn_counts
+	e2e_run e2e_memory e2e_payloads e2e_counters"
+# nested_tests=multi: the -smp 2 boot runs the multi-vCPU tests alone.
+grep -q 'nested_tests=multi' /proc/cmdline && TESTS=""
 
 echo "@@ START $MODE $(uname -r) $CPUS cpus"
-for test in info_paging_mode hello exit_statuses fault_reports timeouts memtest sysfuzz \
-	stress_smoke spurious_pf pages_2m pages_1g tlb_flush churn_counts \
-	e2e_run e2e_memory e2e_payloads e2e_counters; do
+for test in $TESTS; do
 	t $test
 done
+[ -z "$TESTS" ] || [ "$CPUS" -ge 2 ] || MULTI_VCPU_TESTS="" # the -smp 1 boot: not here
 for test in $MULTI_VCPU_TESTS; do
 	if [ "$CPUS" -ge 2 ]; then t "$test"; else echo "@@ INFO $MODE $test: skipped, $CPUS cpu"; fi
 done

@@ -1,0 +1,221 @@
+/* End-to-end tests of threads (clone as vCPUs, futex, exit across threads,
+ * TLB shootdowns): each pthread_ payload of tests/payloads, glibc and musl
+ * builds, runs natively and under ./vmm run and must print the same and end
+ * with the same status; the threaded stress payloads (gups --threads,
+ * shootdown) must run and give well-formed lines in the guest. */
+#include "e2e.h"
+#include "unit.h"
+
+static const char *const libcs[] = {"glibc", "musl"};
+
+/* A hang (a lost futex wake, a vCPU never kicked) must fail the test, not
+ * stall it: each run gets this many seconds (status 124 after). Thousands
+ * of threads take ~15 ms each in the guest on a loaded 2-core machine
+ * (a vCPU, its counters and a host thread per guest thread), hence more. */
+#define RUN_LIMIT "60"
+#define MANY_LIMIT "300"
+
+/* Runs NAME-LIBC-static.elf args... natively and as `vmm run ELF args...`:
+ * both must end with want_status and print the same stdout. */
+static void same_as_native_within(const char *name, const char *const *args, int want_status,
+				  const char *limit)
+{
+	for (size_t l = 0; l < 2; l++) {
+		char elf[256], *nat[16], *gst[20];
+		struct run_result n, g;
+		int k = 0, j = 0;
+
+		snprintf(elf, sizeof(elf), TPAY_DIR "%s-%s-static.elf", name, libcs[l]);
+		nat[k++] = "/usr/bin/timeout";
+		nat[k++] = (char *)limit;
+		nat[k++] = elf;
+		gst[j++] = VMM_BIN;
+		gst[j++] = "run";
+		gst[j++] = "--timeout";
+		gst[j++] = (char *)limit;
+		gst[j++] = elf;
+		for (size_t i = 0; args && args[i]; i++)
+			nat[k++] = gst[j++] = (char *)args[i];
+		nat[k] = gst[j] = NULL;
+		e2e_runv(&n, NULL, nat);
+		e2e_runv(&g, NULL, gst);
+		ck_assert_msg(n.status == want_status, "%s native: status %d, want %d\n%s", elf,
+			      n.status, want_status, n.err);
+		ck_assert_msg(g.status == want_status, "%s guest: status %d, want %d\n%s", elf,
+			      g.status, want_status, g.err);
+		ck_assert_msg(n.out_len == g.out_len && memcmp(n.out, g.out, n.out_len) == 0,
+			      "%s: output differs\n--- native\n%s--- guest\n%s", elf, n.out, g.out);
+		e2e_free(&n);
+		e2e_free(&g);
+	}
+}
+
+static void same_as_native(const char *name, const char *const *args, int want_status)
+{
+	same_as_native_within(name, args, want_status, RUN_LIMIT);
+}
+
+START_TEST(sync_like_native)
+{
+	same_as_native("pthread_sync", NULL, 0);
+}
+END_TEST
+
+START_TEST(tls_like_native)
+{
+	same_as_native("pthread_tls", NULL, 0);
+}
+END_TEST
+
+START_TEST(life_cycle_like_native)
+{
+	same_as_native("pthread_life", NULL, 0);
+}
+END_TEST
+
+/* 2000 threads in batches of 16: exited threads' vCPUs must be reused. */
+START_TEST(thousands_of_threads_like_native)
+{
+	static const char *const args[] = {"2000", "16", NULL};
+
+	same_as_native_within("pthread_many", args, 0, MANY_LIMIT);
+}
+END_TEST
+
+/* More threads alive at once than this machine has cores. */
+START_TEST(many_live_threads_like_native)
+{
+	static const char *const args[] = {"256", "64", NULL};
+
+	same_as_native("pthread_many", args, 0);
+}
+END_TEST
+
+START_TEST(worker_fault_is_139)
+{
+	static const char *const args[] = {"segv", NULL};
+
+	same_as_native("pthread_die", args, 139);
+}
+END_TEST
+
+START_TEST(worker_abort_is_134)
+{
+	static const char *const args[] = {"abort", NULL};
+
+	same_as_native("pthread_die", args, 134);
+}
+END_TEST
+
+START_TEST(worker_exit_group_code)
+{
+	static const char *const args[] = {"exit", "7", NULL};
+
+	same_as_native("pthread_die", args, 7);
+}
+END_TEST
+
+/* The shootdown correctness test, three times over: a missed invalidation
+ * is a race, so one lucky run proves little. */
+START_TEST(shootdown_remap_sees_new_contents)
+{
+	static const char *const args[] = {"remap", "300", NULL};
+
+	for (int i = 0; i < 3; i++)
+		same_as_native("pthread_shootdown", args, 0);
+}
+END_TEST
+
+START_TEST(shootdown_protect_faults_after_flag)
+{
+	static const char *const args[] = {"protect", "300", NULL};
+
+	for (int i = 0; i < 3; i++)
+		same_as_native("pthread_shootdown", args, 0);
+}
+END_TEST
+
+/* A threaded stress payload in the guest: exits 0 and its one JSON line
+ * holds every `want` substring. */
+static void stress_in_guest(const char *elf, const char *const *args, const char *const *want)
+{
+	static const char *const suffix[] = {"", "-musl"};
+
+	for (size_t l = 0; l < 2; l++) {
+		char path[256], *argv[24];
+		struct run_result r;
+		int j = 0;
+
+		snprintf(path, sizeof(path), PAYLOAD_DIR "%s%s.elf", elf, suffix[l]);
+		argv[j++] = VMM_BIN;
+		argv[j++] = "run";
+		argv[j++] = "--timeout";
+		argv[j++] = RUN_LIMIT;
+		argv[j++] = path;
+		for (size_t i = 0; args[i]; i++)
+			argv[j++] = (char *)args[i];
+		argv[j] = NULL;
+		e2e_runv(&r, NULL, argv);
+		ck_assert_msg(r.status == 0, "%s: status %d\n%s", path, r.status, r.err);
+		for (size_t i = 0; want[i]; i++)
+			ck_assert_msg(strstr(r.out, want[i]), "%s: no %s in\n%s", path, want[i],
+				      r.out);
+		e2e_free(&r);
+	}
+}
+
+START_TEST(gups_threads_verify_in_guest)
+{
+	static const char *const args[] = {"--threads", "2",	  "--size",   "4M",
+					   "--updates", "200000", "--verify", NULL};
+	static const char *const want[] = {"\"threads\":2", "\"verify\":\"ok\"", "\"ops\":200000",
+					   NULL};
+
+	stress_in_guest("gups", args, want);
+}
+END_TEST
+
+START_TEST(shootdown_payload_in_guest)
+{
+	static const char *const mp[] = {"--threads", "2", "--ops", "200", "--size", "256K", NULL};
+	static const char *const rm[] = {"--threads", "1",	"--ops", "200", "--op",
+					 "remap",     "--size", "256K",	 NULL};
+	static const char *const want_mp[] = {"\"op\":\"mprotect\"", "\"threads\":2", "\"ops\":200",
+					      NULL};
+	static const char *const want_rm[] = {"\"op\":\"remap\"", "\"threads\":1", "\"ops\":200",
+					      NULL};
+
+	stress_in_guest("shootdown", mp, want_mp);
+	stress_in_guest("shootdown", rm, want_rm);
+}
+END_TEST
+
+/* The threaded options' bounds, natively: exit 2 with the limit named. */
+START_TEST(thread_options_checked)
+{
+	static const char *const bad[][4] = {
+	    {"gups", "--threads", "0", "need 1..64"},
+	    {"gups", "--threads", "65", "need 1..64"},
+	    {"shootdown", "--threads", "65", "at most 64"},
+	    {"shootdown", "--change", "100", "positive multiple of 4K"},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char path[256];
+		struct run_result r;
+
+		snprintf(path, sizeof(path), PAYLOAD_DIR "%s.elf", bad[i][0]);
+		e2e_run(&r, NULL, path, bad[i][1], bad[i][2], NULL);
+		ck_assert_msg(r.status == 2 && strstr(r.err, bad[i][3]), "%s %s %s: %d %s",
+			      bad[i][0], bad[i][1], bad[i][2], r.status, r.err);
+		e2e_free(&r);
+	}
+}
+END_TEST
+
+E2E_SUITE_MAIN("e2e_threads", 660, thread_options_checked, sync_like_native, tls_like_native,
+	       life_cycle_like_native, thousands_of_threads_like_native,
+	       many_live_threads_like_native, worker_fault_is_139, worker_abort_is_134,
+	       worker_exit_group_code, shootdown_remap_sees_new_contents,
+	       shootdown_protect_faults_after_flag, gups_threads_verify_in_guest,
+	       shootdown_payload_in_guest)
