@@ -2,6 +2,10 @@
  * path vmm takes, with none of vmm's code. bench/vmm-costs measures vmm
  * against these, in one run, interleaved.
  *   kvm_floor start           create a VM and a vCPU, run one instruction
+ *   kvm_floor start-cpuid N   the same after N CPUIDs: the exits to KVM a
+ *                             guest's start-up makes itself (static glibc
+ *                             probes CPUID dozens of times; each one exits
+ *                             to KVM whatever the VMM), without any VMM code
  *   kvm_floor exit-loop N     N round trips: CPL3 `syscall` -> stub `out` ->
  *                             KVM_RUN returns -> resume at RCX (sync regs)
  *   kvm_floor iret-loop N     the same, but each resume goes through a CPL0
@@ -36,6 +40,7 @@
 #define SCRATCH_VA 0x200000
 #define PORT_EXIT 0xf6
 #define PORT_DONE 0xf7
+#define CPUID_MAX 2000 /* fits the user code page (2 bytes each) */
 
 #define SEL_KCS 0x08
 #define SEL_KDS 0x10
@@ -261,21 +266,28 @@ static int exit_loop(long n, int iret)
 	return 0;
 }
 
-/* Create a VM and a vCPU, run one instruction (out), tear down. */
-static int start(void)
+/* Create a VM and a vCPU, run ncpuid CPUIDs and one `out`, tear down. */
+static int start(long ncpuid)
 {
-	static const uint8_t one[] = {0xe6, PORT_DONE};
+	static uint8_t code[2 * CPUID_MAX + 2];
 	struct floor f = {0};
 	uint64_t t0 = now_ns(), t1;
+	size_t len = 0;
 
+	for (long i = 0; i < ncpuid; i++) { /* cpuid: 0f a2; eax stays a leaf */
+		code[len++] = 0x0f;
+		code[len++] = 0xa2;
+	}
+	code[len++] = 0xe6; /* out PORT_DONE, al */
+	code[len++] = PORT_DONE;
 	floor_open(&f);
-	put(&f, USER_CODE, one, sizeof(one));
+	put(&f, USER_CODE, code, len);
 	floor_long_mode(&f, USER_CODE);
 	floor_run(&f);
 	expect_io(&f, PORT_DONE);
 	t1 = now_ns();
-	printf("{\"floor\":\"start\",\"n\":1,\"ns_per_op\":%.1f,\"exits_per_op\":1}\n",
-	       (double)(t1 - t0));
+	printf("{\"floor\":\"%s\",\"n\":1,\"cpuid\":%ld,\"ns_per_op\":%.1f,\"exits_per_op\":%ld}\n",
+	       ncpuid ? "start-cpuid" : "start", ncpuid, (double)(t1 - t0), ncpuid + 1);
 	return 0;
 }
 
@@ -284,11 +296,18 @@ int main(int argc, char **argv)
 	long n = argc > 2 ? strtol(argv[2], NULL, 0) : 10000;
 
 	if (argc < 2 || n <= 0) {
-		fprintf(stderr, "usage: kvm_floor start | exit-loop N | iret-loop N\n");
+		fprintf(stderr, "usage: kvm_floor start | start-cpuid N | exit-loop N | iret-loop N\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "start") == 0)
-		return start();
+		return start(0);
+	if (strcmp(argv[1], "start-cpuid") == 0) {
+		if (n > CPUID_MAX) {
+			fprintf(stderr, "kvm_floor: start-cpuid: at most %d\n", CPUID_MAX);
+			return 2;
+		}
+		return start(n);
+	}
 	if (strcmp(argv[1], "exit-loop") == 0)
 		return exit_loop(n, 0);
 	if (strcmp(argv[1], "iret-loop") == 0)
