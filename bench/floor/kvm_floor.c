@@ -296,7 +296,8 @@ int main(int argc, char **argv)
 	long n = argc > 2 ? strtol(argv[2], NULL, 0) : 10000;
 
 	if (argc < 2 || n <= 0) {
-		fprintf(stderr, "usage: kvm_floor start | start-cpuid N | exit-loop N | iret-loop N\n");
+		fprintf(stderr,
+			"usage: kvm_floor start | start-cpuid N | exit-loop N | iret-loop N\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "start") == 0)

@@ -2,19 +2,10 @@
  * point where the payload's own arguments begin. */
 #include <string.h>
 
+#include "config_fixture.h"
 #include "unit.h"
 #include "util/err.h"
 #include "vm/config.h"
-
-static int parse(struct config *c, char **argv)
-{
-	int argc = 0;
-
-	while (argv[argc])
-		argc++;
-	err_clear();
-	return config_parse(c, argc, argv);
-}
 
 /* --mem: a bare number is MiB, as in QEMU and kvmtool. */
 START_TEST(mem_sizes)

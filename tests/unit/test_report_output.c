@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config_fixture.h"
 #include "report/output.h"
 #include "report/perf_rows.h"
 #include "report/provenance.h"
@@ -171,16 +172,6 @@ START_TEST(summary_of_runs)
 		json_object_put(runs[i]);
 }
 END_TEST
-
-static int parse(struct config *c, char **argv)
-{
-	int argc = 0;
-
-	while (argv[argc])
-		argc++;
-	err_clear();
-	return config_parse(c, argc, argv);
-}
 
 START_TEST(output_options)
 {
