@@ -141,9 +141,21 @@ $(BUILD)/tests/e2e/%: tests/e2e/%.c tests/e2e/e2e.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< -ljson-c $(CHECK_LIBS)
 
+# xz_mt is liblzma's threaded coder: a real multi-threaded compressor. Debian
+# builds liblzma.a against glibc, yet it only calls what musl has too, so
+# the musl build links the same archive and sees just the lzma headers (not
+# glibc's, which musl-gcc must not mix in).
+LZMA_A := /usr/lib/$(shell gcc -print-multiarch)/liblzma.a
+$(BUILD)/tests/payloads/xz_mt-glibc-static.elf: PAYLOAD_LIBS := -llzma -lpthread
+$(BUILD)/tests/payloads/xz_mt-musl-static.elf: PAYLOAD_LIBS := -isystem $(BUILD)/musl-lzma $(LZMA_A)
+$(BUILD)/tests/payloads/xz_mt-musl-static.elf: $(BUILD)/musl-lzma/lzma.h
+$(BUILD)/musl-lzma/lzma.h: /usr/include/lzma.h
+	@mkdir -p $(dir $@)
+	ln -sfn /usr/include/lzma.h /usr/include/lzma $(dir $@)
+
 $(BUILD)/tests/payloads/%-glibc-static.elf: tests/payloads/%.c
 	@mkdir -p $(dir $@)
-	gcc $(PAYLOAD_CFLAGS) -o $@ $<
+	gcc $(PAYLOAD_CFLAGS) -o $@ $< $(PAYLOAD_LIBS)
 
 $(BUILD)/tests/payloads/%-glibc-static-pie.elf: tests/payloads/%.c
 	@mkdir -p $(dir $@)
@@ -151,7 +163,7 @@ $(BUILD)/tests/payloads/%-glibc-static-pie.elf: tests/payloads/%.c
 
 $(BUILD)/tests/payloads/%-musl-static.elf: tests/payloads/%.c
 	@mkdir -p $(dir $@)
-	musl-gcc $(PAYLOAD_CFLAGS) -o $@ $<
+	musl-gcc $(PAYLOAD_CFLAGS) -o $@ $< $(PAYLOAD_LIBS)
 
 test-payloads: $(TPAY_BINS)
 

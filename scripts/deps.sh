@@ -12,6 +12,7 @@ pkgs=(
 	libjson-c-dev   # --json reports
 	libpfm4-dev     # named raw PMU events
 	libseccomp-dev  # the seccomp filter vmm runs the guest under
+	liblzma-dev     # liblzma.a: the threaded xz compressor test payload (xz_mt)
 	check           # unit and end-to-end tests
 	musl-tools      # musl-gcc: payloads are built against musl as well as glibc
 	linux-perf      # perf stat recipes and tests

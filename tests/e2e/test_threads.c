@@ -1,8 +1,9 @@
 /* End-to-end tests of threads (clone as vCPUs, futex, exit across threads,
  * TLB shootdowns): each pthread_ payload of tests/payloads, glibc and musl
  * builds, runs natively and under ./vmm run and must print the same and end
- * with the same status; the threaded stress payloads (gups --threads,
- * shootdown) must run and give well-formed lines in the guest. */
+ * with the same status (xz_mt, a real threaded compressor, among them); the
+ * threaded stress payloads (gups --threads, shootdown) must run and give
+ * well-formed lines in the guest. */
 #include "e2e.h"
 #include "unit.h"
 
@@ -135,6 +136,47 @@ START_TEST(shootdown_protect_faults_after_flag)
 }
 END_TEST
 
+/* A real multi-threaded compressor (liblzma's threaded xz coder, 2 MiB in
+ * 256 KiB blocks) with 1, 2 and 4 threads: same output and status as
+ * natively, and the compressed stream's CRC32 shows every byte agreed. */
+START_TEST(xz_compressor_like_native)
+{
+	static const char *const threads[] = {"1", "2", "4"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(threads); i++) {
+		const char *const args[] = {threads[i], "2", NULL};
+
+		same_as_native("xz_mt", args, 0);
+	}
+}
+END_TEST
+
+/* The compressor's worker threads really ran as vCPUs: with 2 threads the
+ * encoder alone clones twice (its 8 blocks outnumber its threads). */
+START_TEST(xz_compressor_clones_vcpus)
+{
+	for (size_t l = 0; l < ARRAY_SIZE(libcs); l++) {
+		char elf[256];
+		struct run_result r;
+		const char *line;
+		int peak = 0, clones = 0;
+
+		snprintf(elf, sizeof(elf), TPAY_DIR "xz_mt-%s-static.elf", libcs[l]);
+		e2e_run(&r, NULL, VMM_BIN, "run", "--stats", "--timeout", RUN_LIMIT, elf, "2", "2",
+			NULL);
+		ck_assert_msg(r.status == 0 && strstr(r.out, "round trip: same"), "%s: %d\n%s", elf,
+			      r.status, r.err);
+		line = strstr(r.err, "threads       peak ");
+		ck_assert_msg(line &&
+				  sscanf(line, "threads peak %d, %d clones", &peak, &clones) == 2,
+			      "%s: no threads line in\n%s", elf, r.err);
+		ck_assert_msg(clones >= 2 && peak >= 2, "%s: peak %d, %d clones", elf, peak,
+			      clones);
+		e2e_free(&r);
+	}
+}
+END_TEST
+
 /* A threaded stress payload in the guest: exits 0 and its one JSON line
  * holds every `want` substring. */
 static void stress_in_guest(const char *elf, const char *const *args, const char *const *want)
@@ -218,4 +260,4 @@ E2E_SUITE_MAIN("e2e_threads", 660, thread_options_checked, sync_like_native, tls
 	       many_live_threads_like_native, worker_fault_is_139, worker_abort_is_134,
 	       worker_exit_group_code, shootdown_remap_sees_new_contents,
 	       shootdown_protect_faults_after_flag, gups_threads_verify_in_guest,
-	       shootdown_payload_in_guest)
+	       shootdown_payload_in_guest, xz_compressor_like_native, xz_compressor_clones_vcpus)
