@@ -162,6 +162,45 @@ static inline void e2e_each_bad_elf(void (*check)(size_t i, const char *path))
 	unlink(path);
 }
 
+/* Runs NAME-LIBC-static.elf ARGS... of tests/payloads for glibc and musl,
+ * natively (after nat_pre..., e.g. timeout(1)) and as `vmm run VMM_OPTS...
+ * ELF ARGS...`: both must end with want_status and print the same stdout. */
+static inline void e2e_same_as_native(const char *name, const char *const *nat_pre,
+				      const char *const *vmm_opts, const char *const *args,
+				      int want_status)
+{
+	static const char *const libcs[] = {"glibc", "musl"};
+
+	for (size_t l = 0; l < 2; l++) {
+		char elf[256], *nat[48], *gst[48];
+		struct run_result n, g;
+		int k = 0, j = 0;
+
+		snprintf(elf, sizeof(elf), TPAY_DIR "%s-%s-static.elf", name, libcs[l]);
+		for (size_t i = 0; nat_pre && nat_pre[i]; i++)
+			nat[k++] = (char *)nat_pre[i];
+		nat[k++] = elf;
+		gst[j++] = VMM_BIN;
+		gst[j++] = "run";
+		for (size_t i = 0; vmm_opts && vmm_opts[i]; i++)
+			gst[j++] = (char *)vmm_opts[i];
+		gst[j++] = elf;
+		for (size_t i = 0; args && args[i]; i++)
+			nat[k++] = gst[j++] = (char *)args[i];
+		nat[k] = gst[j] = NULL;
+		e2e_runv(&n, NULL, nat);
+		e2e_runv(&g, NULL, gst);
+		ck_assert_msg(n.status == want_status, "%s native: status %d, want %d\n%s", elf,
+			      n.status, want_status, n.err);
+		ck_assert_msg(g.status == want_status, "%s guest: status %d, want %d\n%s", elf,
+			      g.status, want_status, g.err);
+		ck_assert_msg(n.out_len == g.out_len && memcmp(n.out, g.out, n.out_len) == 0,
+			      "%s: output differs\n--- native\n%s--- guest\n%s", elf, n.out, g.out);
+		e2e_free(&n);
+		e2e_free(&g);
+	}
+}
+
 /* main() of an end-to-end test binary that needs /dev/kvm throughout: one
  * suite `name` of one test case holding the tests that follow, each given
  * timeout_s seconds. */

@@ -16,39 +16,15 @@ static const char *const libcs[] = {"glibc", "musl"};
 #define RUN_LIMIT "60"
 #define MANY_LIMIT "300"
 
-/* Runs NAME-LIBC-static.elf args... natively and as `vmm run ELF args...`:
- * both must end with want_status and print the same stdout. */
+/* Natively under timeout(1) and in the guest under --timeout, both with
+ * `limit` seconds, compared (e2e_same_as_native). */
 static void same_as_native_within(const char *name, const char *const *args, int want_status,
 				  const char *limit)
 {
-	for (size_t l = 0; l < 2; l++) {
-		char elf[256], *nat[16], *gst[20];
-		struct run_result n, g;
-		int k = 0, j = 0;
+	const char *const nat_pre[] = {"/usr/bin/timeout", limit, NULL};
+	const char *const vmm_opts[] = {"--timeout", limit, NULL};
 
-		snprintf(elf, sizeof(elf), TPAY_DIR "%s-%s-static.elf", name, libcs[l]);
-		nat[k++] = "/usr/bin/timeout";
-		nat[k++] = (char *)limit;
-		nat[k++] = elf;
-		gst[j++] = VMM_BIN;
-		gst[j++] = "run";
-		gst[j++] = "--timeout";
-		gst[j++] = (char *)limit;
-		gst[j++] = elf;
-		for (size_t i = 0; args && args[i]; i++)
-			nat[k++] = gst[j++] = (char *)args[i];
-		nat[k] = gst[j] = NULL;
-		e2e_runv(&n, NULL, nat);
-		e2e_runv(&g, NULL, gst);
-		ck_assert_msg(n.status == want_status, "%s native: status %d, want %d\n%s", elf,
-			      n.status, want_status, n.err);
-		ck_assert_msg(g.status == want_status, "%s guest: status %d, want %d\n%s", elf,
-			      g.status, want_status, g.err);
-		ck_assert_msg(n.out_len == g.out_len && memcmp(n.out, g.out, n.out_len) == 0,
-			      "%s: output differs\n--- native\n%s--- guest\n%s", elf, n.out, g.out);
-		e2e_free(&n);
-		e2e_free(&g);
-	}
+	e2e_same_as_native(name, nat_pre, vmm_opts, args, want_status);
 }
 
 static void same_as_native(const char *name, const char *const *args, int want_status)
