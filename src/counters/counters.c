@@ -415,8 +415,9 @@ static int take_snapshot(struct counters *c, struct snapshot *s)
 		return -1;
 	if (perf_set_read(&c->perf, s->perf))
 		return err_wrap("counters");
+	/* Other vCPUs' run loops add to these as we read (atomically). */
 	for (size_t k = 0; k < VMM_COUNT_N; k++)
-		s->vmm[k] = c->vmm_src[k] ? *c->vmm_src[k] : 0;
+		s->vmm[k] = c->vmm_src[k] ? __atomic_load_n(c->vmm_src[k], __ATOMIC_RELAXED) : 0;
 	return 0;
 }
 
