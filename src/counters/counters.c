@@ -5,6 +5,7 @@
 
 #include <json-c/json.h>
 #include <linux/perf_event.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -42,7 +43,8 @@ struct region {
 	struct cvalue *v; /* n values */
 };
 
-/* The readings at one edge: perf counts and both KVM data blocks. */
+/* The readings at one edge: perf counts and both KVM data blocks (the
+ * vCPU block is the fold of every vCPU's, kvm_stats_fold). */
 struct snapshot {
 	struct perf_reading *perf;
 	uint64_t *vm, *vcpu;
@@ -69,6 +71,13 @@ struct counters {
 	struct perf_set perf;
 	struct kvm_stats vm, vcpu;
 	bool vm_ok, vcpu_ok;
+	/* vCPUs the payload's threads added (counters_add_vcpu), beside vCPU 0
+	 * (`vcpu`, whose layout they share), and a block to read each into.
+	 * The lock keeps a clone's add apart from a region edge's read. */
+	pthread_mutex_t vcpus_lock;
+	struct kvm_stats *more;
+	size_t nmore, more_cap;
+	uint64_t *one_vcpu;
 	const uint64_t *vmm_src[VMM_COUNT_N]; /* counters_bind_vmm, or NULL */
 	/* This CPU's translation-metric table (NULL: none) and each
 	 * counter's role in it (MR_N: none). */
@@ -219,7 +228,9 @@ int counters_open(struct counters **out, const char *event_list, int vm_fd, int 
 	if (!c)
 		return err_set("counters: out of memory");
 	c->vm.fd = c->vcpu.fd = -1;
+	pthread_mutex_init(&c->vcpus_lock, NULL);
 	if (event_list_parse(&c->list, event_list)) {
+		pthread_mutex_destroy(&c->vcpus_lock);
 		free(c);
 		return -1;
 	}
@@ -272,7 +283,9 @@ int counters_open(struct counters **out, const char *event_list, int vm_fd, int 
 		return -1;
 	}
 	c->total.v = calloc(c->n, sizeof(*c->total.v));
-	if (!c->total.v || !alloc_snapshot(c, &c->at_begin) || !alloc_snapshot(c, &c->at_end)) {
+	c->one_vcpu = calloc(c->vcpu.data_words ? c->vcpu.data_words : 1, sizeof(*c->one_vcpu));
+	if (!c->total.v || !c->one_vcpu || !alloc_snapshot(c, &c->at_begin) ||
+	    !alloc_snapshot(c, &c->at_end)) {
 		counters_close(c);
 		return err_set("counters: out of memory");
 	}
@@ -301,6 +314,11 @@ void counters_close(struct counters *c)
 		kvm_stats_close(&c->vm);
 	if (c->vcpu.fd >= 0)
 		kvm_stats_close(&c->vcpu);
+	for (size_t k = 0; k < c->nmore; k++)
+		kvm_stats_close(&c->more[k]);
+	free(c->more);
+	free(c->one_vcpu);
+	pthread_mutex_destroy(&c->vcpus_lock);
 	free_snapshot(&c->at_begin);
 	free_snapshot(&c->at_end);
 	for (size_t r = 0; r < c->nregions; r++)
@@ -314,16 +332,92 @@ void counters_close(struct counters *c)
 	free(c);
 }
 
+/* vCPU statistics that cannot be summed over every vCPU any more are not
+ * supported from now on: a part of the sum would be a wrong value. */
+static void vcpu_stats_lost(struct counters *c, const char *why)
+{
+	c->vcpu_ok = false;
+	memset(c->xstat, 0, sizeof(c->xstat));
+	for (size_t i = 0; i < c->n; i++)
+		if (c->ctr[i].spec.kind == EVENT_KVM_VCPU_STAT && c->ctr[i].supported) {
+			c->ctr[i].supported = false;
+			c->ctr[i].stat = NULL;
+			snprintf(c->ctr[i].reason, sizeof(c->ctr[i].reason), "%s", why);
+		}
+}
+
+int counters_add_vcpu(struct counters *c, int vcpu_fd)
+{
+	struct kvm_stats s;
+	char why[REASON_MAX];
+	int r = 0;
+
+	pthread_mutex_lock(&c->vcpus_lock);
+	if (!c->vcpu_ok)
+		goto out; /* no vCPU statistics to sum */
+	if (c->nmore == c->more_cap) {
+		size_t cap = c->more_cap ? 2 * c->more_cap : 4;
+		struct kvm_stats *grown = realloc(c->more, cap * sizeof(*grown));
+
+		if (!grown) {
+			r = err_set("counters: vCPU %zu: out of memory", c->nmore + 1);
+			goto lost;
+		}
+		c->more = grown;
+		c->more_cap = cap;
+	}
+	if (kvm_stats_open(&s, vcpu_fd, "vcpu") || kvm_stats_same_layout(&c->vcpu, &s)) {
+		if (s.fd >= 0)
+			kvm_stats_close(&s);
+		r = err_wrap("counters: vCPU %zu", c->nmore + 1);
+		goto lost;
+	}
+	c->more[c->nmore++] = s;
+	goto out;
+lost:
+	snprintf(why, sizeof(why), "not summed over every vCPU: %s", err_msg());
+	vcpu_stats_lost(c, why);
+out:
+	pthread_mutex_unlock(&c->vcpus_lock);
+	return r;
+}
+
+/* Every vCPU's block folded into one. A vCPU added inside a region was
+ * not in its begin reading: it counts from 0, all inside the region. */
+static int read_vcpus(struct counters *c, uint64_t *sum)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&c->vcpus_lock);
+	if (!c->vcpu_ok)
+		goto out;
+	if (kvm_stats_read(&c->vcpu, sum, c->vcpu.data_words)) {
+		r = err_wrap("counters");
+		goto out;
+	}
+	for (size_t k = 0; k < c->nmore; k++) {
+		if (kvm_stats_read(&c->more[k], c->one_vcpu, c->vcpu.data_words)) {
+			r = err_wrap("counters: vCPU %zu", k + 1);
+			goto out;
+		}
+		kvm_stats_fold(&c->vcpu, sum, c->one_vcpu);
+	}
+out:
+	pthread_mutex_unlock(&c->vcpus_lock);
+	return r;
+}
+
 static int take_snapshot(struct counters *c, struct snapshot *s)
 {
 	if (c->vm_ok && kvm_stats_read(&c->vm, s->vm, c->vm.data_words))
 		return err_wrap("counters");
-	if (c->vcpu_ok && kvm_stats_read(&c->vcpu, s->vcpu, c->vcpu.data_words))
-		return err_wrap("counters");
+	if (read_vcpus(c, s->vcpu))
+		return -1;
 	if (perf_set_read(&c->perf, s->perf))
 		return err_wrap("counters");
+	/* Other vCPUs' run loops add to these as we read (atomically). */
 	for (size_t k = 0; k < VMM_COUNT_N; k++)
-		s->vmm[k] = c->vmm_src[k] ? *c->vmm_src[k] : 0;
+		s->vmm[k] = c->vmm_src[k] ? __atomic_load_n(c->vmm_src[k], __ATOMIC_RELAXED) : 0;
 	return 0;
 }
 

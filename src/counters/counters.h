@@ -25,6 +25,13 @@ struct counters; /* opaque: see counters.c */
  * what exists; a known event the host cannot count is not an error. */
 int counters_open(struct counters **out, const char *event_list, int vm_fd, int vcpu_fd);
 void counters_close(struct counters *c);
+/* A vCPU the payload's threads use beside vCPU 0: from now on the
+ * kvm-vcpu-stat counters are the sum over every vCPU (a peak: the highest).
+ * vCPUs are only ever added (reused, never destroyed); one added inside a
+ * region counts from 0. Safe against region edges on other threads. When
+ * its statistics cannot be had or differ in layout from vCPU 0's, -1 (err)
+ * and the kvm-vcpu-stat counters become not supported, with the reason. */
+int counters_add_vcpu(struct counters *c, int vcpu_fd);
 /* Where the vmm:NAME counters read their count (a run loop's counter,
  * read at every region edge); until bound they are not supported. */
 void counters_bind_vmm(struct counters *c, enum vmm_count k, const uint64_t *src);

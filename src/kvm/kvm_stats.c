@@ -296,3 +296,32 @@ int kvm_stats_get(const struct kvm_stats *s, const char *name, uint64_t *val)
 		return err_set("kvm_stats: %s: no statistic %s", s->what, name);
 	return pread_exact(s, val, sizeof(*val), s->data_offset + st->offset, name);
 }
+
+int kvm_stats_same_layout(const struct kvm_stats *a, const struct kvm_stats *b)
+{
+	if (a->n != b->n || a->data_words != b->data_words)
+		return err_set("kvm_stats: %s: %zu statistics in %zu words, %s has %zu in %zu",
+			       b->what, b->n, b->data_words, a->id, a->n, a->data_words);
+	for (size_t i = 0; i < a->n; i++) {
+		const struct kvm_stat *x = &a->stat[i], *y = &b->stat[i];
+
+		if (strcmp(x->name, y->name) || x->type != y->type || x->offset != y->offset ||
+		    x->size != y->size)
+			return err_set("kvm_stats: %s: desc[%zu] (%s) differs from %s's", b->what,
+				       i, y->name, a->id);
+	}
+	return 0;
+}
+
+void kvm_stats_fold(const struct kvm_stats *s, uint64_t *acc, const uint64_t *data)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct kvm_stat *st = &s->stat[i];
+
+		for (size_t w = st->offset / 8; w < st->offset / 8 + st->size; w++)
+			if (st->type != KVM_STAT_PEAK)
+				acc[w] += data[w];
+			else if (data[w] > acc[w])
+				acc[w] = data[w];
+	}
+}

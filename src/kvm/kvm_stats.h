@@ -71,6 +71,15 @@ static inline uint64_t kvm_stat_value(const struct kvm_stat *st, const uint64_t 
 {
 	return data[st->offset / 8];
 }
+/* Whether b has a's descriptors (names, types, offsets, sizes), so that
+ * their data blocks can be combined word by word: 0, or -1 and "kvm_stats:
+ * vcpu: desc[3] (exits) differs from kvm-1/vcpu-0's". */
+int kvm_stats_same_layout(const struct kvm_stats *a, const struct kvm_stats *b);
+/* Folds one data block into acc (both s->data_words long), statistic by
+ * statistic, every u64 of it: a peak takes the maximum, everything else
+ * adds (counts, levels, histogram buckets). From a zeroed acc, folding each
+ * vCPU's block gives the VM-wide sum of per-vCPU statistics. */
+void kvm_stats_fold(const struct kvm_stats *s, uint64_t *acc, const uint64_t *data);
 /* Reads one statistic now: "kvm_stats: vm: no statistic pages_3m". */
 int kvm_stats_get(const struct kvm_stats *s, const char *name, uint64_t *val);
 

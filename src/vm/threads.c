@@ -80,6 +80,10 @@ static struct vm_thread *threads_new(struct vm *vm)
 		free(th);
 		return NULL;
 	}
+	/* Its KVM statistics join the sum; without them the run goes on and
+	 * those counters say why they are missing. */
+	if (vm->counters && counters_add_vcpu(vm->counters, th->vcpu->fd) < 0)
+		vmm_warn("clone: %s", err_msg());
 	ts->all[ts->n++] = th;
 	return th;
 }

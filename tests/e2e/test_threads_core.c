@@ -2,7 +2,8 @@
  * and join with a mutex counter and TLS, a condition variable's futex
  * wake, vCPU reuse over 200 threads, exit and abort and a fault in a
  * worker with Linux's statuses, --max-threads, and the shootdowns an
- * mprotect under a reading thread sends, counted in the JSON report. */
+ * mprotect under a reading thread sends, counted in the JSON report, and
+ * kvm-vcpu-stat counters summed over every vCPU. */
 #include <string.h>
 
 #include "e2e.h"
@@ -131,5 +132,58 @@ START_TEST(shootdowns_counted)
 }
 END_TEST
 
+/* kvm-vcpu-stat:exits over the whole run is every vCPU's exits: the
+ * region begins before vCPU 0 first runs and ends after every thread has
+ * left, where the per-vCPU breakdown is read too, so the two are equal;
+ * and the workers' own exits make it more than vCPU 0's. Churn reuses 4
+ * vCPUs for 200 threads: each is in the sum once. */
+START_TEST(vcpu_stat_sums_every_vcpu)
+{
+	static const struct {
+		const char *libc, *mode, *extra;
+	} runs[] = {
+	    {"glibc", "join", NULL}, {"musl", "join", NULL}, {"glibc", "churn", "--max-threads=5"}};
+
+	for (size_t i = 0; i < ARRAY_SIZE(runs); i++) {
+		char json[sizeof(E2E_JSON_TEMPLATE)], path[256];
+		struct run_result r;
+		json_object *root, *per;
+		int64_t counter, sum = 0;
+		size_t n;
+
+		e2e_json_path(json);
+		thr_path(path, sizeof(path), runs[i].libc);
+		e2e_run(&r, NULL, VMM_BIN, "run", "--timeout", "30", "--json", json, "-e",
+			"kvm-vcpu-stat:exits", runs[i].extra ? runs[i].extra : "--max-threads=64",
+			path, runs[i].mode, NULL);
+		ck_assert_msg(r.status == 0, "%s %s: status %d\n%s", runs[i].libc, runs[i].mode,
+			      r.status, r.err);
+		root = e2e_json_take(json);
+		if (!json_object_get_boolean(unit_json_path(
+			root, "total", "counters", "kvm-vcpu-stat:exits", "supported", NULL))) {
+			printf("SKIP vcpu_stat_sums_every_vcpu: no KVM vCPU statistics here\n");
+			json_object_put(root);
+			e2e_free(&r);
+			return;
+		}
+		counter = json_object_get_int64(unit_json_path(
+		    root, "total", "counters", "kvm-vcpu-stat:exits", "value", NULL));
+		per = unit_json_path(root, "threads", "per_vcpu", NULL);
+		n = json_object_array_length(per);
+		ck_assert_uint_ge(n, 2);
+		for (size_t k = 0; k < n; k++)
+			sum += json_object_get_int64(
+			    unit_json_path(json_object_array_get_idx(per, k), "kvm_exits", NULL));
+		ck_assert_msg(counter == sum, "%s %s: counter %lld, vCPUs' exits %lld",
+			      runs[i].libc, runs[i].mode, (long long)counter, (long long)sum);
+		ck_assert_int_gt(
+		    counter, json_object_get_int64(unit_json_path(json_object_array_get_idx(per, 0),
+								  "kvm_exits", NULL)));
+		json_object_put(root);
+		e2e_free(&r);
+	}
+}
+END_TEST
+
 E2E_SUITE_MAIN("e2e_threads_core", 120, join_mutex_tls, condvar_wake_and_churn, limit_gives_eagain,
-	       worker_ends_the_process, shootdowns_counted)
+	       worker_ends_the_process, shootdowns_counted, vcpu_stat_sums_every_vcpu)

@@ -206,6 +206,73 @@ START_TEST(rejects_truncated_blob)
 }
 END_TEST
 
+/* Two vCPUs' blocks fold into one: counts, levels and every histogram
+ * bucket add, a peak is the higher of the two. */
+START_TEST(folds_vcpus)
+{
+	struct kvm_stats s;
+	uint64_t a[GOOD_WORDS], b[GOOD_WORDS], acc[GOOD_WORDS] = {0};
+
+	ck_assert_int_eq(
+	    kvm_stats_open_fd(&s, fake_fd(good_descs, GOOD_N, NAME_SIZE, GOOD_WORDS, 0), "vcpu"),
+	    0);
+	for (size_t w = 0; w < GOOD_WORDS; w++) {
+		a[w] = 10 * (w + 1);
+		b[w] = 100 + w;
+	}
+	a[2] = 500; /* max_mmu_rmap_size: a's peak is the higher */
+	kvm_stats_fold(&s, acc, a);
+	kvm_stats_fold(&s, acc, b);
+	ck_assert_uint_eq(kvm_stat_value(kvm_stats_find(&s, "exits"), acc), 10 + 100);
+	ck_assert_uint_eq(kvm_stat_value(kvm_stats_find(&s, "pages_4k"), acc), 20 + 101);
+	ck_assert_uint_eq(kvm_stat_value(kvm_stats_find(&s, "max_mmu_rmap_size"), acc), 500);
+	for (size_t w = 4; w < 8; w++) /* halt_wait_hist's four buckets */
+		ck_assert_uint_eq(acc[w], 10 * (w + 1) + 100 + w);
+	ck_assert_uint_eq(acc[8], 90 + 108);
+	b[2] = 501;
+	kvm_stats_fold(&s, acc, b);
+	ck_assert_uint_eq(acc[2], 501);
+	ck_assert_uint_eq(acc[0], 10 + 100 + 100);
+	kvm_stats_close(&s);
+}
+END_TEST
+
+/* Blocks are only combined where the descriptors match. */
+START_TEST(same_layout_or_error)
+{
+	struct kvm_stats s0, s1;
+	struct fake_desc moved[GOOD_N];
+
+	ck_assert_int_eq(
+	    kvm_stats_open_fd(&s0, fake_fd(good_descs, GOOD_N, NAME_SIZE, GOOD_WORDS, 0), "vcpu"),
+	    0);
+	ck_assert_int_eq(
+	    kvm_stats_open_fd(&s1, fake_fd(good_descs, GOOD_N, NAME_SIZE, GOOD_WORDS, 0), "vcpu"),
+	    0);
+	ck_assert_int_eq(kvm_stats_same_layout(&s0, &s1), 0);
+	kvm_stats_close(&s1);
+
+	ck_assert_int_eq(
+	    kvm_stats_open_fd(&s1, fake_fd(good_descs, GOOD_N - 1, NAME_SIZE, GOOD_WORDS, 0),
+			      "vcpu"),
+	    0);
+	ck_assert_int_eq(kvm_stats_same_layout(&s0, &s1), -1);
+	ck_assert_str_eq(err_msg(),
+			 "kvm_stats: vcpu: 5 statistics in 8 words, kvm-1/vcpu-0 has 6 in 9");
+	kvm_stats_close(&s1);
+
+	memcpy(moved, good_descs, sizeof(moved));
+	moved[1].flags = KVM_STATS_TYPE_PEAK; /* pages_4k: another type */
+	ck_assert_int_eq(
+	    kvm_stats_open_fd(&s1, fake_fd(moved, GOOD_N, NAME_SIZE, GOOD_WORDS, 0), "vcpu"), 0);
+	ck_assert_int_eq(kvm_stats_same_layout(&s0, &s1), -1);
+	ck_assert_str_eq(err_msg(),
+			 "kvm_stats: vcpu: desc[1] (pages_4k) differs from kvm-1/vcpu-0's");
+	kvm_stats_close(&s1);
+	kvm_stats_close(&s0);
+}
+END_TEST
+
 /* The real thing: statistics the report and the default counter set use. */
 START_TEST(real_vm_and_vcpu)
 {
@@ -253,4 +320,4 @@ END_TEST
 
 UNIT_SUITE_MAIN("kvm_stats", NULL, NULL, 0, parses_fake_blob, unknown_name_and_small_buffer,
 		rejects_bad_name_size, rejects_unterminated_name, rejects_bad_offsets,
-		rejects_truncated_blob, real_vm_and_vcpu)
+		rejects_truncated_blob, folds_vcpus, same_layout_or_error, real_vm_and_vcpu)
