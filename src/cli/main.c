@@ -78,6 +78,10 @@ static int cmd_run(int argc, char **argv)
 		config_usage(stdout);
 		return 0;
 	}
+	/* Counters that no output shows would only cost start-up and every
+	 * region edge: a plain run opens none. */
+	if (!run_cmd_wants_counters(&cfg) && !cfg.json_path)
+		cfg.no_counters = true;
 	/* Before the payload runs: a report that cannot be written is an
 	 * error now, not after the run. */
 	if (run_cmd_catch_signals() < 0 || report_output_open(&out, &cfg) < 0) {

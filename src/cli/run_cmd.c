@@ -110,9 +110,10 @@ int run_cmd_once(const struct config *c, struct report_output *out, json_object 
 			run_cmd_signal_name(res.status, name, sizeof(name)));
 	if (c->stats)
 		report_print(&vm, out->counters);
-	*doc = report_json(&vm, res.end == RUN_INTERRUPTED
-				    ? run_cmd_signal_name(res.status, name, sizeof(name))
-				    : NULL);
+	if (out->json || run_cmd_wants_counters(c)) /* else nobody reads it */
+		*doc = report_json(&vm, res.end == RUN_INTERRUPTED
+					    ? run_cmd_signal_name(res.status, name, sizeof(name))
+					    : NULL);
 	vm_destroy(&vm);
 	return run_exit_status(res);
 }
