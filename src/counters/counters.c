@@ -1,11 +1,13 @@
 /* Counters per region: ties the parsed -e list to perf events and KVM
  * statistics, turns edge readings into region values (differences for
- * counts, levels for instant KVM statistics), and prints them. */
+ * counts, levels for instant KVM statistics), and adds them to the JSON
+ * report, which report/perf_rows.c turns into every printed form. */
 #include "counters/counters.h"
 
 #include <json-c/json.h>
 #include <linux/perf_event.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -629,21 +631,6 @@ int counters_total_value(const struct counters *c, const char *name, uint64_t *v
 
 /* ---- output ---- */
 
-static const char *with_commas(uint64_t v, char *buf, size_t len)
-{
-	char digits[32];
-	int n = snprintf(digits, sizeof(digits), "%llu", (unsigned long long)v);
-	size_t o = 0;
-
-	for (int i = 0; i < n && o + 2 < len; i++) {
-		if (i && (n - i) % 3 == 0)
-			buf[o++] = ',';
-		buf[o++] = digits[i];
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
 /* The part after the event's base name: ":G" in "cycles:G", "" otherwise. */
 static const char *mods_of(const char *name)
 {
@@ -711,34 +698,6 @@ static void derived(const struct counters *c, size_t i, const struct cvalue *val
 	}
 }
 
-static void print_row(const struct counters *c, size_t i, const struct cvalue *vals,
-		      uint64_t wall_ns, FILE *f)
-{
-	const struct counter *ct = &c->ctr[i];
-	const struct cvalue *v = &vals[i];
-	char num[40], fig[96];
-	double pct = running_pct(v);
-
-	if (!ct->supported) {
-		fprintf(f, "%18s %-6s %-28s  (%s)\n", "<not supported>", "", ct->name, ct->reason);
-		return;
-	}
-	if (not_counted(ct, v)) {
-		fprintf(f, "%18s %-6s %-28s  (never on the PMU)\n", "<not counted>", ct->unit,
-			ct->name);
-		return;
-	}
-	derived(c, i, vals, wall_ns, fig, sizeof(fig));
-	fprintf(f, "%18s %-6s %-28s", with_commas(v->scaled, num, sizeof(num)), ct->unit, ct->name);
-	if (fig[0])
-		fprintf(f, "  # %s", fig);
-	if (pct < 100.0)
-		fprintf(f, "  (%.2f%%)", pct);
-	if (ct->stat && ct->stat->type != KVM_STAT_CUMULATIVE)
-		fprintf(f, "  (%s, at region end)", kvm_stat_type_name(ct->stat->type));
-	fputc('\n', f);
-}
-
 /* The translation metrics of one region from the counters that have a
  * role in this CPU's table: only counted values go in. */
 static size_t region_metrics(const struct counters *c, const struct cvalue *vals,
@@ -766,102 +725,6 @@ size_t counters_metrics(const struct counters *c, long region, struct metric_row
 	if (region >= 0 && (size_t)region >= c->nregions)
 		return 0;
 	return region_metrics(c, region < 0 ? c->total.v : c->regions[region].v, rows);
-}
-
-static void print_block(const struct counters *c, const char *title, const struct cvalue *vals,
-			uint64_t wall_ns, FILE *f)
-{
-	struct metric_row rows[METRIC_ROWS_MAX];
-	size_t nrows = region_metrics(c, vals, rows);
-
-	fprintf(f, "\n Counters for %s (%.6f s wall):\n\n", title, (double)wall_ns / 1e9);
-	for (size_t i = 0; i < c->n; i++)
-		print_row(c, i, vals, wall_ns, f);
-	/* perf's metric lines: a blank value column, then "# figure". */
-	for (size_t m = 0; m < nrows; m++)
-		fprintf(f, "%18s %-6s %-28s  # %10.3f %s (%s)\n", "", "", "", rows[m].value,
-			rows[m].unit, rows[m].name);
-}
-
-static void print_notes(const struct counters *c, FILE *f)
-{
-	for (size_t i = 0; i < c->n; i++)
-		if (c->ctr[i].note[0])
-			fprintf(f, " note: %s: %s\n", c->ctr[i].name, c->ctr[i].note);
-	if (c->nended > c->nregions)
-		fprintf(f, " note: %zu regions beyond the first %zu are in the total only\n",
-			c->nended - c->nregions, c->nregions);
-}
-
-void counters_print_table(const struct counters *c, FILE *f)
-{
-	char title[64];
-
-	if (!c->nended) {
-		fprintf(f, "\n Counters: no region of interest ended: nothing counted\n");
-		return;
-	}
-	for (size_t r = 0; r < c->nregions; r++) {
-		snprintf(title, sizeof(title), "region %zu", r);
-		print_block(c, title, c->regions[r].v, c->regions[r].wall_ns, f);
-	}
-	if (c->nended > 1 || c->nregions != 1) {
-		snprintf(title, sizeof(title), "all %zu regions", c->nended);
-		print_block(c, title, c->total.v, c->total.wall_ns, f);
-	}
-	fputc('\n', f);
-	print_notes(c, f);
-}
-
-static void csv_note(const char *note, const char *sep, FILE *f)
-{
-	for (const char *p = note; *p; p++)
-		fputc(strchr(sep, *p) || *p == '\n' ? ' ' : *p, f);
-}
-
-static void csv_block(const struct counters *c, const char *region, const struct cvalue *vals,
-		      uint64_t wall_ns, const char *sep, FILE *f)
-{
-	for (size_t i = 0; i < c->n; i++) {
-		const struct counter *ct = &c->ctr[i];
-		const struct cvalue *v = &vals[i];
-		bool perf = is_perf_kind(ct->spec.kind);
-
-		char value[32], runtime[32], pct[16];
-
-		if (!ct->supported) {
-			snprintf(value, sizeof(value), "<not supported>");
-			snprintf(runtime, sizeof(runtime), "0");
-			snprintf(pct, sizeof(pct), "0.00");
-		} else if (not_counted(ct, v)) {
-			snprintf(value, sizeof(value), "<not counted>");
-			snprintf(runtime, sizeof(runtime), "0");
-			snprintf(pct, sizeof(pct), "0.00");
-		} else {
-			snprintf(value, sizeof(value), "%llu", (unsigned long long)v->scaled);
-			snprintf(runtime, sizeof(runtime), "%llu",
-				 (unsigned long long)(perf ? v->running : wall_ns));
-			snprintf(pct, sizeof(pct), "%.2f", running_pct(v));
-		}
-		fprintf(f, "%s%s%s%s%s%s%s%s%s%s%s%s", region, sep, value, sep, ct->unit, sep,
-			ct->name, sep, runtime, sep, pct, sep);
-		csv_note(ct->supported ? ct->note : ct->reason, sep, f);
-		fputc('\n', f);
-	}
-}
-
-void counters_print_csv(const struct counters *c, FILE *f, const char *sep)
-{
-	char region[32];
-
-	if (!sep || !*sep)
-		sep = ",";
-	for (size_t r = 0; r < c->nregions; r++) {
-		snprintf(region, sizeof(region), "%zu", r);
-		csv_block(c, region, c->regions[r].v, c->regions[r].wall_ns, sep, f);
-	}
-	if (c->nended)
-		csv_block(c, "total", c->total.v, c->total.wall_ns, sep, f);
 }
 
 static json_object *json_counter(const struct counter *ct, const struct cvalue *v)
@@ -927,8 +790,8 @@ static void add_metrics(const struct counters *c, const struct cvalue *vals, jso
 				       json_object_new_string(c->mt->generation));
 }
 
-/* "metric": {"value", "unit"}: the table's "#" figure as numbers, so
- * other formats (report/perf_stat.c) print what the table prints. */
+/* "metric": {"value", "unit"}: derived()'s "#" figure as numbers, for
+ * the table and -x lines of report/perf_stat.c. */
 static void json_metric(const struct counters *c, size_t i, const struct cvalue *vals,
 			uint64_t wall_ns, json_object *o)
 {

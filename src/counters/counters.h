@@ -5,8 +5,6 @@
 #ifndef VMM_COUNTERS_H
 #define VMM_COUNTERS_H
 
-#include <stdio.h>
-
 #include "counters/event_names.h"
 #include "counters/metrics.h"
 #include "util/types.h"
@@ -67,20 +65,6 @@ int counters_total_value(const struct counters *c, const char *name, uint64_t *v
  * output formats that print them their own way (perf's -x metric columns). */
 size_t counters_metrics(const struct counters *c, long region, struct metric_row *rows);
 
-/* Output at the end of the run. The table looks like perf stat's: one
- * block per region and, with more than one region, a total; value with
- * thousands separators, unit, name, a derived figure (misses per 1000
- * instructions, IPC, rate per second, CPUs utilized) and the share of time
- * counted when the PMU multiplexed; unsupported rows print
- * "<not supported>" and the reason. */
-void counters_print_table(const struct counters *c, FILE *f);
-/* perf stat -x SEP, with the region in front and a note at the end:
- *   region SEP value SEP unit SEP name SEP run-time-ns SEP percent SEP note
- * region is 0, 1, ... or "total"; value "<not supported>" (reason in note)
- * or "<not counted>"; run-time is the time on the PMU for perf events and
- * the region's wall time for KVM statistics. Separator characters in a
- * note are replaced by blanks. */
-void counters_print_csv(const struct counters *c, FILE *f, const char *sep);
 /* Adds "regions": [{"index", "wall_ns", "counters": {NAME: {...}}}] and
  * "total": {"regions", "regions_folded", "wall_ns", "counters"} to root. A
  * counter is {"supported": true, "value", "unit", "source", "scaled",
