@@ -115,6 +115,8 @@ size_t perf_blocks_from_report(json_object *report, struct perf_block **blocks)
 		if (!rows_block(&b[n++], name, json_object_array_get_idx(regions, r)))
 			break;
 	}
+	b[n].regions = (uint64_t)json_object_get_uint64(rows_get(total, "regions"));
+	b[n].regions_folded = (uint64_t)json_object_get_uint64(rows_get(total, "regions_folded"));
 	rows_block(&b[n++], marked ? "total" : NULL, total);
 	*blocks = b;
 	return n;

@@ -4,6 +4,7 @@
  * noise and the multiplexing share. */
 #include "report/perf_stat.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
@@ -114,7 +115,10 @@ static void perf_table_header(FILE *f, const struct perf_run_info *info, const s
 			      size_t nblocks)
 {
 	fprintf(f, "\n Performance counter stats for '%s'", info->command);
-	if (b->region && strcmp(b->region, "total") == 0)
+	if (b->region && strcmp(b->region, "total") == 0 && b->regions_folded)
+		fprintf(f, ", all %" PRIu64 " regions (%" PRIu64 " in this total only)", b->regions,
+			b->regions_folded);
+	else if (b->region && strcmp(b->region, "total") == 0)
 		fprintf(f, ", all %zu regions", nblocks - 1);
 	else if (b->region)
 		fprintf(f, ", region %s", b->region);

@@ -35,6 +35,9 @@ struct perf_row {
 struct perf_block {
 	const char *region; /* "0", "1", ..., "total"; NULL: the run has no regions */
 	uint64_t wall_ns;   /* the block's wall time */
+	/* "total" only: the regions it sums, and how many of them have no
+	 * block of their own (past vmm's limit: in the total only). */
+	uint64_t regions, regions_folded;
 	size_t n;
 	const struct perf_row *rows;
 };

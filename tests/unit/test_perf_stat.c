@@ -171,6 +171,25 @@ START_TEST(region_column_only_with_regions)
 }
 END_TEST
 
+/* Regions past vmm's limit have no block: the total's header says so. */
+START_TEST(table_says_regions_folded)
+{
+	struct perf_row r0[] = {faults_row()}, tot[] = {faults_row()};
+	struct perf_block b[] = {
+	    {.region = "0", .n = 1, .rows = r0},
+	    {.region = "total", .regions = 70, .regions_folded = 69, .n = 1, .rows = tot}};
+	struct perf_run_info info = {.command = "p", .runs = 1, .wall_s = 0.002};
+	char *out = capture_table(&info, b, 2);
+
+	ck_assert_msg(strstr(out, "for 'p', all 70 regions (69 in this total only):"), "%s", out);
+	free(out);
+	b[1].regions_folded = 0;
+	out = capture_table(&info, b, 2);
+	ck_assert_msg(strstr(out, "for 'p', all 1 regions:"), "%s", out);
+	free(out);
+}
+END_TEST
+
 /* perf stat -e task-clock,page-faults,cycles true, line for line. */
 START_TEST(table_lines_as_perf)
 {
@@ -260,5 +279,5 @@ END_TEST
 
 UNIT_SUITE_MAIN("perf_stat", NULL, NULL, 0, values_in_perf_units, csv_columns_as_perf,
 		csv_repeat_variance, separator_in_a_name_adds_no_field,
-		region_column_only_with_regions, table_lines_as_perf, table_repeat_and_interrupted,
-		table_nothing_counted, metric_lines)
+		region_column_only_with_regions, table_says_regions_folded, table_lines_as_perf,
+		table_repeat_and_interrupted, table_nothing_counted, metric_lines)
