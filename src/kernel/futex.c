@@ -142,6 +142,17 @@ static bool futex_past(int clk, const struct timespec *abs)
 	       (now.tv_sec == abs->tv_sec && now.tv_nsec >= abs->tv_nsec);
 }
 
+/* The word at uaddr against the value the caller expects, as FUTEX_WAIT
+ * and CMP_REQUEUE check it under the table's lock: 0, -EFAULT or -EAGAIN. */
+static long futex_expect(struct task *t, gva_t uaddr, uint32_t val)
+{
+	uint32_t cur;
+
+	if (futex_read(t, uaddr, &cur) < 0)
+		return -EFAULT;
+	return cur == val ? 0 : -EAGAIN;
+}
+
 /* The wait itself: queue, sleep until woken, a signal, the run's end or
  * the deadline; 0, -EAGAIN, -EINTR or -ETIMEDOUT. A requeue may move the
  * waiter to another address meanwhile: the table's lock covers it. */
@@ -150,17 +161,14 @@ static long futex_wait(struct task *t, gva_t uaddr, uint32_t val, uint32_t bitse
 {
 	struct futex_table *f = &t->proc->futex;
 	struct futex_waiter w = {.uaddr = uaddr, .bitset = bitset, .task = t};
-	uint32_t cur, seq;
+	uint32_t seq;
 	long r = 0;
 
 	pthread_mutex_lock(&f->lock);
-	if (futex_read(t, uaddr, &cur) < 0) {
+	r = futex_expect(t, uaddr, val);
+	if (r) {
 		pthread_mutex_unlock(&f->lock);
-		return -EFAULT;
-	}
-	if (cur != val) {
-		pthread_mutex_unlock(&f->lock);
-		return -EAGAIN;
+		return r;
 	}
 	/* Appended: FUTEX_WAKE wakes the oldest waiters first. */
 	struct futex_waiter **pp = &f->head;
@@ -204,20 +212,17 @@ static long futex_requeue(struct task *t, gva_t uaddr, gva_t uaddr2, int nwake, 
 			  uint32_t val3)
 {
 	struct futex_table *f = &t->proc->futex;
-	uint32_t cur;
 	long woken, moved = 0;
 
 	if (nwake < 0 || nmove < 0)
 		return -EINVAL;
 	pthread_mutex_lock(&f->lock);
 	if (cmp) {
-		if (futex_read(t, uaddr, &cur) < 0) {
+		long r = futex_expect(t, uaddr, val3);
+
+		if (r) {
 			pthread_mutex_unlock(&f->lock);
-			return -EFAULT;
-		}
-		if (cur != val3) {
-			pthread_mutex_unlock(&f->lock);
-			return -EAGAIN;
+			return r;
 		}
 	}
 	woken = futex_wake_locked(f, uaddr, nwake, FUTEX_BITSET_MATCH_ANY);
