@@ -115,14 +115,14 @@ START_TEST(csv_region_column)
 }
 END_TEST
 
-static char *slurp_path(const char *path)
+/* The whole of a file, as a string the caller frees. */
+static char *slurp_file(const char *path, size_t *len)
 {
 	int fd = open(path, O_RDONLY);
-	size_t len;
 	char *s;
 
 	ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
-	s = e2e_slurp(fd, &len);
+	s = e2e_slurp(fd, len);
 	close(fd);
 	return s;
 }
@@ -132,12 +132,13 @@ START_TEST(output_file_holds_the_counters)
 {
 	char path[] = "/tmp/vmm-e2e-out-XXXXXX";
 	struct run_result r;
+	size_t len;
 	char *text;
 
 	e2e_temp_file(path);
 	e2e_run(&r, NULL, VMM_BIN, "run", "--mem", "64M", "-o", path, "-e",
 		"task-clock,page-faults", TPAY_DIR "touch256-musl-static.elf", "4", NULL);
-	text = slurp_path(path);
+	text = slurp_file(path, &len);
 	unlink(path);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ck_assert_msg(strstr(text, " Performance counter stats for '") &&
@@ -156,13 +157,14 @@ START_TEST(log_fd_holds_the_counters)
 {
 	char path[] = "/tmp/vmm-e2e-logfd-XXXXXX", cmd[256];
 	struct run_result r;
+	size_t len;
 	char *text;
 
 	e2e_temp_file(path);
 	snprintf(cmd, sizeof(cmd), "%s run --mem 64M --log-fd 7 -x, -e page-faults %s 7>%s",
 		 VMM_BIN, HELLO, path);
 	e2e_run(&r, NULL, "/bin/sh", "-c", cmd, NULL);
-	text = slurp_path(path);
+	text = slurp_file(path, &len);
 	unlink(path);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ck_assert_msg(strstr(text, ",,page-faults,"), "%s", text);
@@ -231,18 +233,6 @@ static void wait_nonempty(const char *path)
 		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 	}
 	ck_abort_msg("%s stayed empty", path);
-}
-
-/* The whole of a file, as a string the caller frees. */
-static char *slurp_file(const char *path, size_t *len)
-{
-	int fd = open(path, O_RDONLY);
-	char *s;
-
-	ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
-	s = e2e_slurp(fd, len);
-	close(fd);
-	return s;
 }
 
 /* vmm on spin (never ends) gets sig 0.3 s after its -o file got perf's
