@@ -47,7 +47,8 @@ __attribute__((noinline)) static void run(uint64_t *t, uint64_t n, uint64_t coun
 }
 
 /* Thread i's share of the updates and its own stream: the same split on
- * the replay, so that XOR-ing twice restores the table. */
+ * the replay, so that XOR-ing twice restores the table. Share 0 keeps
+ * pay_seed, so one thread makes the single-threaded stream as before. */
 struct share {
 	uint64_t *t, n, count, seed;
 	pthread_t id;
@@ -117,8 +118,6 @@ int main(int argc, char **argv)
 		t[i] = i;
 
 	split(sh, t, n);
-	if (threads == 1)
-		sh[0].seed = pay_seed; /* the single-threaded stream as before */
 	run_all(sh);
 	pay_region_begin(&r);
 	atomic_store_explicit(&go, 1, memory_order_release);
