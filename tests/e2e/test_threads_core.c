@@ -26,33 +26,30 @@ static void run_mode(struct run_result *r, const char *libc, const char *mode, c
 		e2e_run(r, NULL, VMM_BIN, "run", "--timeout", "30", path, mode, NULL);
 }
 
+/* run_mode ends with status 0 and prints exactly `want`. */
+static void expect_output(const char *libc, const char *mode, const char *extra, const char *want)
+{
+	struct run_result r;
+
+	run_mode(&r, libc, mode, extra);
+	ck_assert_msg(r.status == 0, "%s: status %d\n%s", libc, r.status, r.err);
+	ck_assert_str_eq(r.out, want);
+	e2e_free(&r);
+}
+
 START_TEST(join_mutex_tls)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(libcs); i++) {
-		struct run_result r;
-
-		run_mode(&r, libcs[i], "join", NULL);
-		ck_assert_msg(r.status == 0, "%s: status %d\n%s", libcs[i], r.status, r.err);
-		ck_assert_str_eq(r.out, "counter 80000 tls ok tids distinct\n");
-		e2e_free(&r);
-	}
+	for (size_t i = 0; i < ARRAY_SIZE(libcs); i++)
+		expect_output(libcs[i], "join", NULL, "counter 80000 tls ok tids distinct\n");
 }
 END_TEST
 
 START_TEST(condvar_wake_and_churn)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(libcs); i++) {
-		struct run_result r;
-
-		run_mode(&r, libcs[i], "wake", NULL);
-		ck_assert_msg(r.status == 0, "%s: status %d\n%s", libcs[i], r.status, r.err);
-		ck_assert_str_eq(r.out, "woken 42\n");
-		e2e_free(&r);
+		expect_output(libcs[i], "wake", NULL, "woken 42\n");
 		/* 200 threads, 4 at a time, on a limit of 5 vCPUs: reused. */
-		run_mode(&r, libcs[i], "churn", "--max-threads=5");
-		ck_assert_msg(r.status == 0, "%s: status %d\n%s", libcs[i], r.status, r.err);
-		ck_assert_str_eq(r.out, "churn sum 19900\n");
-		e2e_free(&r);
+		expect_output(libcs[i], "churn", "--max-threads=5", "churn sum 19900\n");
 	}
 }
 END_TEST
