@@ -444,20 +444,30 @@ static long fs_writable(struct task *t, const struct fs_path *fp, long vdir_err)
 	return fs_vfs(t)->g[fp->l.grant].rw ? 0 : -EROFS;
 }
 
+/* The parent directory (an O_PATH host fd, the caller's to close) and
+ * last component in *name where mkdir and symlink create a new name; what
+ * already exists (a grant's root, the synthesized tree) is -EEXIST. *name
+ * points into fp. */
+static long fs_open_new_parent(struct task *t, uint64_t dirfd, gva_t path_gva, struct fs_path *fp,
+			       const char **name)
+{
+	long r = fs_resolve(t, dirfd, path_gva, fp);
+
+	if (r < 0 || (r = fs_writable(t, fp, -EEXIST)) < 0)
+		return r;
+	r = vfs_open_parent(fs_vfs(t), fp->l.grant, fp->l.rel, name);
+	return r == -EBUSY ? -EEXIST : r;
+}
+
 static long fs_mkdir(struct task *t, uint64_t dirfd, gva_t path_gva, uint64_t mode)
 {
 	struct fs_path fp;
 	const char *name;
-	long r = fs_resolve(t, dirfd, path_gva, &fp);
-	int dfd;
+	long r = fs_open_new_parent(t, dirfd, path_gva, &fp, &name);
+	int dfd = (int)r;
 
-	if (r < 0 || (r = fs_writable(t, &fp, -EEXIST)) < 0)
+	if (r < 0)
 		return r;
-	dfd = vfs_open_parent(fs_vfs(t), fp.l.grant, fp.l.rel, &name);
-	if (dfd == -EBUSY)
-		return -EEXIST;
-	if (dfd < 0)
-		return dfd;
 	r = mkdirat(dfd, name, (mode_t)(mode & ~t->proc->umask & 07777)) < 0 ? -errno : 0;
 	close(dfd);
 	return r;
@@ -853,12 +863,10 @@ static long fs_symlink(struct task *t, gva_t target_gva, uint64_t dirfd, gva_t p
 	if (!target[0])
 		return -ENOENT;
 	/* The target is only text: resolving it later stays beneath the grant. */
-	r = fs_resolve(t, dirfd, path_gva, &fp);
-	if (r < 0 || (r = fs_writable(t, &fp, -EEXIST)) < 0)
+	r = fs_open_new_parent(t, dirfd, path_gva, &fp, &name);
+	if (r < 0)
 		return r;
-	dfd = vfs_open_parent(fs_vfs(t), fp.l.grant, fp.l.rel, &name);
-	if (dfd < 0)
-		return dfd == -EBUSY ? -EEXIST : dfd;
+	dfd = (int)r;
 	r = symlinkat(target, dfd, name) < 0 ? -errno : 0;
 	close(dfd);
 	return r;
