@@ -706,12 +706,10 @@ long sys_chdir(struct task *t, const uint64_t a[6])
 
 long sys_fchdir(struct task *t, const uint64_t a[6])
 {
-	struct process *p = t->proc;
 	char path[VFS_PATH_MAX];
 	struct stat st;
 	long r = fs_base(t, a[0], path);
 
-	(void)p;
 	if (r < 0 || (r = fs_stat_fd(t, a[0], &st)) < 0)
 		return r;
 	if (!S_ISDIR(st.st_mode))
