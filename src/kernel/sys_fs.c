@@ -767,29 +767,35 @@ long sys_fchmod(struct task *t, const uint64_t a[6])
 	return fchmod(h, (mode_t)(a[1] & 07777)) < 0 ? -errno : 0;
 }
 
-/* An fd for changing fp's attributes (chmod, utimes): the object itself,
- * opened beneath its grant, following a final symlink only if asked. */
-static long fs_open_attr(struct task *t, const struct fs_path *fp, bool follow)
-{
-	long r = fs_writable(t, fp, -EROFS);
+#define FS_PROC_FD_MAX 64 /* "/proc/self/fd/" and an fd number, with room */
 
-	if (r < 0)
+/* An fd for changing a path's attributes (chmod, utimes): the object
+ * itself, opened beneath its grant, following a final symlink only if
+ * asked, and in proc vmm's own /proc path to that O_PATH fd, so that a
+ * path call changes exactly that object. The fd is the caller's to close. */
+static long fs_open_attr(struct task *t, uint64_t dirfd, gva_t path_gva, bool follow,
+			 char proc[FS_PROC_FD_MAX])
+{
+	struct fs_path fp;
+	long r = fs_resolve(t, dirfd, path_gva, &fp);
+
+	if (r < 0 || (r = fs_writable(t, &fp, -EROFS)) < 0)
 		return r;
-	return vfs_open_beneath(fs_vfs(t), fp->l.grant, fp->l.rel,
-				O_PATH | (follow ? 0 : O_NOFOLLOW), 0);
+	r = vfs_open_beneath(fs_vfs(t), fp.l.grant, fp.l.rel, O_PATH | (follow ? 0 : O_NOFOLLOW),
+			     0);
+	if (r >= 0)
+		snprintf(proc, FS_PROC_FD_MAX, "/proc/self/fd/%d", (int)r);
+	return r;
 }
 
 static long fs_chmod(struct task *t, uint64_t dirfd, gva_t path_gva, uint64_t mode)
 {
-	struct fs_path fp;
-	char proc[64];
-	long r = fs_resolve(t, dirfd, path_gva, &fp);
-	int h;
+	char proc[FS_PROC_FD_MAX];
+	long r = fs_open_attr(t, dirfd, path_gva, true, proc);
+	int h = (int)r;
 
-	if (r < 0 || (h = (int)fs_open_attr(t, &fp, true)) < 0)
-		return r < 0 ? r : h;
-	/* vmm's own /proc path to the O_PATH fd: chmod of exactly that object. */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", h);
+	if (r < 0)
+		return r;
 	r = chmod(proc, (mode_t)(mode & 07777)) < 0 ? -errno : 0;
 	close(h);
 	return r;
@@ -824,8 +830,7 @@ long sys_fchown(struct task *t, const uint64_t a[6])
 long sys_utimensat(struct task *t, const uint64_t a[6])
 {
 	struct timespec ts[2];
-	struct fs_path fp;
-	char proc[64];
+	char proc[FS_PROC_FD_MAX];
 	long r;
 	int h;
 
@@ -839,10 +844,10 @@ long sys_utimensat(struct task *t, const uint64_t a[6])
 			return h == -EISDIR ? -EROFS : h;
 		return futimens(h, a[2] ? ts : NULL) < 0 ? -errno : 0;
 	}
-	r = fs_resolve(t, a[0], a[1], &fp);
-	if (r < 0 || (h = (int)fs_open_attr(t, &fp, !(a[3] & AT_SYMLINK_NOFOLLOW))) < 0)
-		return r < 0 ? r : h;
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", h);
+	r = fs_open_attr(t, a[0], a[1], !(a[3] & AT_SYMLINK_NOFOLLOW), proc);
+	if (r < 0)
+		return r;
+	h = (int)r;
 	r = utimensat(AT_FDCWD, proc, a[2] ? ts : NULL, 0) < 0 ? -errno : 0;
 	close(h);
 	return r;
