@@ -32,20 +32,18 @@ static struct vfs *fs_vfs(struct task *t)
 	return t->proc->vfs ? t->proc->vfs : &none;
 }
 
-/* The directory a relative path starts from: the cwd, or dirfd's path. */
+/* The directory a relative path starts from: the cwd, or dirfd's path.
+ * Read under the process lock: another thread may chdir meanwhile. */
 static long fs_base(struct task *t, uint64_t dirfd, char *base)
 {
 	struct process *p = t->proc;
 	struct fd_file *f;
 	long r = 0;
 
-	if ((int)dirfd == AT_FDCWD) {
-		snprintf(base, VFS_PATH_MAX, "%s", p->cwd);
-		return 0;
-	}
 	pthread_mutex_lock(&p->lock);
-	f = fd_get(&p->fds, dirfd);
-	if (!f)
+	if ((int)dirfd == AT_FDCWD)
+		snprintf(base, VFS_PATH_MAX, "%s", p->cwd);
+	else if (!(f = fd_get(&p->fds, dirfd)))
 		r = -EBADF;
 	else if (!f->path)
 		r = -ENOTDIR;
@@ -722,9 +720,7 @@ long sys_getcwd(struct task *t, const uint64_t a[6])
 	char cwd[VFS_PATH_MAX];
 	size_t n;
 
-	pthread_mutex_lock(&t->proc->lock);
-	snprintf(cwd, sizeof(cwd), "%s", t->proc->cwd);
-	pthread_mutex_unlock(&t->proc->lock);
+	fs_base(t, (uint64_t)(int64_t)AT_FDCWD, cwd);
 	n = strlen(cwd) + 1;
 	if (a[1] < n)
 		return -ERANGE;
