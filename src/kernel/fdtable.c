@@ -118,13 +118,10 @@ int fd_dup_to(struct fdtable *t, uint64_t old, uint64_t newfd, bool cloexec)
 	struct fd_file *f = fd_get(t, old);
 	int h;
 
-	old = (uint32_t)old;
 	newfd = (uint32_t)newfd;
-	if (!f)
+	if (!f || newfd >= FD_LIMIT)
 		return -EBADF;
-	if (newfd >= FD_LIMIT)
-		return -EBADF;
-	if (old == newfd) {
+	if (f == &t->f[newfd]) {
 		f->cloexec = cloexec;
 		return (int)newfd;
 	}
@@ -133,5 +130,5 @@ int fd_dup_to(struct fdtable *t, uint64_t old, uint64_t newfd, bool cloexec)
 		return h;
 	if (t->f[newfd].used)
 		fd_release(&t->f[newfd]);
-	return fd_put(t, newfd, h, cloexec, t->f[old].path);
+	return fd_put(t, newfd, h, cloexec, f->path);
 }

@@ -32,20 +32,18 @@ static struct vfs *fs_vfs(struct task *t)
 	return t->proc->vfs ? t->proc->vfs : &none;
 }
 
-/* The directory a relative path starts from: the cwd, or dirfd's path. */
+/* The directory a relative path starts from: the cwd, or dirfd's path.
+ * Read under the process lock: another thread may chdir meanwhile. */
 static long fs_base(struct task *t, uint64_t dirfd, char *base)
 {
 	struct process *p = t->proc;
 	struct fd_file *f;
 	long r = 0;
 
-	if ((int)dirfd == AT_FDCWD) {
-		snprintf(base, VFS_PATH_MAX, "%s", p->cwd);
-		return 0;
-	}
 	pthread_mutex_lock(&p->lock);
-	f = fd_get(&p->fds, dirfd);
-	if (!f)
+	if ((int)dirfd == AT_FDCWD)
+		snprintf(base, VFS_PATH_MAX, "%s", p->cwd);
+	else if (!(f = fd_get(&p->fds, dirfd)))
 		r = -EBADF;
 	else if (!f->path)
 		r = -ENOTDIR;
@@ -444,20 +442,30 @@ static long fs_writable(struct task *t, const struct fs_path *fp, long vdir_err)
 	return fs_vfs(t)->g[fp->l.grant].rw ? 0 : -EROFS;
 }
 
+/* The parent directory (an O_PATH host fd, the caller's to close) and
+ * last component in *name where mkdir and symlink create a new name; what
+ * already exists (a grant's root, the synthesized tree) is -EEXIST. *name
+ * points into fp. */
+static long fs_open_new_parent(struct task *t, uint64_t dirfd, gva_t path_gva, struct fs_path *fp,
+			       const char **name)
+{
+	long r = fs_resolve(t, dirfd, path_gva, fp);
+
+	if (r < 0 || (r = fs_writable(t, fp, -EEXIST)) < 0)
+		return r;
+	r = vfs_open_parent(fs_vfs(t), fp->l.grant, fp->l.rel, name);
+	return r == -EBUSY ? -EEXIST : r;
+}
+
 static long fs_mkdir(struct task *t, uint64_t dirfd, gva_t path_gva, uint64_t mode)
 {
 	struct fs_path fp;
 	const char *name;
-	long r = fs_resolve(t, dirfd, path_gva, &fp);
-	int dfd;
+	long r = fs_open_new_parent(t, dirfd, path_gva, &fp, &name);
+	int dfd = (int)r;
 
-	if (r < 0 || (r = fs_writable(t, &fp, -EEXIST)) < 0)
+	if (r < 0)
 		return r;
-	dfd = vfs_open_parent(fs_vfs(t), fp.l.grant, fp.l.rel, &name);
-	if (dfd == -EBUSY)
-		return -EEXIST;
-	if (dfd < 0)
-		return dfd;
 	r = mkdirat(dfd, name, (mode_t)(mode & ~t->proc->umask & 07777)) < 0 ? -errno : 0;
 	close(dfd);
 	return r;
@@ -696,12 +704,10 @@ long sys_chdir(struct task *t, const uint64_t a[6])
 
 long sys_fchdir(struct task *t, const uint64_t a[6])
 {
-	struct process *p = t->proc;
 	char path[VFS_PATH_MAX];
 	struct stat st;
 	long r = fs_base(t, a[0], path);
 
-	(void)p;
 	if (r < 0 || (r = fs_stat_fd(t, a[0], &st)) < 0)
 		return r;
 	if (!S_ISDIR(st.st_mode))
@@ -714,9 +720,7 @@ long sys_getcwd(struct task *t, const uint64_t a[6])
 	char cwd[VFS_PATH_MAX];
 	size_t n;
 
-	pthread_mutex_lock(&t->proc->lock);
-	snprintf(cwd, sizeof(cwd), "%s", t->proc->cwd);
-	pthread_mutex_unlock(&t->proc->lock);
+	fs_base(t, (uint64_t)(int64_t)AT_FDCWD, cwd);
 	n = strlen(cwd) + 1;
 	if (a[1] < n)
 		return -ERANGE;
@@ -759,29 +763,35 @@ long sys_fchmod(struct task *t, const uint64_t a[6])
 	return fchmod(h, (mode_t)(a[1] & 07777)) < 0 ? -errno : 0;
 }
 
-/* An fd for changing fp's attributes (chmod, utimes): the object itself,
- * opened beneath its grant, following a final symlink only if asked. */
-static long fs_open_attr(struct task *t, const struct fs_path *fp, bool follow)
-{
-	long r = fs_writable(t, fp, -EROFS);
+#define FS_PROC_FD_MAX 64 /* "/proc/self/fd/" and an fd number, with room */
 
-	if (r < 0)
+/* An fd for changing a path's attributes (chmod, utimes): the object
+ * itself, opened beneath its grant, following a final symlink only if
+ * asked, and in proc vmm's own /proc path to that O_PATH fd, so that a
+ * path call changes exactly that object. The fd is the caller's to close. */
+static long fs_open_attr(struct task *t, uint64_t dirfd, gva_t path_gva, bool follow,
+			 char proc[FS_PROC_FD_MAX])
+{
+	struct fs_path fp;
+	long r = fs_resolve(t, dirfd, path_gva, &fp);
+
+	if (r < 0 || (r = fs_writable(t, &fp, -EROFS)) < 0)
 		return r;
-	return vfs_open_beneath(fs_vfs(t), fp->l.grant, fp->l.rel,
-				O_PATH | (follow ? 0 : O_NOFOLLOW), 0);
+	r = vfs_open_beneath(fs_vfs(t), fp.l.grant, fp.l.rel, O_PATH | (follow ? 0 : O_NOFOLLOW),
+			     0);
+	if (r >= 0)
+		snprintf(proc, FS_PROC_FD_MAX, "/proc/self/fd/%d", (int)r);
+	return r;
 }
 
 static long fs_chmod(struct task *t, uint64_t dirfd, gva_t path_gva, uint64_t mode)
 {
-	struct fs_path fp;
-	char proc[64];
-	long r = fs_resolve(t, dirfd, path_gva, &fp);
-	int h;
+	char proc[FS_PROC_FD_MAX];
+	long r = fs_open_attr(t, dirfd, path_gva, true, proc);
+	int h = (int)r;
 
-	if (r < 0 || (h = (int)fs_open_attr(t, &fp, true)) < 0)
-		return r < 0 ? r : h;
-	/* vmm's own /proc path to the O_PATH fd: chmod of exactly that object. */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", h);
+	if (r < 0)
+		return r;
 	r = chmod(proc, (mode_t)(mode & 07777)) < 0 ? -errno : 0;
 	close(h);
 	return r;
@@ -816,8 +826,7 @@ long sys_fchown(struct task *t, const uint64_t a[6])
 long sys_utimensat(struct task *t, const uint64_t a[6])
 {
 	struct timespec ts[2];
-	struct fs_path fp;
-	char proc[64];
+	char proc[FS_PROC_FD_MAX];
 	long r;
 	int h;
 
@@ -831,10 +840,10 @@ long sys_utimensat(struct task *t, const uint64_t a[6])
 			return h == -EISDIR ? -EROFS : h;
 		return futimens(h, a[2] ? ts : NULL) < 0 ? -errno : 0;
 	}
-	r = fs_resolve(t, a[0], a[1], &fp);
-	if (r < 0 || (h = (int)fs_open_attr(t, &fp, !(a[3] & AT_SYMLINK_NOFOLLOW))) < 0)
-		return r < 0 ? r : h;
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", h);
+	r = fs_open_attr(t, a[0], a[1], !(a[3] & AT_SYMLINK_NOFOLLOW), proc);
+	if (r < 0)
+		return r;
+	h = (int)r;
 	r = utimensat(AT_FDCWD, proc, a[2] ? ts : NULL, 0) < 0 ? -errno : 0;
 	close(h);
 	return r;
@@ -853,12 +862,10 @@ static long fs_symlink(struct task *t, gva_t target_gva, uint64_t dirfd, gva_t p
 	if (!target[0])
 		return -ENOENT;
 	/* The target is only text: resolving it later stays beneath the grant. */
-	r = fs_resolve(t, dirfd, path_gva, &fp);
-	if (r < 0 || (r = fs_writable(t, &fp, -EEXIST)) < 0)
+	r = fs_open_new_parent(t, dirfd, path_gva, &fp, &name);
+	if (r < 0)
 		return r;
-	dfd = vfs_open_parent(fs_vfs(t), fp.l.grant, fp.l.rel, &name);
-	if (dfd < 0)
-		return dfd == -EBUSY ? -EEXIST : dfd;
+	dfd = (int)r;
 	r = symlinkat(target, dfd, name) < 0 ? -errno : 0;
 	close(dfd);
 	return r;

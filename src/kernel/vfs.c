@@ -279,16 +279,15 @@ int vfs_open_beneath(struct vfs *v, int grant, const char *rel, int flags, unsig
 	fd = syscall(SYS_openat2, v->g[grant].root, rel, &how, sizeof(how));
 	if (fd >= 0)
 		return (int)fd;
-	if (errno == EXDEV || errno == ELOOP) {
-		if (errno == EXDEV && !v->warned_escape) {
-			v->warned_escape = true;
-			vmm_warn("vfs: %s/%s leads outside the grant %s (a .. or an absolute "
-				 "symlink): -EACCES",
-				 v->g[grant].guest, rel, v->g[grant].host);
-		}
-		return errno == EXDEV ? -EACCES : -ELOOP;
+	if (errno != EXDEV)
+		return -errno;
+	if (!v->warned_escape) {
+		v->warned_escape = true;
+		vmm_warn("vfs: %s/%s leads outside the grant %s (a .. or an absolute symlink): "
+			 "-EACCES",
+			 v->g[grant].guest, rel, v->g[grant].host);
 	}
-	return -errno;
+	return -EACCES;
 }
 
 int vfs_open_parent(struct vfs *v, int grant, const char *rel, const char **name)

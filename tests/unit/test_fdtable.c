@@ -29,6 +29,10 @@ START_TEST(stdio_lowest_free_and_limit)
 	ck_assert_int_eq(fd_dup_to(&t, 4, FD_LIMIT, false), -EBADF);
 	ck_assert_int_eq(fd_dup(&t, 4, FD_LIMIT, false), -EINVAL);
 	ck_assert_int_eq(fd_dup_to(&t, 4, FD_LIMIT - 1, false), FD_LIMIT - 1);
+	/* dup3 onto itself (high register bits ignored) only sets FD_CLOEXEC. */
+	ck_assert_int_eq(fd_dup_to(&t, 3, 3 | (1ull << 32), true), 3);
+	ck_assert(fd_get(&t, 3)->cloexec);
+	ck_assert_str_eq(fd_get(&t, 3)->path, "/x");
 	for (i = 0; (r = fd_dup(&t, 4, 0, false)) >= 0; i++)
 		;
 	ck_assert_int_eq(r, -EMFILE);
