@@ -34,28 +34,20 @@
 	"TLB_RELOAD_COALESCED_PAGE_MISS"
 #define ZEN_ITLB_WALKS "L1_ITLB_MISS_L2_ITLB_MISS:IF4K:IF2M:IF1G"
 
-/* Intel walk events from Sandy Bridge to Broadwell. */
-#define SNB_EVENTS(ept)                                                                            \
+/* Intel walk events from Sandy Bridge on; walk_cycles is the walk-time
+ * umask: WALK_DURATION to Broadwell, WALK_ACTIVE from Skylake. */
+#define INTEL_EVENTS(walk_cycles, ept)                                                             \
 	{                                                                                          \
 		[MR_INSTRUCTIONS] = INTEL_INSN, [MR_CYCLES] = INTEL_CYC,                           \
 		[MR_DTLB_LOAD_WALKS] = "DTLB_LOAD_MISSES:WALK_COMPLETED",                          \
 		[MR_DTLB_STORE_WALKS] = "DTLB_STORE_MISSES:WALK_COMPLETED",                        \
 		[MR_ITLB_WALKS] = "ITLB_MISSES:WALK_COMPLETED",                                    \
-		[MR_DTLB_LOAD_WALK_CYCLES] = "DTLB_LOAD_MISSES:WALK_DURATION",                     \
-		[MR_DTLB_STORE_WALK_CYCLES] = "DTLB_STORE_MISSES:WALK_DURATION",                   \
-		[MR_ITLB_WALK_CYCLES] = "ITLB_MISSES:WALK_DURATION", [MR_EPT_WALK_CYCLES] = ept,   \
+		[MR_DTLB_LOAD_WALK_CYCLES] = "DTLB_LOAD_MISSES:" walk_cycles,                      \
+		[MR_DTLB_STORE_WALK_CYCLES] = "DTLB_STORE_MISSES:" walk_cycles,                    \
+		[MR_ITLB_WALK_CYCLES] = "ITLB_MISSES:" walk_cycles, [MR_EPT_WALK_CYCLES] = ept,    \
 	}
-/* Skylake and later: WALK_ACTIVE. */
-#define SKL_EVENTS(ept)                                                                            \
-	{                                                                                          \
-		[MR_INSTRUCTIONS] = INTEL_INSN, [MR_CYCLES] = INTEL_CYC,                           \
-		[MR_DTLB_LOAD_WALKS] = "DTLB_LOAD_MISSES:WALK_COMPLETED",                          \
-		[MR_DTLB_STORE_WALKS] = "DTLB_STORE_MISSES:WALK_COMPLETED",                        \
-		[MR_ITLB_WALKS] = "ITLB_MISSES:WALK_COMPLETED",                                    \
-		[MR_DTLB_LOAD_WALK_CYCLES] = "DTLB_LOAD_MISSES:WALK_ACTIVE",                       \
-		[MR_DTLB_STORE_WALK_CYCLES] = "DTLB_STORE_MISSES:WALK_ACTIVE",                     \
-		[MR_ITLB_WALK_CYCLES] = "ITLB_MISSES:WALK_ACTIVE", [MR_EPT_WALK_CYCLES] = ept,     \
-	}
+#define SNB_EVENTS(ept) INTEL_EVENTS("WALK_DURATION", ept)
+#define SKL_EVENTS(ept) INTEL_EVENTS("WALK_ACTIVE", ept)
 #define ZEN_EVENTS                                                                                 \
 	{                                                                                          \
 		[MR_INSTRUCTIONS] = AMD_INSN, [MR_CYCLES] = AMD_CYC,                               \
