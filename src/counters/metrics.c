@@ -214,6 +214,16 @@ int cpu_model_read(const char *path, struct cpu_model *m)
 	return cpu_model_parse(buf, m);
 }
 
+const struct metric_table *metrics_table_for_host(void)
+{
+	struct cpu_model cpu;
+	const struct metric_table *t =
+	    cpu_model_read(NULL, &cpu) == 0 ? metrics_table_for(&cpu) : NULL;
+
+	err_clear();
+	return t;
+}
+
 const char *metrics_event_list(const struct metric_table *t, char *buf, size_t len)
 {
 	size_t used = 0;

@@ -48,6 +48,9 @@ struct metric_table {
 /* The table for a CPU model, NULL when there is none (an unknown or
  * too-old model, or a vendor without one). */
 const struct metric_table *metrics_table_for(const struct cpu_model *m);
+/* The table for this host's CPU (/proc/cpuinfo), NULL when it has none or
+ * cpuinfo cannot be read; leaves no error set. */
+const struct metric_table *metrics_table_for_host(void);
 /* Every table, for tests and `vmm info`. */
 const struct metric_table *metrics_tables(size_t *n);
 
