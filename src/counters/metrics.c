@@ -155,8 +155,7 @@ const struct metric_table *metrics_table_for(const struct cpu_model *m)
 	return NULL;
 }
 
-/* The value after "key<blanks>: " on the first line that starts with key. */
-static bool cpuinfo_field(const char *text, const char *key, char *out, size_t len)
+bool cpuinfo_field(const char *text, const char *key, char *out, size_t len)
 {
 	size_t klen = strlen(key);
 

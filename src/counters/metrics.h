@@ -36,6 +36,9 @@ struct cpu_model {
 int cpu_model_parse(const char *cpuinfo, struct cpu_model *m);
 /* Reads /proc/cpuinfo (or path). */
 int cpu_model_read(const char *path, struct cpu_model *m);
+/* The value after "key<blanks>: " on the first line of a /proc/cpuinfo
+ * text that starts with key, into out; false when there is none. */
+bool cpuinfo_field(const char *text, const char *key, char *out, size_t len);
 
 /* One generation: its libpfm4 PMU name and the event (a libpfm4 name,
  * "EVENT:UMASK") for each role, NULL where that generation has none. */
