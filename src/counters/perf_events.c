@@ -274,6 +274,22 @@ static void join_group(struct perf_set *ps, size_t group, size_t slot)
 	ps->slot[slot].group = group;
 }
 
+/* Opens slot i alone, as the leader of a new group that *cur then names;
+ * alone, the error says what is wrong with the event itself. */
+static void open_leader(struct perf_set *ps, size_t i, const struct event_spec *e, uint64_t tp_id,
+			size_t *cur)
+{
+	struct perf_event_slot *s = &ps->slot[i];
+	int fd = open_spec(s, e, tp_id, -1);
+
+	if (fd < 0) {
+		open_reason(e, -fd, s->reason, sizeof(s->reason));
+		return;
+	}
+	s->fd = fd;
+	*cur = (size_t)new_group(ps, i, fd);
+}
+
 /* Opens slot i into group *cur (SIZE_MAX: none yet), starting a new group
  * when *cur is full or the kernel refuses the member (a hardware group that
  * no longer fits the PMU fails with EINVAL). */
@@ -291,14 +307,7 @@ static void open_into(struct perf_set *ps, size_t i, const struct event_spec *e,
 			return;
 		}
 	}
-	/* Alone, the error says what is wrong with the event itself. */
-	fd = open_spec(s, e, tp_id, -1);
-	if (fd < 0) {
-		open_reason(e, -fd, s->reason, sizeof(s->reason));
-		return;
-	}
-	s->fd = fd;
-	*cur = (size_t)new_group(ps, i, fd);
+	open_leader(ps, i, e, tp_id, cur);
 }
 
 /* A member of a {...} group from the -e list: the first of the group
@@ -314,13 +323,7 @@ static void open_explicit(struct perf_set *ps, size_t i, const struct event_spec
 	if (*group != e->group) {
 		*group = e->group;
 		*cur = SIZE_MAX;
-		fd = open_spec(s, e, tp_id, -1);
-		if (fd < 0) {
-			open_reason(e, -fd, s->reason, sizeof(s->reason));
-			return;
-		}
-		s->fd = fd;
-		*cur = (size_t)new_group(ps, i, fd);
+		open_leader(ps, i, e, tp_id, cur);
 		return;
 	}
 	if (*cur == SIZE_MAX) {
