@@ -3,7 +3,6 @@
  * cannot be opened (errno text plus what it means on a host like this). */
 #include "counters/perf_events.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
@@ -112,19 +111,6 @@ static int tracepoint_id(const struct event_spec *e, uint64_t *id, char *why, si
 	return 0;
 }
 
-static void add_dir_names(const char *path, struct close_match *m)
-{
-	DIR *d = opendir(path);
-	struct dirent *de;
-
-	if (!d)
-		return;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
-			close_match_add(m, de->d_name);
-	closedir(d);
-}
-
 int perf_tracepoint_check(const struct event_spec *e)
 {
 	char why[PERF_REASON_MAX], path[320], close[400];
@@ -136,7 +122,7 @@ int perf_tracepoint_check(const struct event_spec *e)
 	snprintf(path, sizeof(path), "%s/%s", events, e->sys);
 	if (!is_dir(path)) {
 		close_match_init(&m, e->sys);
-		add_dir_names(events, &m);
+		close_match_add_dir(&m, events, NULL, 0);
 		close_match_str(&m, "", close, sizeof(close));
 		return err_set("events: %s: no tracepoint system %s (%s%s%s`ls %s`)", e->name,
 			       e->sys, close[0] ? "close matches: " : "", close,
@@ -146,7 +132,7 @@ int perf_tracepoint_check(const struct event_spec *e)
 	if (!is_dir(path)) {
 		close_match_init(&m, e->event);
 		snprintf(path, sizeof(path), "%s/%s", events, e->sys);
-		add_dir_names(path, &m);
+		close_match_add_dir(&m, path, NULL, 0);
 		close_match_str(&m, "", close, sizeof(close));
 		return err_set("events: %s: no tracepoint %s in %s (%s%s%s`ls %s/%s`)", e->name,
 			       e->event, e->sys, close[0] ? "close matches: " : "", close,
