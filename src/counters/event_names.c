@@ -879,6 +879,7 @@ static int next_item(const char **p, bool in_group, char *out, size_t len)
 	const char *s = *p;
 	bool in_terms = false;
 	size_t n;
+	char *t;
 
 	for (; *s; s++) {
 		if (*s == '/')
@@ -896,7 +897,8 @@ static int next_item(const char **p, bool in_group, char *out, size_t len)
 			       EVENT_NAME_MAX - 1);
 	memcpy(out, *p, n);
 	out[n] = '\0';
-	memmove(out, trim(out), strlen(trim(out)) + 1);
+	t = trim(out);
+	memmove(out, t, strlen(t) + 1);
 	*p = s;
 	return 0;
 }
