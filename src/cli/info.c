@@ -332,13 +332,9 @@ static void add_cpu(json_object *root)
  * counts (null where there is no table for it). */
 static void add_metrics_table(json_object *pmu)
 {
-	struct cpu_model cpu;
-	const struct metric_table *t = NULL;
+	const struct metric_table *t = metrics_table_for_host();
 	char list[1024];
 
-	if (cpu_model_read(NULL, &cpu) == 0)
-		t = metrics_table_for(&cpu);
-	err_clear();
 	json_object_object_add(pmu, "metrics_generation",
 			       t ? json_object_new_string(t->generation) : NULL);
 	json_object_object_add(pmu, "metrics_events",

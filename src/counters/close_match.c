@@ -2,6 +2,7 @@
 #include "counters/close_match.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -117,4 +118,25 @@ const char *close_match_str(const struct close_match *m, const char *prefix, cha
 		used += (size_t)snprintf(buf + used, len - used, "%s%s%s", i ? ", " : "", prefix,
 					 m->name[i]);
 	return buf;
+}
+
+void close_match_add_dir(struct close_match *m, const char *path, char *list, size_t len)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	size_t used = 0;
+
+	if (len)
+		list[0] = '\0';
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		close_match_add(m, de->d_name);
+		if (used < len)
+			used += (size_t)snprintf(list + used, len - used, "%s%s", used ? ", " : "",
+						 de->d_name);
+	}
+	closedir(d);
 }

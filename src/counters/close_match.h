@@ -25,5 +25,8 @@ void close_match_init(struct close_match *m, const char *word);
 void close_match_add(struct close_match *m, const char *candidate);
 /* "cycles, cpu-cycles" (prefixed with `prefix` each), "" when none; returns buf. */
 const char *close_match_str(const struct close_match *m, const char *prefix, char *buf, size_t len);
+/* Every name in directory path (dot files aside) as a candidate; list, when
+ * len > 0, gets them all comma separated. Nothing when it cannot be read. */
+void close_match_add_dir(struct close_match *m, const char *path, char *list, size_t len);
 
 #endif

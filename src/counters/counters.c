@@ -251,12 +251,7 @@ int counters_open(struct counters **out, const char *event_list, int vm_fd, int 
 		counters_close(c);
 		return err_set("counters: out of memory");
 	}
-	{
-		struct cpu_model cpu;
-
-		c->mt = cpu_model_read(NULL, &cpu) == 0 ? metrics_table_for(&cpu) : NULL;
-		err_clear();
-	}
+	c->mt = metrics_table_for_host();
 	for (size_t i = 0; i < c->n; i++)
 		c->role[i] = c->mt ? metrics_role_of(c->mt, c->ctr[i].spec.name) : MR_N;
 	c->vm_ok = open_stats(&c->vm, vm_fd, "vm", vm_why, sizeof(vm_why));

@@ -4,7 +4,6 @@
 #include "counters/event_names.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <perfmon/pfmlib_perf_event.h>
@@ -642,29 +641,6 @@ int pmu_format_apply(const char *format, uint64_t value, uint64_t config[3])
 	return 0;
 }
 
-/* The names in a directory, into close-match candidates and a list. */
-static void dir_names(const char *path, struct close_match *m, char *list, size_t len)
-{
-	DIR *d = opendir(path);
-	struct dirent *de;
-	size_t used = 0;
-
-	if (len)
-		list[0] = '\0';
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (m)
-			close_match_add(m, de->d_name);
-		if (used < len)
-			used += (size_t)snprintf(list + used, len - used, "%s%s", used ? ", " : "",
-						 de->d_name);
-	}
-	closedir(d);
-}
-
 /* Terms that the x86 core PMUs define (Intel and AMD format/ dirs), to
  * check cpu/../ where this host has no cpu PMU to ask. */
 static const char *const x86_terms[] = {
@@ -709,7 +685,7 @@ static int pmu_term(struct event_spec *e, const char *dir, bool present, char *t
 	snprintf(path, sizeof(path), "%s/format/%s", dir, term);
 	if (!sysfs_read_line(path, fmt, sizeof(fmt))) {
 		snprintf(path, sizeof(path), "%s/format", dir);
-		dir_names(path, &m, list, sizeof(list));
+		close_match_add_dir(&m, path, list, sizeof(list));
 		close_match_str(&m, "", close, sizeof(close));
 		return err_set("events: %s: the PMU has no term '%s' (%s%s%sterms: %s)", e->name,
 			       term, close[0] ? "close matches: " : "", close, close[0] ? "; " : "",
@@ -743,7 +719,7 @@ static int parse_pmu(struct event_spec *e, char *base)
 	present = sysfs_read_line(path, type, sizeof(type));
 	if (!present && !cpu_pmu_name(base)) {
 		close_match_init(&m, base);
-		dir_names(pmu_root, &m, list, sizeof(list));
+		close_match_add_dir(&m, pmu_root, list, sizeof(list));
 		close_match_str(&m, "", close, sizeof(close));
 		return err_set("events: %s: no PMU '%s' on this host (%s%s%sPMUs: %s)", e->name,
 			       base, close[0] ? "close matches: " : "", close, close[0] ? "; " : "",
@@ -903,6 +879,7 @@ static int next_item(const char **p, bool in_group, char *out, size_t len)
 	const char *s = *p;
 	bool in_terms = false;
 	size_t n;
+	char *t;
 
 	for (; *s; s++) {
 		if (*s == '/')
@@ -920,7 +897,8 @@ static int next_item(const char **p, bool in_group, char *out, size_t len)
 			       EVENT_NAME_MAX - 1);
 	memcpy(out, *p, n);
 	out[n] = '\0';
-	memmove(out, trim(out), strlen(trim(out)) + 1);
+	t = trim(out);
+	memmove(out, t, strlen(t) + 1);
 	*p = s;
 	return 0;
 }

@@ -34,28 +34,20 @@
 	"TLB_RELOAD_COALESCED_PAGE_MISS"
 #define ZEN_ITLB_WALKS "L1_ITLB_MISS_L2_ITLB_MISS:IF4K:IF2M:IF1G"
 
-/* Intel walk events from Sandy Bridge to Broadwell. */
-#define SNB_EVENTS(ept)                                                                            \
+/* Intel walk events from Sandy Bridge on; walk_cycles is the walk-time
+ * umask: WALK_DURATION to Broadwell, WALK_ACTIVE from Skylake. */
+#define INTEL_EVENTS(walk_cycles, ept)                                                             \
 	{                                                                                          \
 		[MR_INSTRUCTIONS] = INTEL_INSN, [MR_CYCLES] = INTEL_CYC,                           \
 		[MR_DTLB_LOAD_WALKS] = "DTLB_LOAD_MISSES:WALK_COMPLETED",                          \
 		[MR_DTLB_STORE_WALKS] = "DTLB_STORE_MISSES:WALK_COMPLETED",                        \
 		[MR_ITLB_WALKS] = "ITLB_MISSES:WALK_COMPLETED",                                    \
-		[MR_DTLB_LOAD_WALK_CYCLES] = "DTLB_LOAD_MISSES:WALK_DURATION",                     \
-		[MR_DTLB_STORE_WALK_CYCLES] = "DTLB_STORE_MISSES:WALK_DURATION",                   \
-		[MR_ITLB_WALK_CYCLES] = "ITLB_MISSES:WALK_DURATION", [MR_EPT_WALK_CYCLES] = ept,   \
+		[MR_DTLB_LOAD_WALK_CYCLES] = "DTLB_LOAD_MISSES:" walk_cycles,                      \
+		[MR_DTLB_STORE_WALK_CYCLES] = "DTLB_STORE_MISSES:" walk_cycles,                    \
+		[MR_ITLB_WALK_CYCLES] = "ITLB_MISSES:" walk_cycles, [MR_EPT_WALK_CYCLES] = ept,    \
 	}
-/* Skylake and later: WALK_ACTIVE. */
-#define SKL_EVENTS(ept)                                                                            \
-	{                                                                                          \
-		[MR_INSTRUCTIONS] = INTEL_INSN, [MR_CYCLES] = INTEL_CYC,                           \
-		[MR_DTLB_LOAD_WALKS] = "DTLB_LOAD_MISSES:WALK_COMPLETED",                          \
-		[MR_DTLB_STORE_WALKS] = "DTLB_STORE_MISSES:WALK_COMPLETED",                        \
-		[MR_ITLB_WALKS] = "ITLB_MISSES:WALK_COMPLETED",                                    \
-		[MR_DTLB_LOAD_WALK_CYCLES] = "DTLB_LOAD_MISSES:WALK_ACTIVE",                       \
-		[MR_DTLB_STORE_WALK_CYCLES] = "DTLB_STORE_MISSES:WALK_ACTIVE",                     \
-		[MR_ITLB_WALK_CYCLES] = "ITLB_MISSES:WALK_ACTIVE", [MR_EPT_WALK_CYCLES] = ept,     \
-	}
+#define SNB_EVENTS(ept) INTEL_EVENTS("WALK_DURATION", ept)
+#define SKL_EVENTS(ept) INTEL_EVENTS("WALK_ACTIVE", ept)
 #define ZEN_EVENTS                                                                                 \
 	{                                                                                          \
 		[MR_INSTRUCTIONS] = AMD_INSN, [MR_CYCLES] = AMD_CYC,                               \
@@ -163,8 +155,7 @@ const struct metric_table *metrics_table_for(const struct cpu_model *m)
 	return NULL;
 }
 
-/* The value after "key<blanks>: " on the first line that starts with key. */
-static bool cpuinfo_field(const char *text, const char *key, char *out, size_t len)
+bool cpuinfo_field(const char *text, const char *key, char *out, size_t len)
 {
 	size_t klen = strlen(key);
 
@@ -220,6 +211,16 @@ int cpu_model_read(const char *path, struct cpu_model *m)
 	fclose(f);
 	buf[n] = '\0';
 	return cpu_model_parse(buf, m);
+}
+
+const struct metric_table *metrics_table_for_host(void)
+{
+	struct cpu_model cpu;
+	const struct metric_table *t =
+	    cpu_model_read(NULL, &cpu) == 0 ? metrics_table_for(&cpu) : NULL;
+
+	err_clear();
+	return t;
 }
 
 const char *metrics_event_list(const struct metric_table *t, char *buf, size_t len)

@@ -36,6 +36,9 @@ struct cpu_model {
 int cpu_model_parse(const char *cpuinfo, struct cpu_model *m);
 /* Reads /proc/cpuinfo (or path). */
 int cpu_model_read(const char *path, struct cpu_model *m);
+/* The value after "key<blanks>: " on the first line of a /proc/cpuinfo
+ * text that starts with key, into out; false when there is none. */
+bool cpuinfo_field(const char *text, const char *key, char *out, size_t len);
 
 /* One generation: its libpfm4 PMU name and the event (a libpfm4 name,
  * "EVENT:UMASK") for each role, NULL where that generation has none. */
@@ -48,6 +51,9 @@ struct metric_table {
 /* The table for a CPU model, NULL when there is none (an unknown or
  * too-old model, or a vendor without one). */
 const struct metric_table *metrics_table_for(const struct cpu_model *m);
+/* The table for this host's CPU (/proc/cpuinfo), NULL when it has none or
+ * cpuinfo cannot be read; leaves no error set. */
+const struct metric_table *metrics_table_for_host(void);
 /* Every table, for tests and `vmm info`. */
 const struct metric_table *metrics_tables(size_t *n);
 

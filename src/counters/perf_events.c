@@ -3,7 +3,6 @@
  * cannot be opened (errno text plus what it means on a host like this). */
 #include "counters/perf_events.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
@@ -112,19 +111,6 @@ static int tracepoint_id(const struct event_spec *e, uint64_t *id, char *why, si
 	return 0;
 }
 
-static void add_dir_names(const char *path, struct close_match *m)
-{
-	DIR *d = opendir(path);
-	struct dirent *de;
-
-	if (!d)
-		return;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
-			close_match_add(m, de->d_name);
-	closedir(d);
-}
-
 int perf_tracepoint_check(const struct event_spec *e)
 {
 	char why[PERF_REASON_MAX], path[320], close[400];
@@ -136,7 +122,7 @@ int perf_tracepoint_check(const struct event_spec *e)
 	snprintf(path, sizeof(path), "%s/%s", events, e->sys);
 	if (!is_dir(path)) {
 		close_match_init(&m, e->sys);
-		add_dir_names(events, &m);
+		close_match_add_dir(&m, events, NULL, 0);
 		close_match_str(&m, "", close, sizeof(close));
 		return err_set("events: %s: no tracepoint system %s (%s%s%s`ls %s`)", e->name,
 			       e->sys, close[0] ? "close matches: " : "", close,
@@ -146,7 +132,7 @@ int perf_tracepoint_check(const struct event_spec *e)
 	if (!is_dir(path)) {
 		close_match_init(&m, e->event);
 		snprintf(path, sizeof(path), "%s/%s", events, e->sys);
-		add_dir_names(path, &m);
+		close_match_add_dir(&m, path, NULL, 0);
 		close_match_str(&m, "", close, sizeof(close));
 		return err_set("events: %s: no tracepoint %s in %s (%s%s%s`ls %s/%s`)", e->name,
 			       e->event, e->sys, close[0] ? "close matches: " : "", close,
@@ -274,6 +260,22 @@ static void join_group(struct perf_set *ps, size_t group, size_t slot)
 	ps->slot[slot].group = group;
 }
 
+/* Opens slot i alone, as the leader of a new group that *cur then names;
+ * alone, the error says what is wrong with the event itself. */
+static void open_leader(struct perf_set *ps, size_t i, const struct event_spec *e, uint64_t tp_id,
+			size_t *cur)
+{
+	struct perf_event_slot *s = &ps->slot[i];
+	int fd = open_spec(s, e, tp_id, -1);
+
+	if (fd < 0) {
+		open_reason(e, -fd, s->reason, sizeof(s->reason));
+		return;
+	}
+	s->fd = fd;
+	*cur = (size_t)new_group(ps, i, fd);
+}
+
 /* Opens slot i into group *cur (SIZE_MAX: none yet), starting a new group
  * when *cur is full or the kernel refuses the member (a hardware group that
  * no longer fits the PMU fails with EINVAL). */
@@ -291,14 +293,7 @@ static void open_into(struct perf_set *ps, size_t i, const struct event_spec *e,
 			return;
 		}
 	}
-	/* Alone, the error says what is wrong with the event itself. */
-	fd = open_spec(s, e, tp_id, -1);
-	if (fd < 0) {
-		open_reason(e, -fd, s->reason, sizeof(s->reason));
-		return;
-	}
-	s->fd = fd;
-	*cur = (size_t)new_group(ps, i, fd);
+	open_leader(ps, i, e, tp_id, cur);
 }
 
 /* A member of a {...} group from the -e list: the first of the group
@@ -314,13 +309,7 @@ static void open_explicit(struct perf_set *ps, size_t i, const struct event_spec
 	if (*group != e->group) {
 		*group = e->group;
 		*cur = SIZE_MAX;
-		fd = open_spec(s, e, tp_id, -1);
-		if (fd < 0) {
-			open_reason(e, -fd, s->reason, sizeof(s->reason));
-			return;
-		}
-		s->fd = fd;
-		*cur = (size_t)new_group(ps, i, fd);
+		open_leader(ps, i, e, tp_id, cur);
 		return;
 	}
 	if (*cur == SIZE_MAX) {

@@ -4,9 +4,9 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
-#include <string.h>
 #include <sys/utsname.h>
 
+#include "counters/metrics.h"
 #include "util/version.h"
 
 static int prov_argc;
@@ -29,19 +29,11 @@ int provenance_iso8601(time_t t, char *buf, size_t len)
 
 int provenance_cpu_model(FILE *cpuinfo, char *buf, size_t len)
 {
-	char line[512];
+	char text[8192]; /* the first processor is enough, as for cpu_model_read */
+	size_t n = fread(text, 1, sizeof(text) - 1, cpuinfo);
 
-	while (fgets(line, sizeof(line), cpuinfo)) {
-		char *colon = strchr(line, ':');
-
-		if (strncmp(line, "model name", 10) != 0 || !colon)
-			continue;
-		colon += 1 + strspn(colon + 1, " \t");
-		colon[strcspn(colon, "\n")] = '\0';
-		snprintf(buf, len, "%s", colon);
-		return 0;
-	}
-	return -1;
+	text[n] = '\0';
+	return cpuinfo_field(text, "model name", buf, len) ? 0 : -1;
 }
 
 static json_object *prov_string_or_null(bool ok, const char *s)
