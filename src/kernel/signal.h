@@ -30,6 +30,7 @@
 #ifndef VMM_SIGNAL_H
 #define VMM_SIGNAL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -57,6 +58,15 @@ struct signal_fault {
 };
 
 #define SIGNAL_NSIG 64
+
+/* signo's bit in a mask or pending set (signals 1..64). */
+static inline uint64_t signal_bit(int signo)
+{
+	return 1ull << ((signo - 1) & 63);
+}
+
+/* Neither can be blocked, caught or ignored. */
+#define SIGNAL_UNBLOCKABLE (signal_bit(SIGKILL) | signal_bit(SIGSTOP))
 #define SIGNAL_TIMERS 32 /* timer_create ids; slot 0 is ITIMER_REAL */
 
 /* struct kernel_sigaction, as rt_sigaction passes it. */
