@@ -333,21 +333,18 @@ long sys_futex(struct task *t, const uint64_t a[6])
 		return -ENOSYS;
 	if (uaddr & 3)
 		return -EINVAL;
+	/* The plain WAIT and WAKE match any bitset; the bitset ones need one. */
+	if (cmd == FUTEX_WAIT || cmd == FUTEX_WAKE)
+		val3 = FUTEX_BITSET_MATCH_ANY;
+	else if ((cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_WAKE_BITSET) && !val3)
+		return -EINVAL;
 	switch (cmd) {
 	case FUTEX_WAIT:
 	case FUTEX_WAIT_BITSET:
-		if (cmd == FUTEX_WAIT)
-			val3 = FUTEX_BITSET_MATCH_ANY;
-		if (!val3)
-			return -EINVAL;
 		r = futex_deadline(t, cmd, realtime, a[3], &clk, &ts, &abs);
 		return r < 0 ? r : futex_wait(t, uaddr, val, val3, clk, abs);
 	case FUTEX_WAKE:
 	case FUTEX_WAKE_BITSET:
-		if (cmd == FUTEX_WAKE)
-			val3 = FUTEX_BITSET_MATCH_ANY;
-		if (!val3)
-			return -EINVAL;
 		return futex_wake(&t->proc->futex, uaddr, (int)val, val3);
 	case FUTEX_REQUEUE:
 	case FUTEX_CMP_REQUEUE:
