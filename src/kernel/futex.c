@@ -72,12 +72,13 @@ int futex_nwaiters(struct futex_table *f, gva_t uaddr)
 }
 
 /* The futex word as a host pointer (4-byte aligned: one page), for the
- * atomic accesses other vCPUs' native stores to it call for. */
+ * atomic accesses other vCPUs' native stores to it call for; NULL for a
+ * misaligned or unmapped word. */
 static uint32_t *futex_word(const struct page_tables *pt, gva_t uaddr, enum pt_access acc)
 {
 	gpa_t gpa;
 
-	if (pt_translate(pt, uaddr, acc, &gpa) < 0)
+	if ((uaddr & 3) || pt_translate(pt, uaddr, acc, &gpa) < 0)
 		return NULL;
 	return mem_ptr(pt->mem, gpa, sizeof(uint32_t));
 }
@@ -94,7 +95,7 @@ static int futex_read(struct task *t, gva_t uaddr, uint32_t *val)
 
 int futex_store(const struct page_tables *pt, gva_t uaddr, uint32_t val)
 {
-	uint32_t *w = (uaddr & 3) ? NULL : futex_word(pt, uaddr, PT_WRITE);
+	uint32_t *w = futex_word(pt, uaddr, PT_WRITE);
 
 	if (!w)
 		return -EFAULT;
@@ -363,7 +364,7 @@ long sys_futex(struct task *t, const uint64_t a[6])
 
 void futex_owner_died(struct futex_table *f, const struct page_tables *pt, gva_t uaddr, int tid)
 {
-	uint32_t *w = (uaddr & 3) ? NULL : futex_word(pt, uaddr, PT_WRITE);
+	uint32_t *w = futex_word(pt, uaddr, PT_WRITE);
 	uint32_t cur;
 
 	if (!w)
