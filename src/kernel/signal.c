@@ -24,10 +24,7 @@
 #define UC_FP_XSTATE 0x1
 #define UC_SIGCONTEXT_SS 0x2
 #define UC_STRICT_RESTORE_SS 0x4
-#define SS_ONSTACK_ 1
-#define SS_DISABLE_ 2
-#define SS_AUTODISARM_ INT32_MIN /* 1 << 31 */
-#define REDZONE 128		 /* the x86-64 ABI's red zone below rsp */
+#define REDZONE 128 /* the x86-64 ABI's red zone below rsp */
 /* The flags sigreturn may restore (Linux's FIX_EFLAGS). */
 #define RFLAGS_FIX 0x50dd5ull /* AC|RF|OF|DF|TF|SF|ZF|AF|PF|CF */
 #define RFLAGS_DF (1ull << 10)
@@ -227,7 +224,7 @@ bool signal_pending(struct task *t)
 
 static bool sig_on_altstack(const struct task *t, uint64_t sp)
 {
-	return !(t->altstack_flags & SS_DISABLE_) && sp - t->altstack_sp <= t->altstack_size &&
+	return !(t->altstack_flags & SS_DISABLE) && sp - t->altstack_sp <= t->altstack_size &&
 	       sp > t->altstack_sp;
 }
 
@@ -268,7 +265,7 @@ static bool sig_setup_frame(struct task *t, int signo, const struct signal_actio
 
 	if (!(a->flags & SA_RESTORER_))
 		return false;
-	if ((a->flags & SA_ONSTACK) && !(t->altstack_flags & SS_DISABLE_) &&
+	if ((a->flags & SA_ONSTACK) && !(t->altstack_flags & SS_DISABLE) &&
 	    !sig_on_altstack(t, r->rsp))
 		sp = t->altstack_sp + t->altstack_size;
 	if (sig_save_fpu(t, &sp, &fpstate) < 0)
@@ -280,9 +277,9 @@ static bool sig_setup_frame(struct task *t, int signo, const struct signal_actio
 	fr.uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS | (fpstate ? UC_FP_XSTATE : 0);
 	fr.uc.ss_sp = t->altstack_sp;
 	fr.uc.ss_size = t->altstack_size;
-	fr.uc.ss_flags = (t->altstack_flags & SS_DISABLE_) ? SS_DISABLE_
-			 : sig_on_altstack(t, r->rsp)	   ? SS_ONSTACK_
-							   : (t->altstack_flags & SS_AUTODISARM_);
+	fr.uc.ss_flags = (t->altstack_flags & SS_DISABLE) ? SS_DISABLE
+			 : sig_on_altstack(t, r->rsp)	  ? SS_ONSTACK
+						      : (t->altstack_flags & SIGNAL_SS_AUTODISARM);
 	sig_save_regs(&fr.uc.mc, r);
 	fr.uc.mc.fpstate = fpstate;
 	if (f) {
@@ -296,8 +293,8 @@ static bool sig_setup_frame(struct task *t, int signo, const struct signal_actio
 	if (uaccess_write(t->proc->pt, sp, &fr, sizeof(fr)) < 0)
 		return false;
 	t->restore_sigmask = false;
-	if ((a->flags & SA_ONSTACK) && (t->altstack_flags & SS_AUTODISARM_)) {
-		t->altstack_flags = SS_DISABLE_;
+	if ((a->flags & SA_ONSTACK) && (t->altstack_flags & SIGNAL_SS_AUTODISARM)) {
+		t->altstack_flags = SS_DISABLE;
 		t->altstack_sp = t->altstack_size = 0;
 	}
 	r->rdi = (uint64_t)signo;
@@ -417,10 +414,10 @@ static int sig_return(struct task *t, struct user_regs *r)
 	    .rflags = (RFLAGS_USER & ~RFLAGS_FIX) | (mc->eflags & RFLAGS_FIX),
 	};
 	t->sigmask = uc.sigmask & ~SIGNAL_UNBLOCKABLE;
-	if (!(uc.ss_flags & SS_DISABLE_) && !sig_on_altstack(t, r->rsp)) {
+	if (!(uc.ss_flags & SS_DISABLE) && !sig_on_altstack(t, r->rsp)) {
 		t->altstack_sp = uc.ss_sp;
 		t->altstack_size = uc.ss_size;
-		t->altstack_flags = uc.ss_flags & SS_AUTODISARM_;
+		t->altstack_flags = uc.ss_flags & SIGNAL_SS_AUTODISARM;
 	}
 	return 0;
 }

@@ -65,6 +65,10 @@ static inline uint64_t signal_bit(int signo)
 	return 1ull << ((signo - 1) & 63);
 }
 
+/* sigaltstack's SS_AUTODISARM (1 << 31), which libc's headers may lack;
+ * SS_ONSTACK and SS_DISABLE come from <signal.h>. */
+#define SIGNAL_SS_AUTODISARM INT32_MIN
+
 /* Neither can be blocked, caught or ignored. */
 #define SIGNAL_UNBLOCKABLE (signal_bit(SIGKILL) | signal_bit(SIGSTOP))
 #define SIGNAL_TIMERS 32 /* timer_create ids; slot 0 is ITIMER_REAL */

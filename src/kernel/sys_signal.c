@@ -112,7 +112,7 @@ long sys_sigaltstack(struct task *t, const uint64_t a[6])
 		return 0;
 	if (uaccess_read(t->proc->pt, &ss, a[0], sizeof(ss)) < 0)
 		return -EFAULT;
-	if (ss.flags & ~(SS_DISABLE | SS_ONSTACK | (int32_t)(1u << 31)))
+	if (ss.flags & ~(SS_DISABLE | SS_ONSTACK | SIGNAL_SS_AUTODISARM))
 		return -EINVAL;
 	if (ss.flags & SS_DISABLE) {
 		t->altstack_sp = t->altstack_size = 0;
@@ -123,7 +123,7 @@ long sys_sigaltstack(struct task *t, const uint64_t a[6])
 		return -ENOMEM;
 	t->altstack_sp = ss.sp;
 	t->altstack_size = ss.size;
-	t->altstack_flags = ss.flags & (int32_t)(1u << 31); /* SS_AUTODISARM */
+	t->altstack_flags = ss.flags & SIGNAL_SS_AUTODISARM;
 	return 0;
 }
 

@@ -36,7 +36,7 @@ void task_init_thread(struct task *t, struct task *parent)
 	    .gs_base = parent->gs_base,
 	    .segbase_dirty = true,
 	    .sigmask = parent->sigmask,
-	    .altstack_flags = 2 /* SS_DISABLE: the child has no alternate stack */,
+	    .altstack_flags = SS_DISABLE, /* the child has no alternate stack */
 	};
 	p->tasks[p->nthreads++] = t;
 }
