@@ -115,7 +115,7 @@ static int futex_deadline(struct task *t, int cmd, bool realtime, gva_t uts, int
 		return 0;
 	if (uaccess_read(t->proc->pt, &ts, uts, sizeof(ts)) < 0)
 		return -EFAULT;
-	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+	if (!timespec_valid(&ts))
 		return -EINVAL;
 	if (cmd == FUTEX_WAIT) { /* relative, measured on the monotonic clock */
 		*clk = CLOCK_MONOTONIC;

@@ -306,11 +306,6 @@ static void sig_timer_free(struct process *p, int slot)
 	p->ntimers--;
 }
 
-static bool sig_timespec_ok(const struct timespec *ts)
-{
-	return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000;
-}
-
 /* ITIMER_REAL is timer slot 0, SIGALRM, on the monotonic clock. */
 static long sig_itimer_real(struct task *t, const struct itimerspec *in, struct itimerspec *out)
 {
@@ -439,7 +434,7 @@ long sys_timer_settime(struct task *t, const uint64_t a[6])
 		return -EINVAL;
 	if (uaccess_read(t->proc->pt, &in, a[2], sizeof(in)) < 0)
 		return -EFAULT;
-	if (!sig_timespec_ok(&in.it_value) || !sig_timespec_ok(&in.it_interval) ||
+	if (!timespec_valid(&in.it_value) || !timespec_valid(&in.it_interval) ||
 	    (a[1] & ~(uint64_t)TIMER_ABSTIME))
 		return -EINVAL;
 	if (timer_settime((timer_t)tm->host, (int)a[1], &in, &out) < 0)
