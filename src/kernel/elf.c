@@ -172,9 +172,12 @@ static int elf_check_kind(const struct elf_image *img)
 	return 0;
 }
 
+/* The search path when PATH is unset. */
+#define ELF_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+
 int elf_find_in_path(const char *name, const char *path_env, char *out, size_t len)
 {
-	const char *dir = path_env ? path_env : "/usr/local/bin:/usr/bin:/bin";
+	const char *dir = path_env ? path_env : ELF_DEFAULT_PATH;
 	struct stat st;
 
 	if (strchr(name, '/') || !*name) {
@@ -194,7 +197,7 @@ int elf_find_in_path(const char *name, const char *path_env, char *out, size_t l
 		dir += n + 1;
 	}
 	err_set("elf: %s: not found in PATH (%.200s); give a path with a '/' for a file here", name,
-		path_env ? path_env : "unset: /usr/local/bin:/usr/bin:/bin");
+		path_env ? path_env : "unset: " ELF_DEFAULT_PATH);
 	return ELF_ERR_NOENT;
 }
 

@@ -72,12 +72,13 @@ int futex_nwaiters(struct futex_table *f, gva_t uaddr)
 }
 
 /* The futex word as a host pointer (4-byte aligned: one page), for the
- * atomic accesses other vCPUs' native stores to it call for. */
+ * atomic accesses other vCPUs' native stores to it call for; NULL for a
+ * misaligned or unmapped word. */
 static uint32_t *futex_word(const struct page_tables *pt, gva_t uaddr, enum pt_access acc)
 {
 	gpa_t gpa;
 
-	if (pt_translate(pt, uaddr, acc, &gpa) < 0)
+	if ((uaddr & 3) || pt_translate(pt, uaddr, acc, &gpa) < 0)
 		return NULL;
 	return mem_ptr(pt->mem, gpa, sizeof(uint32_t));
 }
@@ -94,7 +95,7 @@ static int futex_read(struct task *t, gva_t uaddr, uint32_t *val)
 
 int futex_store(const struct page_tables *pt, gva_t uaddr, uint32_t val)
 {
-	uint32_t *w = (uaddr & 3) ? NULL : futex_word(pt, uaddr, PT_WRITE);
+	uint32_t *w = futex_word(pt, uaddr, PT_WRITE);
 
 	if (!w)
 		return -EFAULT;
@@ -114,7 +115,7 @@ static int futex_deadline(struct task *t, int cmd, bool realtime, gva_t uts, int
 		return 0;
 	if (uaccess_read(t->proc->pt, &ts, uts, sizeof(ts)) < 0)
 		return -EFAULT;
-	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+	if (!timespec_valid(&ts))
 		return -EINVAL;
 	if (cmd == FUTEX_WAIT) { /* relative, measured on the monotonic clock */
 		*clk = CLOCK_MONOTONIC;
@@ -333,21 +334,18 @@ long sys_futex(struct task *t, const uint64_t a[6])
 		return -ENOSYS;
 	if (uaddr & 3)
 		return -EINVAL;
+	/* The plain WAIT and WAKE match any bitset; the bitset ones need one. */
+	if (cmd == FUTEX_WAIT || cmd == FUTEX_WAKE)
+		val3 = FUTEX_BITSET_MATCH_ANY;
+	else if ((cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_WAKE_BITSET) && !val3)
+		return -EINVAL;
 	switch (cmd) {
 	case FUTEX_WAIT:
 	case FUTEX_WAIT_BITSET:
-		if (cmd == FUTEX_WAIT)
-			val3 = FUTEX_BITSET_MATCH_ANY;
-		if (!val3)
-			return -EINVAL;
 		r = futex_deadline(t, cmd, realtime, a[3], &clk, &ts, &abs);
 		return r < 0 ? r : futex_wait(t, uaddr, val, val3, clk, abs);
 	case FUTEX_WAKE:
 	case FUTEX_WAKE_BITSET:
-		if (cmd == FUTEX_WAKE)
-			val3 = FUTEX_BITSET_MATCH_ANY;
-		if (!val3)
-			return -EINVAL;
 		return futex_wake(&t->proc->futex, uaddr, (int)val, val3);
 	case FUTEX_REQUEUE:
 	case FUTEX_CMP_REQUEUE:
@@ -366,7 +364,7 @@ long sys_futex(struct task *t, const uint64_t a[6])
 
 void futex_owner_died(struct futex_table *f, const struct page_tables *pt, gva_t uaddr, int tid)
 {
-	uint32_t *w = (uaddr & 3) ? NULL : futex_word(pt, uaddr, PT_WRITE);
+	uint32_t *w = futex_word(pt, uaddr, PT_WRITE);
 	uint32_t cur;
 
 	if (!w)

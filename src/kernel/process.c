@@ -40,6 +40,6 @@ void process_exit(struct process *p, int status)
 
 void task_init(struct task *t, struct process *p)
 {
-	*t = (struct task){.proc = p, .tid = getpid(), .altstack_flags = 2 /* SS_DISABLE */};
+	*t = (struct task){.proc = p, .tid = getpid(), .altstack_flags = SS_DISABLE};
 	p->tasks[p->nthreads++] = t;
 }

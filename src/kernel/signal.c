@@ -24,22 +24,12 @@
 #define UC_FP_XSTATE 0x1
 #define UC_SIGCONTEXT_SS 0x2
 #define UC_STRICT_RESTORE_SS 0x4
-#define SS_ONSTACK_ 1
-#define SS_DISABLE_ 2
-#define SS_AUTODISARM_ INT32_MIN /* 1 << 31 */
-#define REDZONE 128		 /* the x86-64 ABI's red zone below rsp */
+#define REDZONE 128 /* the x86-64 ABI's red zone below rsp */
 /* The flags sigreturn may restore (Linux's FIX_EFLAGS). */
 #define RFLAGS_FIX 0x50dd5ull /* AC|RF|OF|DF|TF|SF|ZF|AF|PF|CF */
 #define RFLAGS_DF (1ull << 10)
 #define RFLAGS_TF (1ull << 8)
 #define RFLAGS_RF (1ull << 16)
-
-static uint64_t sig_bit(int signo)
-{
-	return 1ull << (signo - 1);
-}
-
-static const uint64_t sig_unblockable = (1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1));
 
 /* ---- the frame, Linux's struct rt_sigframe on x86-64 ---- */
 
@@ -186,9 +176,9 @@ void signal_send(struct task *t, const struct signal_info *info)
 
 	if (signo < 1 || signo > SIGNAL_NSIG || sig_ignored(t->proc, signo))
 		return;
-	if (t->pending & sig_bit(signo))
+	if (t->pending & signal_bit(signo))
 		return; /* not queued twice (vmm does not queue real-time signals) */
-	t->pending |= sig_bit(signo);
+	t->pending |= signal_bit(signo);
 	t->pending_info[signo - 1] = *info;
 }
 
@@ -205,7 +195,7 @@ static void signal_collect_timers(struct process *p, struct task *t)
 		n = __atomic_exchange_n(&tm->fired, 0, __ATOMIC_SEQ_CST);
 		if (!n || !tm->signo)
 			continue;
-		if (t->pending & sig_bit(tm->signo)) {
+		if (t->pending & signal_bit(tm->signo)) {
 			tm->overrun += n;
 			continue;
 		}
@@ -234,7 +224,7 @@ bool signal_pending(struct task *t)
 
 static bool sig_on_altstack(const struct task *t, uint64_t sp)
 {
-	return !(t->altstack_flags & SS_DISABLE_) && sp - t->altstack_sp <= t->altstack_size &&
+	return !(t->altstack_flags & SS_DISABLE) && sp - t->altstack_sp <= t->altstack_size &&
 	       sp > t->altstack_sp;
 }
 
@@ -275,7 +265,7 @@ static bool sig_setup_frame(struct task *t, int signo, const struct signal_actio
 
 	if (!(a->flags & SA_RESTORER_))
 		return false;
-	if ((a->flags & SA_ONSTACK) && !(t->altstack_flags & SS_DISABLE_) &&
+	if ((a->flags & SA_ONSTACK) && !(t->altstack_flags & SS_DISABLE) &&
 	    !sig_on_altstack(t, r->rsp))
 		sp = t->altstack_sp + t->altstack_size;
 	if (sig_save_fpu(t, &sp, &fpstate) < 0)
@@ -287,9 +277,9 @@ static bool sig_setup_frame(struct task *t, int signo, const struct signal_actio
 	fr.uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS | (fpstate ? UC_FP_XSTATE : 0);
 	fr.uc.ss_sp = t->altstack_sp;
 	fr.uc.ss_size = t->altstack_size;
-	fr.uc.ss_flags = (t->altstack_flags & SS_DISABLE_) ? SS_DISABLE_
-			 : sig_on_altstack(t, r->rsp)	   ? SS_ONSTACK_
-							   : (t->altstack_flags & SS_AUTODISARM_);
+	fr.uc.ss_flags = (t->altstack_flags & SS_DISABLE) ? SS_DISABLE
+			 : sig_on_altstack(t, r->rsp)	  ? SS_ONSTACK
+						      : (t->altstack_flags & SIGNAL_SS_AUTODISARM);
 	sig_save_regs(&fr.uc.mc, r);
 	fr.uc.mc.fpstate = fpstate;
 	if (f) {
@@ -303,8 +293,8 @@ static bool sig_setup_frame(struct task *t, int signo, const struct signal_actio
 	if (uaccess_write(t->proc->pt, sp, &fr, sizeof(fr)) < 0)
 		return false;
 	t->restore_sigmask = false;
-	if ((a->flags & SA_ONSTACK) && (t->altstack_flags & SS_AUTODISARM_)) {
-		t->altstack_flags = SS_DISABLE_;
+	if ((a->flags & SA_ONSTACK) && (t->altstack_flags & SIGNAL_SS_AUTODISARM)) {
+		t->altstack_flags = SS_DISABLE;
 		t->altstack_sp = t->altstack_size = 0;
 	}
 	r->rdi = (uint64_t)signo;
@@ -343,9 +333,9 @@ static int sig_handle(struct task *t, int signo, const struct signal_info *info,
 		a->handler = (uint64_t)(uintptr_t)SIG_DFL;
 	if (!sig_setup_frame(t, signo, &act, info, f, r))
 		return SIGSEGV; /* Linux's force_sigsegv for a frame it cannot write */
-	t->sigmask |= act.mask & ~sig_unblockable;
+	t->sigmask |= act.mask & ~SIGNAL_UNBLOCKABLE;
 	if (!(act.flags & SA_NODEFER))
-		t->sigmask |= sig_bit(signo);
+		t->sigmask |= signal_bit(signo);
 	return 0;
 }
 
@@ -354,13 +344,14 @@ int signal_deliver_pending(struct task *t, struct user_regs *r)
 	while (signal_pending(t)) {
 		uint64_t ready = t->pending & ~t->sigmask;
 		/* Synchronous signals first, as Linux dequeues them. */
-		const uint64_t sync = sig_bit(SIGSEGV) | sig_bit(SIGBUS) | sig_bit(SIGILL) |
-				      sig_bit(SIGTRAP) | sig_bit(SIGFPE) | sig_bit(SIGSYS);
+		const uint64_t sync = signal_bit(SIGSEGV) | signal_bit(SIGBUS) |
+				      signal_bit(SIGILL) | signal_bit(SIGTRAP) |
+				      signal_bit(SIGFPE) | signal_bit(SIGSYS);
 		int signo = __builtin_ctzll(ready & sync ? ready & sync : ready) + 1;
 		struct signal_info info = t->pending_info[signo - 1];
 		int kill;
 
-		t->pending &= ~sig_bit(signo);
+		t->pending &= ~signal_bit(signo);
 		kill = sig_handle(t, signo, &info, NULL, r);
 		if (kill)
 			return kill;
@@ -379,14 +370,14 @@ bool signal_from_fault(struct task *t, const struct signal_fault *f, struct user
 	struct process *p = t->proc;
 	struct signal_action *a = &p->sigact[f->signo - 1];
 	struct signal_info info = {.signo = f->signo, .code = f->code};
-	bool blocked = t->sigmask & sig_bit(f->signo);
+	bool blocked = t->sigmask & signal_bit(f->signo);
 
 	info.u.fault.addr = f->addr;
 	/* Linux's force_sig_fault: a blocked or ignored fault signal cannot
 	 * be held back; its action becomes the default one (death). */
 	if (blocked || a->handler == (uint64_t)(uintptr_t)SIG_IGN) {
 		a->handler = (uint64_t)(uintptr_t)SIG_DFL;
-		t->sigmask &= ~sig_bit(f->signo);
+		t->sigmask &= ~signal_bit(f->signo);
 	}
 	if (a->handler == (uint64_t)(uintptr_t)SIG_DFL)
 		return false;
@@ -422,11 +413,11 @@ static int sig_return(struct task *t, struct user_regs *r)
 	    .rip = mc->rip,
 	    .rflags = (RFLAGS_USER & ~RFLAGS_FIX) | (mc->eflags & RFLAGS_FIX),
 	};
-	t->sigmask = uc.sigmask & ~sig_unblockable;
-	if (!(uc.ss_flags & SS_DISABLE_) && !sig_on_altstack(t, r->rsp)) {
+	t->sigmask = uc.sigmask & ~SIGNAL_UNBLOCKABLE;
+	if (!(uc.ss_flags & SS_DISABLE) && !sig_on_altstack(t, r->rsp)) {
 		t->altstack_sp = uc.ss_sp;
 		t->altstack_size = uc.ss_size;
-		t->altstack_flags = uc.ss_flags & SS_AUTODISARM_;
+		t->altstack_flags = uc.ss_flags & SIGNAL_SS_AUTODISARM;
 	}
 	return 0;
 }

@@ -30,6 +30,7 @@
 #ifndef VMM_SIGNAL_H
 #define VMM_SIGNAL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -57,6 +58,19 @@ struct signal_fault {
 };
 
 #define SIGNAL_NSIG 64
+
+/* signo's bit in a mask or pending set (signals 1..64). */
+static inline uint64_t signal_bit(int signo)
+{
+	return 1ull << ((signo - 1) & 63);
+}
+
+/* sigaltstack's SS_AUTODISARM (1 << 31), which libc's headers may lack;
+ * SS_ONSTACK and SS_DISABLE come from <signal.h>. */
+#define SIGNAL_SS_AUTODISARM INT32_MIN
+
+/* Neither can be blocked, caught or ignored. */
+#define SIGNAL_UNBLOCKABLE (signal_bit(SIGKILL) | signal_bit(SIGSTOP))
 #define SIGNAL_TIMERS 32 /* timer_create ids; slot 0 is ITIMER_REAL */
 
 /* struct kernel_sigaction, as rt_sigaction passes it. */

@@ -20,13 +20,6 @@
 #define SIGSET_BYTES 8 /* the kernel's sigset_t on x86-64 */
 #define SIG_HOST_TIMER (SIGRTMIN + 3)
 
-static uint64_t sig_bit(int signo)
-{
-	return 1ull << ((signo - 1) & 63);
-}
-
-static const uint64_t sig_unblockable = (1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1));
-
 long signal_check_epipe(struct task *t, long r)
 {
 	if (r == -EPIPE)
@@ -62,13 +55,13 @@ long sys_rt_sigaction(struct task *t, const uint64_t a[6])
 		return -EFAULT;
 	if (!a[1])
 		return 0;
-	act.mask &= ~sig_unblockable;
+	act.mask &= ~SIGNAL_UNBLOCKABLE;
 	p->sigact[signo - 1] = act;
 	/* Setting SIG_IGN (or a default that ignores) discards it if pending. */
 	if (act.handler == (uint64_t)(uintptr_t)SIG_IGN ||
 	    (act.handler == (uint64_t)(uintptr_t)SIG_DFL &&
 	     (signo == SIGCHLD || signo == SIGURG || signo == SIGWINCH)))
-		t->pending &= ~sig_bit(signo);
+		t->pending &= ~signal_bit(signo);
 	return 0;
 }
 
@@ -81,7 +74,7 @@ long sys_rt_sigprocmask(struct task *t, const uint64_t a[6])
 	if (a[1]) {
 		if (uaccess_read(t->proc->pt, &set, a[1], sizeof(set)) < 0)
 			return -EFAULT;
-		set &= ~sig_unblockable;
+		set &= ~SIGNAL_UNBLOCKABLE;
 		t->sigmask = a[0] == SIG_BLOCK ? old | set : a[0] == SIG_UNBLOCK ? old & ~set : set;
 	}
 	return a[2] ? uaccess_write(t->proc->pt, a[2], &old, sizeof(old)) : 0;
@@ -119,7 +112,7 @@ long sys_sigaltstack(struct task *t, const uint64_t a[6])
 		return 0;
 	if (uaccess_read(t->proc->pt, &ss, a[0], sizeof(ss)) < 0)
 		return -EFAULT;
-	if (ss.flags & ~(SS_DISABLE | SS_ONSTACK | (int32_t)(1u << 31)))
+	if (ss.flags & ~(SS_DISABLE | SS_ONSTACK | SIGNAL_SS_AUTODISARM))
 		return -EINVAL;
 	if (ss.flags & SS_DISABLE) {
 		t->altstack_sp = t->altstack_size = 0;
@@ -130,7 +123,7 @@ long sys_sigaltstack(struct task *t, const uint64_t a[6])
 		return -ENOMEM;
 	t->altstack_sp = ss.sp;
 	t->altstack_size = ss.size;
-	t->altstack_flags = ss.flags & (int32_t)(1u << 31); /* SS_AUTODISARM */
+	t->altstack_flags = ss.flags & SIGNAL_SS_AUTODISARM;
 	return 0;
 }
 
@@ -146,7 +139,7 @@ long signal_wait_mask(struct task *t, gva_t set_gva, uint64_t size)
 		return -EFAULT;
 	t->saved_sigmask = t->sigmask;
 	t->restore_sigmask = true;
-	t->sigmask = set & ~sig_unblockable;
+	t->sigmask = set & ~SIGNAL_UNBLOCKABLE;
 	return 0;
 }
 
@@ -217,7 +210,7 @@ static long sig_send_to(struct task *t, struct task *to, uint64_t signo, int cod
 static struct task *sig_pick_thread(struct task *t, uint64_t signo)
 {
 	struct process *p = t->proc;
-	uint64_t bit = signo ? 1ull << (signo - 1) : 0;
+	uint64_t bit = signo ? signal_bit((int)signo) : 0;
 
 	if (!(t->sigmask & bit))
 		return t;
@@ -311,11 +304,6 @@ static void sig_timer_free(struct process *p, int slot)
 	timer_delete((timer_t)tm->host);
 	memset(tm, 0, sizeof(*tm));
 	p->ntimers--;
-}
-
-static bool sig_timespec_ok(const struct timespec *ts)
-{
-	return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000;
 }
 
 /* ITIMER_REAL is timer slot 0, SIGALRM, on the monotonic clock. */
@@ -446,7 +434,7 @@ long sys_timer_settime(struct task *t, const uint64_t a[6])
 		return -EINVAL;
 	if (uaccess_read(t->proc->pt, &in, a[2], sizeof(in)) < 0)
 		return -EFAULT;
-	if (!sig_timespec_ok(&in.it_value) || !sig_timespec_ok(&in.it_interval) ||
+	if (!timespec_valid(&in.it_value) || !timespec_valid(&in.it_interval) ||
 	    (a[1] & ~(uint64_t)TIMER_ABSTIME))
 		return -EINVAL;
 	if (timer_settime((timer_t)tm->host, (int)a[1], &in, &out) < 0)

@@ -85,7 +85,7 @@ long sys_time(struct task *t, const uint64_t a[6])
 	return (long)now;
 }
 
-static bool timespec_valid(const struct timespec *ts)
+bool timespec_valid(const struct timespec *ts)
 {
 	return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000;
 }

@@ -151,6 +151,9 @@ void signal_wait_done(struct task *t, long ret);
 long signal_xfsz(struct task *t);
 
 /* Clocks and sleeping, sys_time.c. */
+struct timespec;
+/* A time the payload passed: tv_sec >= 0 and tv_nsec in [0, 1e9). */
+bool timespec_valid(const struct timespec *ts);
 long sys_clock_gettime(struct task *t, const uint64_t a[6]);
 long sys_clock_getres(struct task *t, const uint64_t a[6]);
 long sys_clock_nanosleep(struct task *t, const uint64_t a[6]);

@@ -29,7 +29,6 @@ struct task {
 	int exit_code;
 	int cpu;	   /* the vCPU it runs on: getcpu, the report */
 	gva_t robust_list; /* set_robust_list: walked at exit(2) */
-	uint64_t robust_len;
 	/* Host sleep (futex waits): the thread sleeps on this word and
 	 * task_wake bumps it, so a wake between the check and the sleep is
 	 * never lost. Atomic: written by other threads and signal handlers. */

@@ -36,7 +36,7 @@ void task_init_thread(struct task *t, struct task *parent)
 	    .gs_base = parent->gs_base,
 	    .segbase_dirty = true,
 	    .sigmask = parent->sigmask,
-	    .altstack_flags = 2 /* SS_DISABLE: the child has no alternate stack */,
+	    .altstack_flags = SS_DISABLE, /* the child has no alternate stack */
 	};
 	p->tasks[p->nthreads++] = t;
 }
@@ -273,19 +273,20 @@ long sys_exit(struct task *t, const uint64_t a[6])
 	return 0;
 }
 
+#define ROBUST_HEAD_BYTES 24 /* sizeof(struct robust_list_head), the only length */
+
 long sys_set_robust_list(struct task *t, const uint64_t a[6])
 {
-	if (a[1] != 24) /* sizeof(struct robust_list_head) */
+	if (a[1] != ROBUST_HEAD_BYTES)
 		return -EINVAL;
 	t->robust_list = a[0];
-	t->robust_len = a[1];
 	return 0;
 }
 
 long sys_get_robust_list(struct task *t, const uint64_t a[6])
 {
 	struct task *o = a[0] ? task_find(t->proc, (int)a[0]) : t;
-	uint64_t len = 24;
+	uint64_t len = ROBUST_HEAD_BYTES;
 
 	if (!o)
 		return -ESRCH;
