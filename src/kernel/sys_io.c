@@ -245,6 +245,8 @@ static long io_dup(struct task *t, uint64_t old, uint64_t newfd, int how, bool c
 	struct process *p = t->proc;
 	long r;
 
+	old = (uint32_t)old; /* Linux's dup2/dup3 take unsigned int fds */
+	newfd = (uint32_t)newfd;
 	pthread_mutex_lock(&p->lock);
 	if (how == 0)
 		r = fd_dup(&p->fds, old, newfd, cloexec);

@@ -133,6 +133,9 @@ START_TEST(pipe_and_poll_bad_pointers)
 	ck_assert_int_eq(sys(SYS_select, 8, 0x1000, 0, 0), -EFAULT);
 	ck_assert_int_eq(sys(SYS_dup2, 3, FD_LIMIT, 0, 0), -EBADF);
 	ck_assert_int_eq(sys(SYS_dup3, 3, 5, 0x1, 0), -EINVAL);
+	/* The fds are unsigned int, as in Linux: high register bits ignored. */
+	ck_assert_int_eq(sys(SYS_dup2, 3 | (1ull << 32), 3, 0, 0), 3);
+	ck_assert_int_eq(sys(SYS_dup3, 3, 3 | (1ull << 40), 0, 0), -EINVAL);
 	ck_assert_int_eq(sys(SYS_close_range, 5, 4, 0, 0), -EINVAL);
 	ck_assert_int_eq(sys(SYS_close_range, 3, ~0u, 0, 0), 0);
 	ck_assert_int_eq(sys(SYS_close, 3, 0, 0, 0), -EBADF);
