@@ -5,7 +5,6 @@
  * else is either the payload's fault or something vmm cannot explain.
  * Page-table changes reach the guest through the CPL0 batch routine. */
 #include <string.h>
-#include <time.h>
 
 #include "kernel/signal.h"
 
@@ -31,14 +30,6 @@ struct exit_state {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 };
-
-static uint64_t run_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* The thread whose vCPU this host thread runs (callbacks from the kernel
  * layer reach it here: they run in that thread's syscall). */
@@ -793,10 +784,10 @@ struct run_result vm_run(struct vm *vm)
 	/* seccomp, last before the first KVM_RUN (vm/seccomp.h) */
 	if (confine_vm(vm) < 0)
 		return run_fail(vm);
-	t0 = run_now_ns();
+	t0 = vm_now_ns();
 	run_thread(th);
 	vm_threads_wait(vm);
-	vm->stats.run_ns = run_now_ns() - t0;
+	vm->stats.run_ns = vm_now_ns() - t0;
 	run_finish_counters(vm);
 	kvm_pages_sample(&vm->kvm_pages);
 	run_sample_leaves(vm);

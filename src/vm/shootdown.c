@@ -6,17 +6,8 @@
  * A vCPU outside KVM_RUN cannot use a stale entry before it enters again,
  * and it invalidates first: it is not waited for (Linux's lazy TLB). */
 #include <string.h>
-#include <time.h>
 
 #include "vm/vm.h"
-
-static uint64_t sd_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* Adds the pages to what c must invalidate; too many: all of them. */
 static void sd_merge(struct vm_shootdown_cpu *c, const gva_t *pages, size_t n, bool flush_all)
@@ -71,11 +62,11 @@ void shootdown_post(struct vm_thread *self, const gva_t *pages, size_t n, bool f
 		ts->sd_targets += targets;
 		ts->sd_lazy += lazy;
 	}
-	t0 = sd_now_ns();
+	t0 = vm_now_ns();
 	while (targets && sd_waiting(ts, self, want))
 		pthread_cond_wait(&ts->cond, &ts->lock);
 	if (targets)
-		ts->sd_wait_ns += sd_now_ns() - t0;
+		ts->sd_wait_ns += vm_now_ns() - t0;
 	pthread_mutex_unlock(&ts->lock);
 }
 
