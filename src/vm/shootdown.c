@@ -40,7 +40,6 @@ void shootdown_post(struct vm_thread *self, const gva_t *pages, size_t n, bool f
 	struct vm_threads *ts = &self->vm->threads;
 	uint64_t want[CONFIG_MAX_THREADS] = {0};
 	unsigned targets = 0, lazy = 0;
-	uint64_t t0;
 
 	pthread_mutex_lock(&ts->lock);
 	for (unsigned i = 0; i < ts->n; i++) {
@@ -62,11 +61,13 @@ void shootdown_post(struct vm_thread *self, const gva_t *pages, size_t n, bool f
 		ts->sd_targets += targets;
 		ts->sd_lazy += lazy;
 	}
-	t0 = vm_now_ns();
-	while (targets && sd_waiting(ts, self, want))
-		pthread_cond_wait(&ts->cond, &ts->lock);
-	if (targets)
+	if (targets) {
+		uint64_t t0 = vm_now_ns();
+
+		while (sd_waiting(ts, self, want))
+			pthread_cond_wait(&ts->cond, &ts->lock);
 		ts->sd_wait_ns += vm_now_ns() - t0;
+	}
 	pthread_mutex_unlock(&ts->lock);
 }
 
