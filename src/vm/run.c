@@ -359,7 +359,6 @@ static enum exit_action run_syscall(struct vm_thread *th, struct exit_state *st)
 	__atomic_add_fetch(&vm->stats.syscall_exits, 1, __ATOMIC_RELAXED);
 	th->syscalls++;
 	th->batch.defer = true;
-	th->sys_regs = *r;
 	run_regs_to_user(r, &u);
 	/* One lock for what threads share, but not across a wait (kernel/
 	 * syscall.h): a futex or a sleep must not stop the others. */
