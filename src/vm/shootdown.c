@@ -118,7 +118,8 @@ int shootdown_leave(struct vm_thread *th, bool interrupted)
 	struct vm_threads *ts = &th->vm->threads;
 	int r = 0;
 
-	if (!__atomic_load_n(&ts->ever_threaded, __ATOMIC_ACQUIRE) && !th->sd.in_guest)
+	/* in_guest is only ever set once threads exist (shootdown_enter). */
+	if (!__atomic_load_n(&ts->ever_threaded, __ATOMIC_ACQUIRE))
 		return 0;
 	pthread_mutex_lock(&ts->lock);
 	if (interrupted && th->sd.in_guest)
