@@ -293,21 +293,6 @@ static int config_validate(const struct config *c)
 	return 0;
 }
 
-/* --max-threads N: 1 (no threads) .. CONFIG_MAX_THREADS. */
-static int config_parse_threads(const char *s, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < 1 || v > CONFIG_MAX_THREADS)
-		return err_set("config: --max-threads '%s': want a number from 1 to %d", s,
-			       CONFIG_MAX_THREADS);
-	*out = (unsigned)v;
-	return 0;
-}
-
 enum {
 	OPT_MEM = 256,
 	OPT_BACKING,
@@ -361,8 +346,11 @@ static int config_option(struct config *c, int opt, const char *arg)
 		return config_parse_vdso(arg, &c->vdso);
 	case OPT_MAX_OUTPUT:
 		return config_parse_size(arg, &c->max_output);
-	case OPT_MAX_THREADS:
-		return config_parse_threads(arg, &c->max_threads);
+	case OPT_MAX_THREADS: /* 1: no threads */
+		if (config_parse_uint("--max-threads", arg, 1, CONFIG_MAX_THREADS, &n) < 0)
+			return -1;
+		c->max_threads = (unsigned)n;
+		return 0;
 	case OPT_TIMEOUT:
 		return config_parse_duration(arg, &c->timeout_s);
 	case OPT_STATS:

@@ -5,7 +5,6 @@
  * else is either the payload's fault or something vmm cannot explain.
  * Page-table changes reach the guest through the CPL0 batch routine. */
 #include <string.h>
-#include <time.h>
 
 #include "kernel/signal.h"
 
@@ -31,14 +30,6 @@ struct exit_state {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 };
-
-static uint64_t run_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* The thread whose vCPU this host thread runs (callbacks from the kernel
  * layer reach it here: they run in that thread's syscall). */
@@ -79,27 +70,33 @@ static void run_note_dump(struct vm_thread *th, const char *what)
 	th->end_info->dump_what = what;
 }
 
+/* Sets the vCPU to enter the batch routine at CPL0 with its arguments on
+ * the stack top rsp; the other registers stay as r has them. */
+static void run_batch_set(struct vm_thread *th, struct kvm_regs r, struct kvm_sregs s, uint64_t rsp,
+			  size_t nstores, gva_t inv_va, size_t ninvlpg, bool flush_all)
+{
+	r.rip = sysarea_batch_entry();
+	r.rsp = rsp;
+	r.rflags = RFLAGS_FIXED; /* IF=0: nothing may interrupt the batch */
+	r.rdi = DIRECT_MAP_VA + SYS_BATCH_GPA;
+	r.rsi = nstores;
+	r.rdx = inv_va;
+	r.rcx = ninvlpg;
+	r.r8 = flush_all;
+	cpu_kernel_segments(&s);
+	vcpu_set_regs(th->vcpu, &r);
+	vcpu_set_sregs(th->vcpu, &s);
+}
+
 /* Runs one chunk of the batch routine at CPL0 and waits for its exit. */
 static int run_batch_chunk_at(struct vm_thread *th, const struct kvm_sregs *user, size_t nstores,
 			      size_t ninvlpg, bool flush_all, gva_t inv_va)
 {
-	struct kvm_regs r = {
-	    .rip = sysarea_batch_entry(),
-	    .rsp = DIRECT_MAP_VA + SYS_KSTACK_TOP_GPA,
-	    .rflags = RFLAGS_FIXED, /* IF=0: nothing may interrupt the batch */
-	    .rdi = DIRECT_MAP_VA + SYS_BATCH_GPA,
-	    .rsi = nstores,
-	    .rdx = inv_va,
-	    .rcx = ninvlpg,
-	    .r8 = flush_all,
-	};
-	struct kvm_sregs s = *user;
 	const struct kvm_run *kr = th->vcpu->run;
 	int t;
 
-	cpu_kernel_segments(&s);
-	vcpu_set_regs(th->vcpu, &r);
-	vcpu_set_sregs(th->vcpu, &s);
+	run_batch_set(th, (struct kvm_regs){0}, *user, DIRECT_MAP_VA + SYS_KSTACK_TOP_GPA, nstores,
+		      inv_va, ninvlpg, flush_all);
 	/* A timeout waits until the batch is done, so the tables stay whole. */
 	do
 		t = run_kvm(th);
@@ -206,7 +203,7 @@ static int run_apply_update(void *ctx, const struct pt_update *u)
 static int run_enter_batch(struct vm_thread *th)
 {
 	struct vm *vm = th->vm;
-	struct kvm_regs u, r;
+	struct kvm_regs u;
 	struct kvm_sregs s;
 	uint64_t *stack;
 	const size_t words = 13;
@@ -222,19 +219,9 @@ static int run_enter_batch(struct vm_thread *th)
 	       (uint64_t[]){u.rax, u.rcx, u.rdx, u.rsi, u.rdi, u.r8, u.r9, u.r10, u.rip,
 			    SEL_USER_CS, u.rflags, u.rsp, SEL_USER_DS},
 	       words * 8);
-	r = u;
-	r.rip = sysarea_batch_entry();
-	r.rsp = DIRECT_MAP_VA + SYS_KSTACK_TOP_GPA - words * 8;
-	r.rflags = RFLAGS_FIXED; /* IF=0: nothing may interrupt the batch */
-	r.rdi = DIRECT_MAP_VA + SYS_BATCH_GPA;
-	r.rsi = th->batch.nstores;
-	r.rdx = DIRECT_MAP_VA + SYS_INVLPG_GPA;
-	r.rcx = th->batch.ninvlpg;
-	r.r8 = th->batch.flush_all;
-	r.r10 = 1;
-	cpu_kernel_segments(&s);
-	vcpu_set_regs(th->vcpu, &r);
-	vcpu_set_sregs(th->vcpu, &s);
+	u.r10 = 1; /* the routine returns to the payload */
+	run_batch_set(th, u, s, DIRECT_MAP_VA + SYS_KSTACK_TOP_GPA - words * 8, th->batch.nstores,
+		      DIRECT_MAP_VA + SYS_INVLPG_GPA, th->batch.ninvlpg, th->batch.flush_all);
 	th->batch.entered = true;
 	return 0;
 }
@@ -368,7 +355,6 @@ static enum exit_action run_syscall(struct vm_thread *th, struct exit_state *st)
 	__atomic_add_fetch(&vm->stats.syscall_exits, 1, __ATOMIC_RELAXED);
 	th->syscalls++;
 	th->batch.defer = true;
-	th->sys_regs = *r;
 	run_regs_to_user(r, &u);
 	/* One lock for what threads share, but not across a wait (kernel/
 	 * syscall.h): a futex or a sleep must not stop the others. */
@@ -793,10 +779,10 @@ struct run_result vm_run(struct vm *vm)
 	/* seccomp, last before the first KVM_RUN (vm/seccomp.h) */
 	if (confine_vm(vm) < 0)
 		return run_fail(vm);
-	t0 = run_now_ns();
+	t0 = vm_now_ns();
 	run_thread(th);
 	vm_threads_wait(vm);
-	vm->stats.run_ns = run_now_ns() - t0;
+	vm->stats.run_ns = vm_now_ns() - t0;
 	run_finish_counters(vm);
 	kvm_pages_sample(&vm->kvm_pages);
 	run_sample_leaves(vm);

@@ -6,17 +6,8 @@
  * A vCPU outside KVM_RUN cannot use a stale entry before it enters again,
  * and it invalidates first: it is not waited for (Linux's lazy TLB). */
 #include <string.h>
-#include <time.h>
 
 #include "vm/vm.h"
-
-static uint64_t sd_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* Adds the pages to what c must invalidate; too many: all of them. */
 static void sd_merge(struct vm_shootdown_cpu *c, const gva_t *pages, size_t n, bool flush_all)
@@ -49,7 +40,6 @@ void shootdown_post(struct vm_thread *self, const gva_t *pages, size_t n, bool f
 	struct vm_threads *ts = &self->vm->threads;
 	uint64_t want[CONFIG_MAX_THREADS] = {0};
 	unsigned targets = 0, lazy = 0;
-	uint64_t t0;
 
 	pthread_mutex_lock(&ts->lock);
 	for (unsigned i = 0; i < ts->n; i++) {
@@ -71,11 +61,13 @@ void shootdown_post(struct vm_thread *self, const gva_t *pages, size_t n, bool f
 		ts->sd_targets += targets;
 		ts->sd_lazy += lazy;
 	}
-	t0 = sd_now_ns();
-	while (targets && sd_waiting(ts, self, want))
-		pthread_cond_wait(&ts->cond, &ts->lock);
-	if (targets)
-		ts->sd_wait_ns += sd_now_ns() - t0;
+	if (targets) {
+		uint64_t t0 = vm_now_ns();
+
+		while (sd_waiting(ts, self, want))
+			pthread_cond_wait(&ts->cond, &ts->lock);
+		ts->sd_wait_ns += vm_now_ns() - t0;
+	}
 	pthread_mutex_unlock(&ts->lock);
 }
 
@@ -126,7 +118,8 @@ int shootdown_leave(struct vm_thread *th, bool interrupted)
 	struct vm_threads *ts = &th->vm->threads;
 	int r = 0;
 
-	if (!__atomic_load_n(&ts->ever_threaded, __ATOMIC_ACQUIRE) && !th->sd.in_guest)
+	/* in_guest is only ever set once threads exist (shootdown_enter). */
+	if (!__atomic_load_n(&ts->ever_threaded, __ATOMIC_ACQUIRE))
 		return 0;
 	pthread_mutex_lock(&ts->lock);
 	if (interrupted && th->sd.in_guest)

@@ -180,8 +180,11 @@ static int threads_start(void *ctx, struct task *t, gva_t sp)
 	struct kvm_sregs s;
 	int e;
 
-	parent = vm_threads_self(); /* the thread making the clone */
-	r = parent->sys_regs;
+	/* The parent's registers at its clone syscall: the vCPU's cache has
+	 * them (a page-table batch in the syscall puts them back). */
+	parent = vm_threads_self();
+	if (vcpu_get_regs(parent->vcpu, &r) < 0)
+		return -1;
 	r.rip = r.rcx;
 	r.rflags = RFLAGS_USER;
 	r.r11 = RFLAGS_USER;

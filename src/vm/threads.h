@@ -63,7 +63,6 @@ struct vm_thread {
 	/* KVM's own per-vCPU statistics at the end (vm_threads_collect). */
 	bool kvm_known;
 	uint64_t kvm_exits, kvm_tlb_flush;
-	struct kvm_regs sys_regs; /* at the syscall being handled: clone's child starts from them */
 	/* Where the handlers record an end of the run; vm_run keeps the
 	 * first thread's that ended it (threads.c: vm_threads_end). */
 	int end; /* enum run_end */

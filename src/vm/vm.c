@@ -15,7 +15,7 @@
 
 extern char **environ;
 
-static uint64_t now_ns(void)
+uint64_t vm_now_ns(void)
 {
 	struct timespec ts;
 
@@ -153,7 +153,7 @@ static void vm_clock(struct vm *vm)
 
 int vm_setup(struct vm *vm, const struct config *cfg)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = vm_now_ns();
 	int r;
 
 	memset(vm, 0, sizeof(*vm));
@@ -197,7 +197,7 @@ int vm_setup(struct vm *vm, const struct config *cfg)
 	}
 	if (cfg->perf_control && perf_control_open(&vm->perf_ctl, cfg->perf_control) < 0)
 		return EXIT_VMM;
-	vm->stats.setup_ns = now_ns() - t0;
+	vm->stats.setup_ns = vm_now_ns() - t0;
 	return 0;
 }
 

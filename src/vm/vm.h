@@ -124,6 +124,8 @@ struct run_result vm_run(struct vm *vm);
 int run_exit_status(struct run_result r);
 int vm_exit_status(const struct vm *vm);
 void vm_destroy(struct vm *vm);
+/* CLOCK_MONOTONIC in ns: the wall times of set-up, run and shootdown waits. */
+uint64_t vm_now_ns(void);
 /* Makes every vCPU stop soon (SIGINT, SIGTERM): the run then ends as a
  * --timeout does. Async-signal-safe. */
 void vm_stop_all(struct vm *vm);
