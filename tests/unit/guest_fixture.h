@@ -9,6 +9,7 @@
 
 #include "guest/paging.h"
 #include "kernel/mm.h"
+#include "kernel/task.h"
 #include "unit.h"
 #include "util/err.h"
 
@@ -36,6 +37,24 @@ static inline void guest_fixture_down(struct guest_mem *mem, struct frames *fr,
 	pt_destroy(pt);
 	frames_destroy(fr);
 	mem_destroy(mem);
+}
+
+/* The syscall-level suites' guest: guest_fixture_up with an mm, then the
+ * process over it and its first task. */
+static inline void process_fixture_up(struct guest_mem *mem, struct frames *fr,
+				      struct page_tables *pt, struct mm *mm, struct process *proc,
+				      struct task *task, uint64_t size)
+{
+	guest_fixture_up(mem, fr, pt, mm, size);
+	process_init(proc, mm, mem->size);
+	task_init(task, proc);
+}
+
+static inline void process_fixture_down(struct guest_mem *mem, struct frames *fr,
+					struct page_tables *pt, struct mm *mm, struct process *proc)
+{
+	process_destroy(proc);
+	guest_fixture_down(mem, fr, pt, mm);
 }
 
 #endif

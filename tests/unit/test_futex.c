@@ -32,17 +32,14 @@ static struct task task, task2;
 
 static void setup(void)
 {
-	guest_fixture_up(&mem, &fr, &pt, &mm, 32 * MB);
+	process_fixture_up(&mem, &fr, &pt, &mm, &proc, &task, 32 * MB);
 	ck_assert_int_eq(mm_map_fixed(&mm, PAGE, SZ_4K, PROT_READ | PROT_WRITE, 0), 0);
-	process_init(&proc, &mm, mem.size);
-	task_init(&task, &proc);
 	task_init_thread(&task2, &task);
 }
 
 static void teardown(void)
 {
-	process_destroy(&proc);
-	guest_fixture_down(&mem, &fr, &pt, &mm);
+	process_fixture_down(&mem, &fr, &pt, &mm, &proc);
 }
 
 static long fx(struct task *t, uint64_t uaddr, uint64_t op, uint64_t val, uint64_t ts,

@@ -30,16 +30,13 @@ static struct task task;
 
 static void setup(void)
 {
-	guest_fixture_up(&mem, &fr, &pt, &mm, GUEST_RAM);
+	process_fixture_up(&mem, &fr, &pt, &mm, &proc, &task, GUEST_RAM);
 	ck_assert_int_eq(mm_map_fixed(&mm, STACK, 4 * SZ_4K, PROT_READ | PROT_WRITE, 0), 0);
-	process_init(&proc, &mm, mem.size);
-	task_init(&task, &proc);
 }
 
 static void teardown(void)
 {
-	process_destroy(&proc);
-	guest_fixture_down(&mem, &fr, &pt, &mm);
+	process_fixture_down(&mem, &fr, &pt, &mm, &proc);
 }
 
 static void handle(int signo, uint64_t flags, uint64_t mask)

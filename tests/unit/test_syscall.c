@@ -31,17 +31,14 @@ static struct task task;
 
 static void setup(void)
 {
-	guest_fixture_up(&mem, &fr, &pt, &mm, 32 * MB);
+	process_fixture_up(&mem, &fr, &pt, &mm, &proc, &task, 32 * MB);
 	ck_assert_int_eq(mm_map_fixed(&mm, RW_PAGE, 2 * SZ_4K, PROT_READ | PROT_WRITE, 0), 0);
 	ck_assert_int_eq(mm_map_fixed(&mm, RO_PAGE, SZ_4K, PROT_READ, 0), 0);
-	process_init(&proc, &mm, mem.size);
-	task_init(&task, &proc);
 }
 
 static void teardown(void)
 {
-	process_destroy(&proc);
-	guest_fixture_down(&mem, &fr, &pt, &mm);
+	process_fixture_down(&mem, &fr, &pt, &mm, &proc);
 }
 
 static long sys(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
