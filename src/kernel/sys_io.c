@@ -388,7 +388,7 @@ static long io_timeout_ms(struct task *t, gva_t ts_gva, struct timespec *ts)
 		return -1;
 	if (uaccess_read(t->proc->pt, ts, ts_gva, sizeof(*ts)) < 0)
 		return -EFAULT - 1000;
-	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)
+	if (!timespec_valid(ts))
 		return -EINVAL - 1000;
 	if (ts->tv_sec > INT_MAX / 1000 - 1)
 		return INT_MAX;
