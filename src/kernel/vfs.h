@@ -20,12 +20,13 @@ struct vfs_grant {
 	char host[VFS_PATH_MAX];  /* for messages */
 	int root;		  /* O_PATH fd of the host directory; -1 in unit tests */
 	bool rw;
+	bool tmp_pending; /* the private /tmp, not made yet: host is its template */
 };
 
 struct vfs {
 	struct vfs_grant g[VFS_MAX_GRANTS];
 	int n;
-	char tmpdir[VFS_PATH_MAX]; /* the private /tmp on the host, "" if none */
+	char tmpdir[VFS_PATH_MAX]; /* the private /tmp on the host, "" until made */
 	bool warned_outside;	   /* a path outside every grant was reported */
 	bool warned_escape;	   /* a path escaping a grant was reported */
 };
@@ -59,7 +60,8 @@ const char *vfs_dev_path(int dev);
 
 /* Host side. Empty file system: vfs_init; grants with vfs_grant_add (host
  * may be relative; guest NULL: the host's absolute path); the private /tmp
- * with vfs_add_tmp (unless a grant already covers /tmp). -1, err set. */
+ * with vfs_add_tmp (unless a grant already covers /tmp; the directory is
+ * made at the guest's first use of /tmp). -1, err set. */
 void vfs_init(struct vfs *v);
 int vfs_grant_add(struct vfs *v, const char *host, const char *guest, bool rw);
 int vfs_add_tmp(struct vfs *v);

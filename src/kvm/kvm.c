@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "kvm/cpuid_cache.h"
 #include "util/err.h"
 #include "util/sysfs.h"
 
@@ -45,10 +46,10 @@ static int kvm_open_hint(int e, char *buf, size_t len)
 }
 
 /* The CPUID KVM can offer a guest; the table grows while KVM says E2BIG.
- * About 0.6 ms here: the host kernel runs CPUID for every leaf, and this
+ * About 0.7 ms here: the host kernel runs CPUID for every leaf, and this
  * host being a VM, each of those exits (a thread for it cost more than it
- * saved, measured). */
-static int kvm_get_cpuid(struct kvm *k)
+ * saved, measured), so the answer is cached per boot (kvm/cpuid_cache.h). */
+static int kvm_ask_cpuid(struct kvm *k)
 {
 	for (uint32_t n = 256; n <= KVM_CPUID_MAX_ENTRIES; n *= 2) {
 		k->cpuid = calloc(1, sizeof(*k->cpuid) + n * sizeof(k->cpuid->entries[0]));
@@ -63,6 +64,22 @@ static int kvm_get_cpuid(struct kvm *k)
 			return err_set("kvm: KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
 	}
 	return err_set("kvm: KVM_GET_SUPPORTED_CPUID: more than %d entries", KVM_CPUID_MAX_ENTRIES);
+}
+
+static int kvm_get_cpuid(struct kvm *k)
+{
+	char path[4096], key[CPUID_CACHE_KEY_MAX];
+	bool cached = cpuid_cache_path(path, sizeof(path)) && cpuid_cache_key(key, sizeof(key));
+
+	k->cpuid = cached ? cpuid_cache_load(path, key) : NULL;
+	k->cpuid_cached = k->cpuid != NULL;
+	if (k->cpuid)
+		return 0;
+	if (kvm_ask_cpuid(k) < 0)
+		return -1;
+	if (cached)
+		cpuid_cache_store(path, key, k->cpuid);
+	return 0;
 }
 
 int kvm_open(struct kvm *k)

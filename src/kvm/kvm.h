@@ -15,6 +15,7 @@ struct kvm {
 	int sys_fd, vm_fd;
 	int api_version;
 	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID (by kvm_open), passed to each vCPU */
+	bool cpuid_cached;	  /* ... read from the cache of an earlier run this boot */
 	uint64_t mem_covered;	  /* guest RAM [0, mem_covered) is in memory slots */
 	unsigned nslots, max_slots;
 };

@@ -69,6 +69,60 @@ START_TEST(files_like_native)
 }
 END_TEST
 
+/* The private /tmp is made only when the guest uses it, and removed at
+ * exit: hello leaves $TMPDIR untouched (and runs even where $TMPDIR does
+ * not exist), files works in /tmp like natively and leaves nothing behind;
+ * where /tmp cannot be made, the guest's /tmp calls fail and vmm says why
+ * once. */
+START_TEST(private_tmp_made_on_use)
+{
+	char dir[sizeof(GRANT_TEMPLATE)], env[sizeof(GRANT_TEMPLATE) + 16];
+	char opt[sizeof(GRANT_TEMPLATE) + 8], ls[sizeof(GRANT_TEMPLATE) + 16];
+	struct run_result nat, r;
+
+	make_grant(dir, NULL, NULL);
+	snprintf(env, sizeof(env), "TMPDIR=%s/t", dir);
+	snprintf(opt, sizeof(opt), "%s:rw", dir);
+	snprintf(ls, sizeof(ls), "ls -A '%s/t'", dir);
+	ck_assert_int_eq(mkdir(env + strlen("TMPDIR="), 0700), 0);
+
+	e2e_run(&r, NULL, "/usr/bin/env", env, "./vmm", "run", TPAY_DIR "hello-musl-static.elf",
+		NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	e2e_free(&r);
+	e2e_run(&r, NULL, "/bin/sh", "-c", ls, NULL);
+	ck_assert_str_eq(r.out, ""); /* never made */
+	e2e_free(&r);
+
+	e2e_run(&nat, NULL, TPAY_DIR "files-musl-static.elf", dir, NULL);
+	ck_assert_msg(nat.status == 0, "%s", nat.err);
+	e2e_run(&r, NULL, "/usr/bin/env", env, "./vmm", "run", "--dir", opt,
+		TPAY_DIR "files-musl-static.elf", dir, NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_str_eq(r.out, nat.out);
+	e2e_free(&r);
+	e2e_free(&nat);
+	e2e_run(&r, NULL, "/bin/sh", "-c", ls, NULL);
+	ck_assert_str_eq(r.out, ""); /* made, used, removed */
+	e2e_free(&r);
+
+	ck_assert_int_eq(rmdir(env + strlen("TMPDIR=")), 0);
+	e2e_run(&r, NULL, "/usr/bin/env", env, "./vmm", "run", TPAY_DIR "hello-musl-static.elf",
+		NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	e2e_free(&r);
+	e2e_run(&r, NULL, "/usr/bin/env", env, "./vmm", "run", "--dir", opt,
+		TPAY_DIR "files-musl-static.elf", dir, NULL);
+	ck_assert_msg(strstr(r.out, "-- scratch in /tmp\nmkdir: -1 No such file or directory\n"),
+		      "%s", r.out);
+	ck_assert_msg(strstr(r.err, "vmm: warning: vfs: the private /tmp") &&
+			  strstr(r.err, "No such file or directory"),
+		      "%s", r.err);
+	e2e_free(&r);
+	remove_grant(dir);
+}
+END_TEST
+
 /* Nothing outside a grant is reachable, a read-only grant stays unchanged,
  * and a writable MAP_SHARED file mapping is refused. Guest only. */
 START_TEST(grant_escapes_refused)
@@ -262,5 +316,6 @@ START_TEST(path_fuzz_stays_inside)
 }
 END_TEST
 
-E2E_SUITE_MAIN("e2e_abi", 120, pipes_dup_poll_like_native, files_like_native, grant_escapes_refused,
-	       bad_grants, signals_like_native, busybox_in_a_grant, path_fuzz_stays_inside)
+E2E_SUITE_MAIN("e2e_abi", 120, pipes_dup_poll_like_native, files_like_native,
+	       private_tmp_made_on_use, grant_escapes_refused, bad_grants, signals_like_native,
+	       busybox_in_a_grant, path_fuzz_stays_inside)
