@@ -2,6 +2,7 @@
  * install it: what the run loop needs still works, and a forbidden call
  * (execve, KVM's ioctls on another fd, new executable memory) ends the
  * process with status 125 and a message naming the call. */
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdio.h>
@@ -17,17 +18,32 @@
 #include "util/err.h"
 #include "vm/seccomp.h"
 
-enum attempt { TRY_ALLOWED, TRY_EXECVE, TRY_KVM_IOCTL, TRY_EXEC_MMAP, TRY_SOCKET };
+enum attempt {
+	TRY_ALLOWED,
+	TRY_EXECVE,
+	TRY_KVM_IOCTL,
+	TRY_EXEC_MMAP,
+	TRY_SOCKET,
+	TRY_VM_FD_IOCTL,   /* any ioctl on the fd given as the VM's */
+	TRY_VCPU_FD_IOCTL, /* ... as the vCPU's */
+};
 
 /* The child: confined, then one attempt. Exit 0 means it was allowed. */
 static void child(int err_fd, enum attempt a)
 {
 	int fds[2];
 	char c = 'x';
-	const struct confine_fds kvm = {.kvm_fds = {-1, -1}};
+	struct confine_fds kvm = {.kvm_fds = {-1, -1}};
 
 	dup2(err_fd, 2);
-	if (pipe(fds) < 0 || confine_install(&kvm) < 0) {
+	if (pipe(fds) < 0)
+		_exit(3);
+	/* The filter's fd comparisons are filled in at install time. */
+	if (a == TRY_VM_FD_IOCTL)
+		kvm.kvm_fds[0] = fds[0];
+	if (a == TRY_VCPU_FD_IOCTL)
+		kvm.kvm_fds[1] = fds[0];
+	if (confine_install(&kvm) < 0) {
 		fprintf(stderr, "set-up: %s\n", err_msg());
 		_exit(3);
 	}
@@ -51,6 +67,13 @@ static void child(int err_fd, enum attempt a)
 		break;
 	case TRY_SOCKET:
 		socket(AF_INET, SOCK_STREAM, 0);
+		break;
+	case TRY_VM_FD_IOCTL:
+	case TRY_VCPU_FD_IOCTL:
+		/* Allowed, and a pipe says ENOTTY; the other end stays forbidden. */
+		if (ioctl(fds[0], KVM_CREATE_VM, 0) != -1 || errno != ENOTTY)
+			_exit(6);
+		ioctl(fds[1], KVM_CREATE_VM, 0);
 		break;
 	}
 	_exit(0);
@@ -101,6 +124,8 @@ START_TEST(forbidden_calls_end_the_process)
 	    {TRY_KVM_IOCTL, "vmm: seccomp: forbidden syscall ioctl 16\n"},
 	    {TRY_EXEC_MMAP, "vmm: seccomp: forbidden syscall mmap 9\n"},
 	    {TRY_SOCKET, "vmm: seccomp: forbidden syscall socket 41\n"},
+	    {TRY_VM_FD_IOCTL, "vmm: seccomp: forbidden syscall ioctl 16\n"},
+	    {TRY_VCPU_FD_IOCTL, "vmm: seccomp: forbidden syscall ioctl 16\n"},
 	};
 	char msg[256];
 
