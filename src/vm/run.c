@@ -774,11 +774,12 @@ struct run_result vm_run(struct vm *vm)
 		return run_fail(vm);
 	if (vm->cfg->timeout_s > 0 && vcpu_arm_timeout(th->vcpu, vm->cfg->timeout_s) < 0)
 		return run_fail(vm);
-	if (vm->counters && counters_region_begin(vm->counters) < 0)
-		vmm_warn("%s", err_msg());
-	/* seccomp, last before the first KVM_RUN (vm/seccomp.h) */
+	/* seccomp before the first KVM_RUN (vm/seccomp.h); the counters then,
+	 * so that installing the filter is not counted as the payload's. */
 	if (confine_vm(vm) < 0)
 		return run_fail(vm);
+	if (vm->counters && counters_region_begin(vm->counters) < 0)
+		vmm_warn("%s", err_msg());
 	t0 = vm_now_ns();
 	run_thread(th);
 	vm_threads_wait(vm);
