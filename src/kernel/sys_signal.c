@@ -98,32 +98,47 @@ long sys_rt_sigreturn(struct task *t, const uint64_t a[6])
 	return 0;
 }
 
+/* As Linux's do_sigaltstack: the old stack says SS_ONSTACK while the
+ * caller runs on it (never with SS_AUTODISARM, which disarmed it), and
+ * a new one cannot be set from there (EPERM). The new stack is read
+ * before anything changes, the old one written after. */
 long sys_sigaltstack(struct task *t, const uint64_t a[6])
 {
 	struct {
 		uint64_t sp;
 		int32_t flags, pad;
 		uint64_t size;
-	} ss, old = {t->altstack_sp, t->altstack_flags, 0, t->altstack_size};
+	} ss, old = {t->altstack_sp, 0, 0, t->altstack_size};
+	bool disabled = (t->altstack_flags & SS_DISABLE) || !t->altstack_size;
+	bool on = !disabled && !(t->altstack_flags & SIGNAL_SS_AUTODISARM) &&
+		  t->user_sp > t->altstack_sp && t->user_sp - t->altstack_sp <= t->altstack_size;
+	int mode;
 
+	old.flags = (disabled ? SS_DISABLE
+		     : on     ? SS_ONSTACK
+			      : 0) |
+		    (t->altstack_flags & SIGNAL_SS_AUTODISARM);
+	if (a[0]) {
+		if (uaccess_read(t->proc->pt, &ss, a[0], sizeof(ss)) < 0)
+			return -EFAULT;
+		if (on)
+			return -EPERM;
+		mode = ss.flags & ~SIGNAL_SS_AUTODISARM;
+		if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0)
+			return -EINVAL;
+		if (mode == SS_DISABLE) {
+			t->altstack_sp = t->altstack_size = 0;
+			t->altstack_flags = SS_DISABLE;
+		} else if (ss.size < (uint64_t)MINSIGSTKSZ) {
+			return -ENOMEM;
+		} else {
+			t->altstack_sp = ss.sp;
+			t->altstack_size = ss.size;
+			t->altstack_flags = ss.flags & SIGNAL_SS_AUTODISARM;
+		}
+	}
 	if (a[1] && uaccess_write(t->proc->pt, a[1], &old, sizeof(old)) < 0)
 		return -EFAULT;
-	if (!a[0])
-		return 0;
-	if (uaccess_read(t->proc->pt, &ss, a[0], sizeof(ss)) < 0)
-		return -EFAULT;
-	if (ss.flags & ~(SS_DISABLE | SS_ONSTACK | SIGNAL_SS_AUTODISARM))
-		return -EINVAL;
-	if (ss.flags & SS_DISABLE) {
-		t->altstack_sp = t->altstack_size = 0;
-		t->altstack_flags = SS_DISABLE;
-		return 0;
-	}
-	if (ss.size < (uint64_t)MINSIGSTKSZ)
-		return -ENOMEM;
-	t->altstack_sp = ss.sp;
-	t->altstack_size = ss.size;
-	t->altstack_flags = ss.flags & SIGNAL_SS_AUTODISARM;
 	return 0;
 }
 

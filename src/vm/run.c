@@ -366,6 +366,7 @@ static enum exit_action run_syscall(struct vm_thread *th, struct exit_state *st)
 		 * tables change. */
 		run_sample_leaves(vm);
 	}
+	th->task->user_sp = u.rsp;
 	ret = syscall_dispatch(th->task, r->rax, args);
 	th->batch.defer = false;
 	if (vm->mm.failed) {

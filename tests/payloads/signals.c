@@ -77,6 +77,19 @@ static void on_alt_check(int sig)
 	on_alt = &here >= altstack && &here < altstack + sizeof(altstack);
 }
 
+/* On the alternate stack: what sigaltstack says of it, and whether a new
+ * one can be set from there (Linux: SS_ONSTACK, EPERM). */
+static int alt_flags, alt_set_errno;
+static void on_alt_query(int sig)
+{
+	stack_t cur, again = {.ss_sp = altstack, .ss_size = sizeof(altstack)};
+
+	(void)sig;
+	sigaltstack(NULL, &cur);
+	alt_flags = cur.ss_flags;
+	alt_set_errno = sigaltstack(&again, NULL) == 0 ? 0 : errno;
+}
+
 static int pipefd[2];
 static void on_alarm_write(int sig)
 {
@@ -176,6 +189,21 @@ static void masks(void)
 	set(SIGUSR2, on_alt_check, NULL, 0);
 	raise(SIGUSR2);
 	printf("without SA_ONSTACK: on the alternate stack %d\n", on_alt);
+	set(SIGUSR2, on_alt_query, NULL, SA_ONSTACK);
+	raise(SIGUSR2);
+	printf("sigaltstack on it: flags %d (SS_ONSTACK %d), set again: errno %d (EPERM %d)\n",
+	       alt_flags, SS_ONSTACK, alt_set_errno, EPERM);
+	stack_t cur;
+	sigaltstack(NULL, &cur);
+	printf("sigaltstack off it: flags %d, same stack %d\n", cur.ss_flags,
+	       cur.ss_sp == altstack && cur.ss_size == sizeof(altstack));
+	ss.ss_flags = 3; /* neither 0, SS_ONSTACK nor SS_DISABLE */
+	int bad = sigaltstack(&ss, NULL);
+	printf("sigaltstack bad flags: %d errno %d (EINVAL %d)\n", bad, errno, EINVAL);
+	ss.ss_flags = SS_DISABLE;
+	sigaltstack(&ss, NULL);
+	sigaltstack(NULL, &cur);
+	printf("sigaltstack disabled: flags %d (SS_DISABLE %d)\n", cur.ss_flags, SS_DISABLE);
 }
 
 static void timers(void)
