@@ -70,9 +70,8 @@ void vclock_init(struct vclock *vc, struct vvar_data *data, const struct vclock_
 	memcpy(data->base_ns, first->ns, sizeof(data->base_ns));
 	data->hres_res_ns = hres_res_ns;
 	data->coarse_res_ns = coarse_res_ns;
-	/* One vCPU: getcpu's answer is fixed. With more, a per-vCPU source
-	 * is needed (RDTSCP's TSC_AUX on VMX/SVM; under PVM the guest reads
-	 * the host's TSC_AUX, measured), or the syscall. */
+	/* One vCPU: getcpu's answer is fixed (vclock_getcpu_per_vcpu when a
+	 * second comes). */
 	data->getcpu_mode = VVAR_GETCPU_FIXED;
 	data->cpu = cpu;
 	data->node = 0;
@@ -213,4 +212,13 @@ void vclock_tick(struct vclock *vc)
 		return;
 	vclock_sample_host(&s, &vc->tsc, max_sample_cycles(&vc->tsc), &vc->samples_retried);
 	vclock_update(vc, &s);
+}
+
+void vclock_getcpu_per_vcpu(struct vclock *vc)
+{
+	if (!vc->data || vc->data->getcpu_mode == VVAR_GETCPU_SYSCALL)
+		return;
+	seq_write_begin(vc->data);
+	vc->data->getcpu_mode = VVAR_GETCPU_SYSCALL;
+	seq_write_end(vc->data);
 }

@@ -65,5 +65,10 @@ void vclock_setup(struct vclock *vc, struct vvar_data *data, const struct vclock
 /* The run loop's hook, called at every exit: refreshes the data page when
  * VCLOCK_REFRESH_NS have passed; costs one rdtsc otherwise. */
 void vclock_tick(struct vclock *vc);
+/* A second vCPU exists: getcpu's answer is no longer fixed, and the vDSO
+ * passes it to the syscall, which knows the caller's vCPU (no per-vCPU
+ * source the guest can read exists under PVM, where RDTSCP and RDPID
+ * return the host's TSC_AUX). */
+void vclock_getcpu_per_vcpu(struct vclock *vc);
 
 #endif

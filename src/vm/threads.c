@@ -85,6 +85,9 @@ static struct vm_thread *threads_new(struct vm *vm)
 	if (vm->counters && counters_add_vcpu(vm->counters, th->vcpu->fd) < 0)
 		vmm_warn("clone: %s", err_msg());
 	ts->all[ts->n++] = th;
+	pthread_mutex_lock(&ts->clock_lock); /* the data page's one writer */
+	vclock_getcpu_per_vcpu(&vm->vclock);
+	pthread_mutex_unlock(&ts->clock_lock);
 	return th;
 }
 

@@ -1,6 +1,7 @@
 /* Threads for vmm's thread tests: `thr_basic MODE`.
  *   join    4 threads add to a mutex-guarded counter; joined; prints the
- *           sum, distinct tids, and exits 0 if all is right
+ *           sum, distinct tids, whether sched_getcpu agrees with the
+ *           getcpu syscall in every thread, and exits 0 if all is right
  *   wake    a thread waits on a condition variable the main thread signals
  *   exit    a worker calls exit(7) while main waits: status 7
  *   abort   a worker calls abort(): status 134
@@ -8,6 +9,7 @@
  *   churn   200 short-lived threads, a few at a time (vCPU reuse)
  *   mprot   a worker reads a page in a loop while main mprotects it
  *           read-only and back; then munmaps it and the worker faults */
+#define _GNU_SOURCE /* sched_getcpu */
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -25,7 +27,22 @@ static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static long counter;
 static int ready;
 static pid_t tids[NTHREADS];
+static int getcpu_ok[NTHREADS];
 static __thread int tls_value;
+
+/* sched_getcpu (the vDSO, or rseq) and the getcpu syscall name the same
+ * CPU; natively the thread may move between the two, so a few tries. */
+static int getcpu_agrees(void)
+{
+	for (int i = 0; i < 100; i++) {
+		unsigned cpu = ~0u;
+		int fast = sched_getcpu();
+
+		if (syscall(SYS_getcpu, &cpu, NULL, NULL) == 0 && fast == (int)cpu)
+			return 1;
+	}
+	return 0;
+}
 
 static void *adder(void *arg)
 {
@@ -33,6 +50,7 @@ static void *adder(void *arg)
 
 	tls_value = (int)idx + 100;
 	tids[idx] = (pid_t)syscall(SYS_gettid);
+	getcpu_ok[idx] = getcpu_agrees();
 	for (int i = 0; i < ITERS; i++) {
 		pthread_mutex_lock(&lock);
 		counter++;
@@ -57,11 +75,16 @@ static int mode_join(void)
 		pthread_join(th[i], &r);
 		ok &= r == (void *)1;
 	}
-	for (int i = 0; i < NTHREADS; i++)
+	int cpus = getcpu_agrees();
+
+	for (int i = 0; i < NTHREADS; i++) {
+		cpus &= getcpu_ok[i];
 		for (int j = 0; j < i; j++)
 			ok &= tids[i] != tids[j] && tids[i] != getpid();
-	printf("counter %ld tls %s tids %s\n", counter, ok ? "ok" : "BAD", ok ? "distinct" : "BAD");
-	return counter == (long)NTHREADS * ITERS && ok ? 0 : 1;
+	}
+	printf("counter %ld tls %s tids %s getcpu %s\n", counter, ok ? "ok" : "BAD",
+	       ok ? "distinct" : "BAD", cpus ? "agrees" : "BAD");
+	return counter == (long)NTHREADS * ITERS && ok && cpus ? 0 : 1;
 }
 
 static void *waiter(void *arg)
