@@ -193,8 +193,14 @@ int frames_alloc(struct frames *f, enum page_size size, gpa_t *gpa)
 			       size_name(size), f->nfree);
 	f->nfree -= need;
 	*gpa = frame * SZ_4K;
-	if (*gpa + page_bytes(size) > f->top)
+	if (*gpa + page_bytes(size) > f->top) {
+		if (f->before_top &&
+		    f->before_top(f->before_top_ctx, *gpa + page_bytes(size)) < 0) {
+			frames_free(f, *gpa, page_bytes(size));
+			return -1;
+		}
 		f->top = *gpa + page_bytes(size);
+	}
 	return 0;
 }
 

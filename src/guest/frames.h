@@ -18,6 +18,11 @@ struct frames {
 	uint64_t next_2m;     /* 2 MiB block where the next 2 MiB search starts */
 	uint64_t top;	      /* end of the highest frame ever handed out or reserved:
 			       * the guest can reach no memory above it */
+	/* Called before top grows (NULL: never): the VM makes the memory up
+	 * to new_top reachable (KVM memory slots) before any table can link
+	 * a frame there. Failing it fails the allocation. */
+	int (*before_top)(void *ctx, uint64_t new_top);
+	void *before_top_ctx;
 };
 
 int frames_init(struct frames *f, uint64_t mem_bytes);

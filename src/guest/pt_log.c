@@ -4,6 +4,31 @@
 #include "guest/paging_internal.h"
 #include "util/err.h"
 
+/* Below this many logged stores an entry's earlier store in the update
+ * is looked for; above it every store is recorded (always correct). */
+#define ABSENT_SEARCH_MAX 64
+
+/* A store that makes an absent entry present needs no guest store: no TLB
+ * and no shadow entry holds an absent translation (KVM's shadow MMU walks
+ * the guest's tables in memory at the fault, as hardware does under
+ * EPT/NPT), so the host's write is what the guest finds. What the host
+ * cannot do is change or remove a present entry (paging.h). An entry
+ * this update already stored to keeps going through the log, in order. */
+static bool pt_host_write_suffices(const struct page_tables *pt, gpa_t table, unsigned idx,
+				   uint64_t val)
+{
+	const struct pt_update *u = &pt->upd;
+	gpa_t at = table + idx * 8ull;
+
+	if ((pt_entries(pt, table)[idx] & PTE_P) || !(val & PTE_P) ||
+	    u->nstores > ABSENT_SEARCH_MAX)
+		return false;
+	for (size_t i = 0; i < u->nstores; i++)
+		if (u->stores[i].entry == at)
+			return false;
+	return true;
+}
+
 /* The store is recorded before the host write, so a failure leaves both
  * unchanged. */
 int pt_store_entry(struct page_tables *pt, gpa_t table, unsigned idx, uint64_t val,
@@ -11,7 +36,8 @@ int pt_store_entry(struct page_tables *pt, gpa_t table, unsigned idx, uint64_t v
 {
 	struct pt_update *u = &pt->upd;
 
-	if (mode == PT_STORE_RECORD && pt_shadowed(pt, table)) {
+	if (mode == PT_STORE_RECORD && pt_shadowed(pt, table) &&
+	    !pt_host_write_suffices(pt, table, idx, val)) {
 		if (u->nstores == u->cap_stores) {
 			struct pt_store *s = pt_grow(u->stores, &u->cap_stores, sizeof(*s));
 

@@ -81,6 +81,14 @@ static int vm_memory(struct vm *vm)
 	return 0;
 }
 
+/* frames' before_top: guest RAM up to new_top in KVM memory slots. */
+static int vm_cover_frames(void *ctx, uint64_t new_top)
+{
+	struct vm *vm = ctx;
+
+	return kvm_memory_cover(&vm->kvm, &vm->mem, new_top);
+}
+
 static int vm_load(struct vm *vm)
 {
 	const struct kvm_cpuid_entry2 *leaf1 = kvm_cpuid_find(&vm->kvm, 1, 0);
@@ -100,8 +108,11 @@ static int vm_load(struct vm *vm)
 	 * can be shadowed yet, so the host writes stand as they are. */
 	if (pt_commit(&vm->pt, NULL, NULL) < 0)
 		return -1;
-	/* From here on run_apply_update extends the slots before the guest
-	 * can reach a new frame: only a committed update links one. */
+	/* From here on the slots grow with the frames, before any table can
+	 * link a new one: an absent entry made present is the host's write
+	 * alone, seen by the guest (other vCPUs too) at once (guest/pt_log.c). */
+	vm->frames.before_top = vm_cover_frames;
+	vm->frames.before_top_ctx = vm;
 	return kvm_memory_cover(&vm->kvm, &vm->mem, vm->frames.top);
 }
 

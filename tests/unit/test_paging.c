@@ -705,27 +705,24 @@ START_TEST(test_live_recording)
 	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
 	ck_assert_int_eq(log.calls, 0);
 
-	/* Into the live PT: one store per entry. */
+	/* Into absent entries of the live PT: the host's write is what the
+	 * guest finds (no TLB or shadow entry holds an absent one), so no
+	 * store is recorded. */
 	ck_assert_int_eq(pt_populate(&PT, 0x402000, 2 * SZ_4K, RWU, PS_2M), 0);
-	ck_assert_uint_eq(PT.upd.nstores, 2);
+	ck_assert_uint_eq(PT.upd.nstores, 0);
 	pt_walk(&PT, 0x403000, &w);
-	ck_assert_uint_eq(PT.upd.stores[1].entry, w.entry_gpa[3]);
-	ck_assert_uint_eq(PT.upd.stores[1].val, w.leaf);
-	/* A new PT under the live PD: one store (the link); the fresh PT is
-	 * filled from the host. */
+	ck_assert(w.leaf & PTE_P);
+	/* A new PT under the live PD: its link goes into an absent entry too,
+	 * and the fresh PT is filled from the host. */
 	ck_assert_int_eq(pt_populate(&PT, 0x600000, 3 * SZ_4K, RWU, PS_4K), 0);
-	ck_assert_uint_eq(PT.upd.nstores, 3);
+	ck_assert_uint_eq(PT.upd.nstores, 0);
 	pt_walk(&PT, 0x600000, &w);
-	ck_assert_uint_eq(PT.upd.stores[2].entry, w.entry_gpa[2]);
-	ck_assert_uint_eq(PT.upd.stores[2].val, w.entry[2]);
+	ck_assert(w.entry[2] & PTE_P);
 	ck_assert_uint_eq(PT.upd.ninvlpg, 0);
 	ck_assert(!PT.upd.flush_all);
 	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
-	ck_assert_int_eq(log.calls, 1);
-	ck_assert_uint_eq(log.nstores, 3);
-	ck_assert_uint_eq(PT.tlb.updates, 1);
-	ck_assert_uint_eq(PT.tlb.stores, 3);
-	ck_assert_uint_eq(PT.tlb.invlpg, 0);
+	ck_assert_int_eq(log.calls, 0); /* the guest is not needed */
+	ck_assert_uint_eq(PT.tlb.updates, 0);
 	ck_assert_uint_eq(PT.upd.nstores, 0);
 
 	/* Unmapping 3 pages of a live table: 3 stores, 3 invalidations. */
@@ -746,14 +743,14 @@ START_TEST(test_live_recording)
 				    "refused");
 	ck_assert_uint_eq(PT.upd.ninvlpg, 3);
 	ck_assert(used_frame(f0));
-	ck_assert_uint_eq(PT.tlb.updates, 1);
+	ck_assert_uint_eq(PT.tlb.updates, 0);
 	log.fail = false;
 	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
 	ck_assert_uint_eq(log.ninvlpg, 3);
 	ck_assert_uint_eq(log.invlpg[1], 0x401000);
 	ck_assert(!used_frame(f0));
 	ck_assert_uint_eq(PT.tlb.invlpg, 3);
-	ck_assert_uint_eq(PT.tlb.updates, 2);
+	ck_assert_uint_eq(PT.tlb.updates, 1);
 	/* Permissions: removing one needs invlpg, adding one does not. */
 	ck_assert_int_eq(pt_protect(&PT, 0x600000, SZ_4K, PTE_US), 0);
 	ck_assert_uint_eq(PT.upd.ninvlpg, 1);
@@ -770,7 +767,21 @@ START_TEST(test_live_recording)
 	ck_assert_uint_eq(PT.upd.ninvlpg, 3);
 	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
 	ck_assert_uint_eq(log.nstores, 5);
-	ck_assert_uint_eq(PT.tlb.stores, 3 + 3 + 5);
+	ck_assert_uint_eq(PT.tlb.stores, 3 + 5);
+
+	/* A present entry made absent is a store; made present again in the
+	 * same update it is a second store to the same entry, in order (the
+	 * host's write alone would be undone by the first). */
+	pt_walk(&PT, 0x602000, &w);
+	ck_assert_int_eq(pt_unmap(&PT, 0x602000, SZ_4K), 0);
+	ck_assert_int_eq(pt_populate(&PT, 0x602000, SZ_4K, RWU, PS_4K), 0);
+	ck_assert_uint_eq(PT.upd.nstores, 2);
+	ck_assert_uint_eq(PT.upd.stores[0].entry, w.entry_gpa[3]);
+	ck_assert_uint_eq(PT.upd.stores[0].val, 0);
+	ck_assert_uint_eq(PT.upd.stores[1].entry, w.entry_gpa[3]);
+	ck_assert(PT.upd.stores[1].val & PTE_P);
+	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
+	ck_assert_uint_eq(log.nstores, 2);
 }
 END_TEST
 
@@ -849,13 +860,13 @@ START_TEST(test_live_ceiling_and_tables)
 	ck_assert_uint_eq(tr(0x1008000, PT_READ) != BAD_GPA, 1);
 
 	/* Mapped and unmapped within one update: the guest never saw the
-	 * PT, so linking and unlinking it are the only stores, and nothing
-	 * needs invalidating. */
+	 * PT; its link went into an absent entry from the host, and
+	 * unlinking it is the only store (of the 0 the guest already has).
+	 * Nothing needs invalidating. */
 	ck_assert_int_eq(pt_populate(&PT, 0x1400000, 2 * SZ_4K, RWU, PS_2M), 0);
 	ck_assert_int_eq(pt_unmap(&PT, 0x1400000, 2 * SZ_4K), 0);
-	ck_assert_uint_eq(PT.upd.nstores, 2);
-	ck_assert_uint_eq(PT.upd.stores[1].entry, PT.upd.stores[0].entry);
-	ck_assert_uint_eq(PT.upd.stores[1].val, 0);
+	ck_assert_uint_eq(PT.upd.nstores, 1);
+	ck_assert_uint_eq(PT.upd.stores[0].val, 0);
 	ck_assert_uint_eq(PT.upd.ninvlpg, 0);
 	ck_assert(!PT.upd.flush_all);
 	ck_assert_int_eq(pt_commit(&PT, apply_cb, &log), 0);
@@ -868,8 +879,9 @@ START_TEST(test_fixed_into_live_table)
 	ck_assert_int_eq(pt_map_fixed(&PT, 0xffff888000000000, 0, SZ_4K, PTE_RW), 0);
 	PT.live = true;
 	commit();
+	/* Absent entries of a live table: written from the host only. */
 	ck_assert_int_eq(pt_map_fixed(&PT, 0xffff888000001000, SZ_4K, 5 * SZ_4K, PTE_RW), 0);
-	ck_assert_uint_eq(PT.upd.nstores, 5);
+	ck_assert_uint_eq(PT.upd.nstores, 0);
 	ck_assert_uint_eq(PT.upd.ninvlpg, 0);
 	ck_assert_uint_eq(PT.sum.kernel_leaves, 6);
 	ck_assert_uint_eq(tr(0xffff888000005000, PT_READ), BAD_GPA);
@@ -953,9 +965,10 @@ static void check_model(void)
 	REQUIRE(pages == n);
 }
 
-/* What the guest sees under shadow paging: a table it has walked changes
- * only through the stores it applies; a table linked for the first time
- * is read as the host left it (fresh). After each commit every table
+/* What the guest sees under shadow paging: a present entry of a table it
+ * has walked changes only through the stores it applies, an absent one
+ * reads as the host wrote it, and a table linked for the first time is
+ * read as the host left it (fresh). After each commit every table
  * reachable in host memory must read the same in this view, and every
  * page whose translation lost something must have been invalidated. */
 #define VIEW_FRAMES (64 * MB / SZ_4K)
@@ -1004,6 +1017,24 @@ static void view_walk(gva_t va, struct view_tr *t)
 	}
 }
 
+/* An entry absent in the guest's view is not cached anywhere: the guest
+ * (KVM's shadow MMU at the fault, or the hardware walk under EPT/NPT)
+ * reads it from memory, so it sees the host's write. */
+static void view_absorb_absent(gpa_t table, int level)
+{
+	const uint64_t *h = mem_ptr(&M, table, SZ_4K);
+	uint64_t *v = view[table / SZ_4K];
+
+	if (!v)
+		return;
+	for (int i = 0; i < 512; i++) {
+		if (!(v[i] & PTE_P) && (h[i] & PTE_P))
+			v[i] = h[i];
+		if (level > 0 && (v[i] & PTE_P) && !(v[i] & PTE_PS) && v[i] == h[i])
+			view_absorb_absent(h[i] & PTE_ADDR_MASK, level - 1);
+	}
+}
+
 /* Compares (or, with sync, copies) every table reachable from root. */
 static void view_check_tree(gpa_t table, int level, bool sync)
 {
@@ -1046,6 +1077,7 @@ static void guest_commit(struct apply_log *log)
 			view_copy(t);
 	}
 	REQUIRE(pt_commit(&PT, guest_apply, log) == 0);
+	view_absorb_absent(PT.root, 3);
 	view_check_tree(PT.root, 3, false);
 	for (size_t i = 0; i < WIN_PAGES; i++) {
 		struct view_tr now, *old = &before[i];
