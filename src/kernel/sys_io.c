@@ -1,8 +1,11 @@
 /* File descriptor syscalls: reads and writes, pipes, dup, fcntl, close and
  * waiting (poll, select) on the host objects behind the guest's fds
  * (fdtable.c). Payload buffers are read and written in place, page by page
- * (uaccess_each), never through a bounce buffer. A read that blocks blocks
- * the calling vCPU's host thread; a guest signal interrupts it (signal.c). */
+ * (uaccess_each), never through a bounce buffer. A read, write or poll that
+ * would block waits first, without the process lock (io_wait), so that the
+ * other threads' syscalls, the write a read waits for among them, go on;
+ * the transfer itself then runs under the lock. A guest signal interrupts
+ * the wait (signal.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -39,21 +42,117 @@ int io_host_fd(struct task *t, uint64_t fd)
 	return h < 0 ? (f ? -EISDIR : -EBADF) : h;
 }
 
+/* ---- waiting without the process lock ---- */
+
+/* A kick that came just before a wait began is not lost for longer. */
+#define IO_WAIT_SLICE_MS 20
+
+static int64_t io_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until one of the n host pollfds is ready or ms pass (-1: no limit)
+ * and returns poll's count (0: timed out), -EINTR when a guest signal
+ * became pending or the run ends, or -errno. The run loop's hold on the
+ * process lock is dropped meanwhile; the fds are waited on through dups,
+ * so a close by another thread cannot hand their numbers to other files.
+ * Out of the lock only the host is asked: the caller's state is its own. */
+static long io_wait(struct task *t, struct pollfd *pf, uint64_t n, int ms)
+{
+	struct process *p = t->proc;
+	struct pollfd *d = malloc(n * sizeof(*d) + 1);
+	int64_t end = ms < 0 ? -1 : io_now_ms() + ms;
+	long r = 0;
+	uint64_t i;
+
+	if (!d)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		d[i] = pf[i];
+		d[i].fd = pf[i].fd < 0 ? -1 : fcntl(pf[i].fd, F_DUPFD_CLOEXEC, 0);
+	}
+	for (;;) {
+		int64_t left = end < 0 ? IO_WAIT_SLICE_MS : end - io_now_ms();
+		int slice = left < IO_WAIT_SLICE_MS ? (int)(left > 0 ? left : 0) : IO_WAIT_SLICE_MS;
+
+		if (t->syscall_locked)
+			pthread_mutex_unlock(&p->lock);
+		r = poll(d, n, slice);
+		if (r < 0)
+			r = -errno;
+		if (t->syscall_locked)
+			pthread_mutex_lock(&p->lock);
+		if (r == -EINTR || (r == 0 && (task_should_stop(t) || signal_pending(t))))
+			r = -EINTR;
+		if (r != 0 || (end >= 0 && io_now_ms() >= end))
+			break;
+	}
+	for (i = 0; i < n; i++) {
+		pf[i].revents = d[i].revents;
+		if (d[i].fd >= 0)
+			close(d[i].fd);
+	}
+	free(d);
+	return r;
+}
+
+/* Whether a transfer on host fd h can block: a pipe, terminal or socket
+ * opened without O_NONBLOCK (regular files and block devices never wait;
+ * a non-blocking file says EAGAIN instead). */
+static bool io_may_block(int h)
+{
+	struct stat st;
+	int fl = fcntl(h, F_GETFL);
+
+	return fl >= 0 && !(fl & O_NONBLOCK) && fstat(h, &st) == 0 && !S_ISREG(st.st_mode) &&
+	       !S_ISBLK(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
+/* Waits (io_wait) until host fd h is ready for the transfer. 0 or -EINTR. */
+static long io_wait_ready(struct task *t, int h, bool reading)
+{
+	struct pollfd w = {.fd = h, .events = reading ? POLLIN : POLLOUT};
+
+	while (poll(&w, 1, 0) == 0) {
+		long r = io_wait(t, &w, 1, -1);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 struct io_ctx {
 	int fd;
 	uint64_t done;
 	bool reading;
 	bool positional; /* pread/pwrite: at off, the fd offset untouched */
+	bool may_block;	 /* each piece first checks that it will not block */
+	bool must_wait;	 /* ... and stopped the walk: it would have */
 	off_t off;
 };
 
-/* One page-bounded piece: stops the walk (returns 1) on a short transfer. */
+/* One page-bounded piece: stops the walk (returns 1) on a short transfer,
+ * or before one that would block (a piece is at most a page: a pipe that
+ * polls ready takes or gives it without waiting). */
 static long io_piece(void *ctx, void *host, size_t n)
 {
 	struct io_ctx *c = ctx;
 	off_t at = c->off + (off_t)c->done;
 	ssize_t r;
 
+	if (c->may_block) {
+		struct pollfd w = {.fd = c->fd, .events = c->reading ? POLLIN : POLLOUT};
+
+		if (poll(&w, 1, 0) == 0) {
+			c->must_wait = true;
+			return 1;
+		}
+	}
 	if (c->positional)
 		r = c->reading ? pread(c->fd, host, n, at) : pwrite(c->fd, host, n, at);
 	else
@@ -83,7 +182,20 @@ static long io_range(struct task *t, int fd, gva_t buf, uint64_t len, bool readi
 			return signal_xfsz(t);
 		len = p->out_limit - p->out_bytes;
 	}
-	r = uaccess_each(p->pt, buf, len, reading ? PT_WRITE : PT_READ, io_piece, &c);
+	c.may_block = !pos && io_may_block(fd); /* pread on a pipe: ESPIPE, no wait */
+	/* A wait drops the lock, so the walk starts anew after it: the
+	 * guest's mappings may have changed meanwhile. A read returns what it
+	 * got; a write goes on until all is written, as on a blocking pipe. */
+	do {
+		if (c.may_block && (r = io_wait_ready(t, fd, reading)) < 0) {
+			if (!c.done)
+				return r;
+			break;
+		}
+		c.must_wait = false;
+		r = uaccess_each(p->pt, buf + c.done, len - c.done, reading ? PT_WRITE : PT_READ,
+				 io_piece, &c);
+	} while (c.must_wait && !(reading && c.done) && r >= 0);
 	if (!reading)
 		p->out_bytes += c.done;
 	if (r < 0 && !c.done)
@@ -415,9 +527,11 @@ static long io_poll_fds(struct task *t, struct pollfd *pf, uint64_t n, int ms)
 		nfixed += fixed[i] != 0;
 		pf[i].fd = h >= 0 ? h : -1;
 	}
-	r = poll(pf, n, nfixed ? 0 : ms);
+	r = poll(pf, n, 0);
 	if (r < 0)
 		r = -errno;
+	else if (r == 0 && !nfixed && ms != 0)
+		r = io_wait(t, pf, n, ms);
 	for (i = 0; i < n; i++) {
 		pf[i].fd = guest[i];
 		if (fixed[i])

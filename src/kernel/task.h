@@ -21,7 +21,8 @@ struct task {
 	struct signal_info pending_info[SIGNAL_NSIG]; /* of each pending one */
 	uint64_t altstack_sp, altstack_size;	      /* sigaltstack */
 	int altstack_flags;			      /* SS_DISABLE, SS_AUTODISARM */
-	uint64_t user_sp; /* rsp at the current syscall: sigaltstack's SS_ONSTACK */
+	uint64_t user_sp;    /* rsp at the current syscall: sigaltstack's SS_ONSTACK */
+	bool syscall_locked; /* the run loop holds proc->lock (once) for this syscall */
 	/* ppoll/pselect6/rt_sigsuspend: the mask to restore after the wait
 	 * (or after the handler that interrupted it). */
 	uint64_t saved_sigmask;

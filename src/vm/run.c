@@ -366,7 +366,9 @@ static enum exit_action run_syscall(struct vm_thread *th, struct exit_state *st)
 		run_sample_leaves(vm);
 	}
 	th->task->user_sp = u.rsp;
+	th->task->syscall_locked = locked;
 	ret = syscall_dispatch(th->task, r->rax, args);
+	th->task->syscall_locked = false;
 	th->batch.defer = false;
 	if (vm->mm.failed) {
 		if (locked)

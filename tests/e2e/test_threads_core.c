@@ -45,12 +45,17 @@ START_TEST(join_mutex_tls)
 }
 END_TEST
 
-START_TEST(condvar_wake_and_churn)
+START_TEST(condvar_wake_churn_and_pipes)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(libcs); i++) {
 		expect_output(libcs[i], "wake", NULL, "woken 42\n");
 		/* 200 threads, 4 at a time, on a limit of 5 vCPUs: reused. */
 		expect_output(libcs[i], "churn", "--max-threads=5", "churn sum 19900\n");
+		/* A thread blocked on a pipe leaves the others free to fill it. */
+		expect_output(libcs[i], "pipe", NULL,
+			      "blocked read got 2 (wrote 2)\nblocked poll ready 1\n"
+			      "blocked write wrote 262144, drained 262144\n"
+			      "poll sleep 0, meanwhile 1\n");
 	}
 }
 END_TEST
@@ -183,5 +188,6 @@ START_TEST(vcpu_stat_sums_every_vcpu)
 }
 END_TEST
 
-E2E_SUITE_MAIN("e2e_threads_core", 120, join_mutex_tls, condvar_wake_and_churn, limit_gives_eagain,
-	       worker_ends_the_process, shootdowns_counted, vcpu_stat_sums_every_vcpu)
+E2E_SUITE_MAIN("e2e_threads_core", 120, join_mutex_tls, condvar_wake_churn_and_pipes,
+	       limit_gives_eagain, worker_ends_the_process, shootdowns_counted,
+	       vcpu_stat_sums_every_vcpu)

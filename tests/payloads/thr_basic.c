@@ -8,8 +8,11 @@
  *   fault   a worker writes to NULL: status 139
  *   churn   200 short-lived threads, a few at a time (vCPU reuse)
  *   mprot   a worker reads a page in a loop while main mprotects it
- *           read-only and back; then munmaps it and the worker faults */
+ *           read-only and back; then munmaps it and the worker faults
+ *   pipe    workers block in read, poll, write (full pipe) and a poll
+ *           sleep while the main thread makes them ready */
 #define _GNU_SOURCE /* sched_getcpu */
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -201,6 +204,82 @@ static _Noreturn void mode_mprot(void)
 		pause();
 }
 
+/* Threads that wait on a pipe while another thread makes it ready: a
+ * blocked read, a blocked poll, a blocked write to a full pipe, and a
+ * poll with no fds as a sleep, each released by the main thread's call. */
+static int pipe_fds[2];
+
+static void *pipe_reader(void *arg)
+{
+	char buf[8];
+
+	(void)arg;
+	return (void *)(long)read(pipe_fds[0], buf, sizeof(buf));
+}
+
+static void *pipe_poller(void *arg)
+{
+	struct pollfd f = {.fd = pipe_fds[0], .events = POLLIN};
+
+	(void)arg;
+	return (void *)(long)(poll(&f, 1, 10000) == 1 && (f.revents & POLLIN));
+}
+
+static void *pipe_writer(void *arg)
+{
+	static char big[256 * 1024];
+
+	(void)arg;
+	return (void *)(long)write(pipe_fds[1], big, sizeof(big));
+}
+
+static void *poll_sleeper(void *arg)
+{
+	(void)arg;
+	return (void *)(long)poll(NULL, 0, 200);
+}
+
+static long pipe_join(pthread_t th)
+{
+	void *r;
+
+	pthread_join(th, &r);
+	return (long)r;
+}
+
+static int mode_pipe(void)
+{
+	static char drain[256 * 1024];
+	pthread_t th;
+	long got, n = 0;
+	char c;
+
+	if (pipe(pipe_fds) != 0)
+		return 2;
+	pthread_create(&th, NULL, pipe_reader, NULL);
+	usleep(30000);
+	got = write(pipe_fds[1], "hi", 2);
+	printf("blocked read got %ld (wrote %ld)\n", pipe_join(th), got);
+	pthread_create(&th, NULL, pipe_poller, NULL);
+	usleep(30000);
+	got = write(pipe_fds[1], "x", 1);
+	printf("blocked poll ready %ld\n", pipe_join(th));
+	read(pipe_fds[0], &c, 1);
+	pthread_create(&th, NULL, pipe_writer, NULL);
+	usleep(30000);
+	while (n < (long)sizeof(drain)) {
+		got = read(pipe_fds[0], drain, sizeof(drain) - (size_t)n);
+		if (got <= 0)
+			break;
+		n += got;
+	}
+	printf("blocked write wrote %ld, drained %ld\n", pipe_join(th), n);
+	pthread_create(&th, NULL, poll_sleeper, NULL);
+	got = (long)syscall(SYS_getppid) > 0; /* runs while the other sleeps */
+	printf("poll sleep %ld, meanwhile %ld\n", pipe_join(th), got);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *m = argc > 1 ? argv[1] : "join";
@@ -219,6 +298,8 @@ int main(int argc, char **argv)
 		return mode_churn();
 	if (!strcmp(m, "mprot"))
 		mode_mprot();
+	if (!strcmp(m, "pipe"))
+		return mode_pipe();
 	fprintf(stderr, "thr_basic: unknown mode %s\n", m);
 	return 2;
 }
