@@ -688,6 +688,9 @@ long sys_sendfile(struct task *t, const uint64_t a[6])
 		return out == -EISDIR || in == -EISDIR ? -EINVAL : -EBADF;
 	if (a[2] && uaccess_read(t->proc->pt, &off, a[2], sizeof(off)) < 0)
 		return -EFAULT;
+	/* Into a full pipe: wait without the lock first (io_wait). */
+	if (io_may_block(out) && (r = io_wait_ready(t, out, false)) < 0)
+		return r;
 	r = sendfile(out, in, a[2] ? &off : NULL, a[3] > IO_MAX_COUNT ? IO_MAX_COUNT : a[3]);
 	if (r < 0)
 		return signal_check_epipe(t, -errno);
