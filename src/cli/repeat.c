@@ -121,11 +121,10 @@ static const char *repeat_paging(json_object *run)
 }
 
 static void repeat_print(const struct config *c, FILE *f, json_object *summary,
-			 const struct perf_row *rows, size_t nrows, const char *interrupted)
+			 const struct perf_block *blocks, size_t nblocks, const char *interrupted)
 {
 	char cmd[512];
 	json_object *ns = NULL, *v = NULL;
-	struct perf_block b = {.n = nrows, .rows = rows};
 	struct perf_run_info info = {.command = cmd, .interrupted = interrupted};
 
 	run_cmd_command(c, cmd, sizeof(cmd));
@@ -137,9 +136,9 @@ static void repeat_print(const struct config *c, FILE *f, json_object *summary,
 			info.wall_stddev_s = json_object_get_double(v) / 1e9;
 	}
 	if (c->csv_sep)
-		perf_stat_print_csv(f, c->csv_sep, &info, &b, 1);
+		perf_stat_print_csv(f, c->csv_sep, &info, blocks, nblocks);
 	else
-		perf_stat_print_table(f, &info, &b, 1);
+		perf_stat_print_table(f, &info, blocks, nblocks);
 }
 
 /* The document of a repeat (docs/json-schema.md "vmm-repeat"), printed
@@ -149,8 +148,8 @@ static int repeat_report(const struct config *c, struct report_output *out, json
 {
 	json_object *root = json_object_new_object(), *arr = json_object_new_array();
 	json_object *summary = json_object_new_object();
-	struct perf_row *rows = NULL;
-	size_t nrows = perf_rows_summary(runs, n, &rows, summary);
+	struct perf_block *blocks = NULL;
+	size_t nblocks = perf_rows_summary(runs, n, &blocks, summary);
 	char name[32];
 	const char *intr =
 	    run_cmd_signal ? run_cmd_signal_name(run_cmd_signal, name, sizeof(name)) : NULL;
@@ -164,14 +163,14 @@ static int repeat_report(const struct config *c, struct report_output *out, json
 	json_object_object_add(root, "runs", arr);
 	json_object_object_add(root, "summary", summary);
 	if (run_cmd_wants_counters(c) && !c->no_counters) {
-		repeat_print(c, out->counters, summary, rows, nrows, intr);
+		repeat_print(c, out->counters, summary, blocks, nblocks, intr);
 		fflush(out->counters);
 	}
 	if (out->json && report_json_write(root, out->json, out->json_name) < 0) {
 		fprintf(stderr, "vmm: %s\n", err_msg());
 		ret = -1;
 	}
-	free(rows);
+	perf_blocks_free(blocks, nblocks);
 	json_object_put(root);
 	return ret;
 }

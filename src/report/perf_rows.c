@@ -157,9 +157,11 @@ void perf_mean_noise(const double *v, size_t n, double *mean, double *noise)
 	*noise = sqrt(m2 / (double)(n - 1) / (double)n);
 }
 
-static json_object *rows_total_counter(json_object *run, const char *name)
+/* What a summary reads in each run: its total (region < 0) or a region. */
+static json_object *rows_scope(json_object *run, long region)
 {
-	return rows_get(rows_get(rows_get(run, "total"), "counters"), name);
+	return region < 0 ? rows_get(run, "total")
+			  : json_object_array_get_idx(rows_get(run, "regions"), (size_t)region);
 }
 
 static double rows_pct(double noise, double mean)
@@ -167,9 +169,10 @@ static double rows_pct(double noise, double mean)
 	return mean != 0 ? 100.0 * noise / fabs(mean) : 0.0;
 }
 
-/* Event r->event over every run that counted it: r becomes the mean. */
-static void rows_summarize(struct perf_row *r, json_object *const *runs, size_t nruns, double *vals,
-			   double *metrics, json_object *out)
+/* Event r->event over every run that counted it (in the scope region):
+ * r becomes the mean. */
+static void rows_summarize(struct perf_row *r, json_object *const *runs, size_t nruns, long region,
+			   double *vals, double *metrics, json_object *out)
 {
 	size_t n = 0, nm = 0;
 	double mean, noise, mmean, mnoise;
@@ -177,7 +180,8 @@ static void rows_summarize(struct perf_row *r, json_object *const *runs, size_t 
 
 	for (size_t k = 0; k < nruns; k++) {
 		struct perf_row one;
-		json_object *o = rows_total_counter(runs[k], r->event);
+		json_object *o =
+		    rows_get(rows_get(rows_scope(runs[k], region), "counters"), r->event);
 
 		if (!o)
 			continue;
@@ -213,14 +217,14 @@ static void rows_summarize(struct perf_row *r, json_object *const *runs, size_t 
 /* Metric line r (of the first run) over every run that has it: the mean;
  * {"line", "mean", "values"} into out. */
 static void rows_summarize_metric(struct perf_row *r, json_object *const *runs, size_t nruns,
-				  double *vals, json_object *out)
+				  long region, double *vals, json_object *out)
 {
 	size_t n = 0;
 	double mean, noise;
 	json_object *o = json_object_new_object(), *values = json_object_new_array();
 
 	for (size_t k = 0; k < nruns; k++) {
-		json_object *ms = rows_get(rows_get(runs[k], "total"), "metrics");
+		json_object *ms = rows_get(rows_scope(runs[k], region), "metrics");
 		size_t nm =
 		    json_object_is_type(ms, json_type_array) ? json_object_array_length(ms) : 0;
 
@@ -244,45 +248,100 @@ static void rows_summarize_metric(struct perf_row *r, json_object *const *runs, 
 	json_object_array_add(out, o);
 }
 
-size_t perf_rows_summary(json_object *const *runs, size_t nruns, struct perf_row **out,
-			 json_object *summary)
+/* One scope (the total, or region `region`) of the runs: a block of mean
+ * rows, and the same as JSON into dst ("counters", "metrics", and the
+ * scope's elapsed time under wall_key: {"mean", "stddev_of_mean"}). */
+static bool rows_summary_scope(json_object *const *runs, size_t nruns, long region,
+			       struct perf_block *b, json_object *dst, const char *wall_key)
 {
+	json_object *first = rows_scope(runs[0], region);
 	struct perf_row *rows = NULL;
-	json_object *total0 = nruns ? rows_get(runs[0], "total") : NULL;
-	size_t n =
-	    nruns ? rows_of(rows_get(total0, "counters"), rows_get(total0, "metrics"), &rows) : 0;
+	size_t n = rows_of(rows_get(first, "counters"), rows_get(first, "metrics"), &rows);
 	double *vals = calloc(nruns + 1, sizeof(double)),
 	       *metrics = calloc(nruns + 1, sizeof(double));
 	json_object *counters = json_object_new_object(), *wall = json_object_new_object();
 	json_object *mlines = json_object_new_array();
-	double mean, noise;
+	double mean = 0, noise = 0;
 
 	for (size_t i = 0; vals && metrics && i < n; i++) {
 		json_object *o;
 
 		if (rows[i].state == PERF_ROW_METRIC) {
-			rows_summarize_metric(&rows[i], runs, nruns, vals, mlines);
+			rows_summarize_metric(&rows[i], runs, nruns, region, vals, mlines);
 			continue;
 		}
 		o = json_object_new_object();
-		rows_summarize(&rows[i], runs, nruns, vals, metrics, o);
+		rows_summarize(&rows[i], runs, nruns, region, vals, metrics, o);
 		json_object_object_add(counters, rows[i].event, o);
 	}
 	if (json_object_array_length(mlines))
-		json_object_object_add(summary, "metrics", mlines);
+		json_object_object_add(dst, "metrics", mlines);
 	else
 		json_object_put(mlines);
 	for (size_t k = 0; vals && k < nruns; k++)
-		vals[k] = (double)perf_report_wall_ns(runs[k]);
+		vals[k] =
+		    region < 0
+			? (double)perf_report_wall_ns(runs[k])
+			: json_object_get_double(rows_get(rows_scope(runs[k], region), "wall_ns"));
 	if (vals)
 		perf_mean_noise(vals, nruns, &mean, &noise);
-	json_object_object_add(wall, "mean", json_object_new_double(vals ? mean : 0));
-	json_object_object_add(wall, "stddev_of_mean", json_object_new_double(vals ? noise : 0));
-	json_object_object_add(summary, "runs", json_object_new_uint64(nruns));
-	json_object_object_add(summary, "run_ns", wall);
-	json_object_object_add(summary, "counters", counters);
+	json_object_object_add(wall, "mean", json_object_new_double(mean));
+	json_object_object_add(wall, "stddev_of_mean", json_object_new_double(noise));
+	json_object_object_add(dst, wall_key, wall);
+	json_object_object_add(dst, "counters", counters);
 	free(vals);
 	free(metrics);
-	*out = rows;
+	b->wall_ns = (uint64_t)mean;
+	b->n = n;
+	b->rows = rows;
+	return rows != NULL;
+}
+
+/* How many regions every run marked alike; 0 when a run marked none or a
+ * different number (then only the total is summarized). */
+static size_t rows_common_regions(json_object *const *runs, size_t nruns)
+{
+	size_t nreg = 0;
+
+	for (size_t k = 0; k < nruns; k++) {
+		json_object *regs = rows_get(runs[k], "regions");
+		size_t n = regs ? json_object_array_length(regs) : 0;
+
+		if (!json_object_get_boolean(rows_get(runs[k], "regions_marked")) ||
+		    (k > 0 && n != nreg))
+			return 0;
+		nreg = n;
+	}
+	return nreg;
+}
+
+size_t perf_rows_summary(json_object *const *runs, size_t nruns, struct perf_block **blocks,
+			 json_object *summary)
+{
+	size_t nreg = nruns ? rows_common_regions(runs, nruns) : 0, n = 0;
+	struct perf_block *b = nruns ? calloc(nreg + 1, sizeof(*b)) : NULL;
+	json_object *total0 = nruns ? rows_get(runs[0], "total") : NULL;
+	json_object *regions = nreg ? json_object_new_array() : NULL;
+	char name[24];
+
+	*blocks = b;
+	json_object_object_add(summary, "runs", json_object_new_uint64(nruns));
+	if (!b)
+		return 0;
+	for (size_t r = 0; r < nreg; r++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "index", json_object_new_uint64(r));
+		snprintf(name, sizeof(name), "%zu", r);
+		b[n].region = strdup(name);
+		rows_summary_scope(runs, nruns, (long)r, &b[n++], o, "wall_ns");
+		json_object_array_add(regions, o);
+	}
+	if (regions)
+		json_object_object_add(summary, "regions", regions);
+	b[n].region = nreg ? strdup("total") : NULL;
+	b[n].regions = (uint64_t)json_object_get_uint64(rows_get(total0, "regions"));
+	b[n].regions_folded = (uint64_t)json_object_get_uint64(rows_get(total0, "regions_folded"));
+	rows_summary_scope(runs, nruns, -1, &b[n++], summary, "run_ns");
 	return n;
 }

@@ -22,15 +22,19 @@ uint64_t perf_report_wall_ns(struct json_object *report);
  * sample variance over n), of n values; noise 0 for n < 2. */
 void perf_mean_noise(const double *v, size_t n, double *mean, double *noise);
 
-/* -r: the total counters of nruns run reports as one row per event of the
- * first run: the mean over the runs that counted it and its relative
- * noise in percent. Adds the same to summary (a JSON object):
- * "counters": {NAME: {"supported", "unit", "mean", "stddev_of_mean",
- * "noise_pct", "values": [...]}} and "run_ns": {"mean", "stddev_of_mean"}
- * of perf_report_wall_ns; the metric lines of the first run (a block's
- * "metrics") follow the events, as their mean over the runs that have
- * them, and go to "metrics": [{"line", "mean", "values"}].  Free rows with free(). */
-size_t perf_rows_summary(struct json_object *const *runs, size_t nruns, struct perf_row **rows,
+/* -r: nruns run reports as blocks of mean rows, like
+ * perf_blocks_from_report's: one per region when every run marked the
+ * same number of regions, then the total (alone, with no region column,
+ * otherwise). A block has one row per event of the first run, the mean
+ * over the runs that counted it and its relative noise in percent, then
+ * the first run's metric lines as their means. The same goes to summary
+ * (a JSON object): "runs"; for the total "counters": {NAME: {"supported",
+ * "unit", "runs_counted", "values", "mean", "stddev_of_mean",
+ * "noise_pct"}}, "metrics": [{"line", "mean", "values"}] and "run_ns":
+ * {"mean", "stddev_of_mean"} of perf_report_wall_ns; with regions,
+ * "regions": [{"index", "wall_ns", "counters", "metrics"}] alike. Free
+ * with perf_blocks_free. */
+size_t perf_rows_summary(struct json_object *const *runs, size_t nruns, struct perf_block **blocks,
 			 struct json_object *summary);
 
 #endif

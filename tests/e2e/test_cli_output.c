@@ -383,6 +383,13 @@ START_TEST(repeat_keeps_every_run)
 		      unit_json_path(root, "summary", "counters", "task-clock", "mean", NULL)) > 0);
 	json_object_put(root);
 	e2e_free(&r);
+	/* Runs that mark regions: each region's means, then the total. */
+	e2e_run(&r, NULL, VMM_BIN, "run", "--mem", "64M", "-r", "2", "-e", "task-clock",
+		TPAY_DIR "regions-musl-static.elf", NULL);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(strstr(r.err, "', region 0 (2 runs):") && strstr(r.err, " regions (2 runs):"),
+		      "%s", r.err);
+	e2e_free(&r);
 	/* A fresh VM each run: the payload's output three times. */
 	e2e_run(&r, NULL, VMM_BIN, "run", "--mem", "64M", "-r", "3", "-x,", HELLO, NULL);
 	ck_assert_int_eq(r.status, 0);

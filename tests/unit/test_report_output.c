@@ -89,8 +89,8 @@ static json_object *fake_report(bool marked, long faults, long run_ns)
 
 	snprintf(text, sizeof(text),
 		 "{\"run\": {\"run_ns\": %ld}, \"regions_marked\": %s,"
-		 " \"regions\": [{\"index\": 0, \"wall_ns\": 10, \"counters\": {"
-		 "  \"page-faults\": {\"supported\": true, \"value\": 3, \"unit\": \"\","
+		 " \"regions\": [{\"index\": 0, \"wall_ns\": %ld, \"counters\": {"
+		 "  \"page-faults\": {\"supported\": true, \"value\": %ld, \"unit\": \"\","
 		 "   \"running_pct\": 100.0, \"running_ns\": 10}}}],"
 		 " \"total\": {\"regions\": 1, \"wall_ns\": %ld, \"counters\": {"
 		 "  \"page-faults\": {\"supported\": true, \"value\": %ld, \"unit\": \"\","
@@ -100,7 +100,7 @@ static json_object *fake_report(bool marked, long faults, long run_ns)
 		 "  \"instructions\": {\"supported\": true, \"counted\": false, \"value\": null}},"
 		 " \"metrics\": [{\"name\": \"iTLB walks\", \"value\": 0.25,"
 		 "   \"unit\": \"per 1000 instructions\"}]}}",
-		 run_ns, marked ? "true" : "false", 2 * run_ns, faults);
+		 run_ns, marked ? "true" : "false", run_ns / 10, faults / 2, 2 * run_ns, faults);
 	return json_tokener_parse(text);
 }
 
@@ -148,10 +148,13 @@ START_TEST(summary_of_runs)
 	json_object *runs[] = {fake_report(false, 10, 100), fake_report(false, 20, 300),
 			       fake_report(false, 30, 200)};
 	json_object *summary = json_object_new_object(), *pf;
-	struct perf_row *rows;
-	size_t n = perf_rows_summary(runs, 3, &rows, summary);
+	struct perf_block *b;
+	size_t n = perf_rows_summary(runs, 3, &b, summary);
+	const struct perf_row *rows = b[0].rows;
 
-	ck_assert_uint_eq(n, 4); /* 3 events and the metric line */
+	ck_assert_uint_eq(n, 1); /* no regions marked: the total alone */
+	ck_assert_ptr_null(b[0].region);
+	ck_assert_uint_eq(b[0].n, 4); /* 3 events and the metric line */
 	ck_assert_double_eq_tol(rows[0].value, 20, 1e-9);
 	ck_assert_int_eq(rows[3].state, PERF_ROW_METRIC);
 	ck_assert_double_eq_tol(rows[3].metric, 0.25, 1e-12);
@@ -166,7 +169,48 @@ START_TEST(summary_of_runs)
 	ck_assert_double_eq_tol(
 	    json_object_get_double(unit_json_path(summary, "run_ns", "mean", NULL)), 400, 1e-9);
 	ck_assert_int_eq(json_object_get_int(unit_json_path(summary, "runs", NULL)), 3);
-	free(rows);
+	ck_assert(!json_object_object_get_ex(summary, "regions", NULL));
+	perf_blocks_free(b, n);
+	json_object_put(summary);
+	for (size_t i = 0; i < 3; i++)
+		json_object_put(runs[i]);
+}
+END_TEST
+
+/* Runs that marked the same regions: a block per region, then the total,
+ * and "regions" in the summary; one run without them: the total alone. */
+START_TEST(summary_of_regions)
+{
+	json_object *runs[] = {fake_report(true, 10, 100), fake_report(true, 20, 300),
+			       fake_report(true, 30, 200)};
+	json_object *summary = json_object_new_object(), *r0;
+	struct perf_block *b;
+	size_t n = perf_rows_summary(runs, 3, &b, summary);
+
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(b[0].region, "0");
+	ck_assert_str_eq(b[1].region, "total");
+	ck_assert_double_eq_tol(b[0].rows[0].value, 10, 1e-9); /* mean of 5, 10, 15 */
+	ck_assert_uint_eq(b[0].wall_ns, 20);		       /* mean of 10, 30, 20 */
+	ck_assert_double_eq_tol(b[1].rows[0].value, 20, 1e-9);
+	ck_assert_uint_eq(b[1].regions, 1);
+	r0 = json_object_array_get_idx(unit_json_path(summary, "regions", NULL), 0);
+	ck_assert_int_eq(json_object_get_int(unit_json_path(r0, "index", NULL)), 0);
+	ck_assert_double_eq_tol(
+	    json_object_get_double(unit_json_path(r0, "counters", "page-faults", "mean", NULL)), 10,
+	    1e-9);
+	ck_assert_double_eq_tol(json_object_get_double(unit_json_path(r0, "wall_ns", "mean", NULL)),
+				20, 1e-9);
+	perf_blocks_free(b, n);
+	json_object_put(summary);
+	json_object_put(runs[1]);
+	runs[1] = fake_report(false, 20, 300);
+	summary = json_object_new_object();
+	n = perf_rows_summary(runs, 3, &b, summary);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_ptr_null(b[0].region);
+	ck_assert(!json_object_object_get_ex(summary, "regions", NULL));
+	perf_blocks_free(b, n);
 	json_object_put(summary);
 	for (size_t i = 0; i < 3; i++)
 		json_object_put(runs[i]);
@@ -241,4 +285,4 @@ END_TEST
 
 UNIT_SUITE_MAIN("report_output", NULL, NULL, 0, iso8601_dates, cpu_model_from_cpuinfo,
 		provenance_block, mean_and_noise, blocks_from_report, summary_of_runs,
-		output_options, outputs_opened_before_the_run)
+		summary_of_regions, output_options, outputs_opened_before_the_run)
