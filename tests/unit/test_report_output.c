@@ -143,6 +143,15 @@ START_TEST(blocks_from_report)
 }
 END_TEST
 
+/* A summary's blocks and JSON, and its three runs. */
+static void summary_free(struct perf_block *b, size_t n, json_object *summary, json_object **runs)
+{
+	perf_blocks_free(b, n);
+	json_object_put(summary);
+	for (size_t i = 0; i < 3; i++)
+		json_object_put(runs[i]);
+}
+
 START_TEST(summary_of_runs)
 {
 	json_object *runs[] = {fake_report(false, 10, 100), fake_report(false, 20, 300),
@@ -170,10 +179,7 @@ START_TEST(summary_of_runs)
 	    json_object_get_double(unit_json_path(summary, "run_ns", "mean", NULL)), 400, 1e-9);
 	ck_assert_int_eq(json_object_get_int(unit_json_path(summary, "runs", NULL)), 3);
 	ck_assert(!json_object_object_get_ex(summary, "regions", NULL));
-	perf_blocks_free(b, n);
-	json_object_put(summary);
-	for (size_t i = 0; i < 3; i++)
-		json_object_put(runs[i]);
+	summary_free(b, n, summary, runs);
 }
 END_TEST
 
@@ -210,10 +216,7 @@ START_TEST(summary_of_regions)
 	ck_assert_uint_eq(n, 1);
 	ck_assert_ptr_null(b[0].region);
 	ck_assert(!json_object_object_get_ex(summary, "regions", NULL));
-	perf_blocks_free(b, n);
-	json_object_put(summary);
-	for (size_t i = 0; i < 3; i++)
-		json_object_put(runs[i]);
+	summary_free(b, n, summary, runs);
 }
 END_TEST
 
