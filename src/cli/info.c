@@ -17,6 +17,7 @@
 #include "counters/metrics.h"
 #include "counters/perf_events.h"
 #include "counters/selftest.h"
+#include "kvm/cpuid_cache.h"
 #include "kvm/kvm.h"
 #include "kvm/kvm_stats.h"
 #include "kvm/vcpu.h"
@@ -201,6 +202,21 @@ static json_object *stats_list(int fd, const char *what)
 }
 
 /* A throwaway VM and vCPU: the statistics they expose and the guest TSC. */
+/* Where KVM's CPUID table is cached (kvm/cpuid_cache.h) and whether
+ * this open read it from there; null when the cache is off. */
+static void add_cpuid_cache(json_object *kvm, const struct kvm *k)
+{
+	char path[4096];
+	json_object *cc = NULL;
+
+	if (cpuid_cache_path(path, sizeof(path))) {
+		cc = json_object_new_object();
+		json_object_object_add(cc, "path", json_object_new_string(path));
+		json_object_object_add(cc, "hit", json_object_new_boolean(k->cpuid_cached));
+	}
+	json_object_object_add(kvm, "cpuid_cache", cc);
+}
+
 static void add_vm_facts(json_object *kvm, struct kvm *k)
 {
 	json_object *stats = json_object_new_object();
@@ -278,6 +294,7 @@ static void add_kvm(json_object *root)
 			       json_object_new_boolean(ioctl(k.sys_fd, KVM_CHECK_EXTENSION,
 							     KVM_CAP_BINARY_STATS_FD) > 0));
 	json_object_object_add(cpuid, "guest", cpuid_features(&k));
+	add_cpuid_cache(kvm, &k);
 	add_vm_facts(kvm, &k);
 	kvm_close(&k);
 }
@@ -497,6 +514,18 @@ static void text_kvm(FILE *f, json_object *root)
 			yes_no(kvm, "binary_stats"));
 	else
 		fprintf(f, "KVM:            not available: %s\n", str(kvm, "error", "?"));
+	if (json_object_get_boolean(at(kvm, "available"))) {
+		json_object *cc = at(kvm, "cpuid_cache");
+
+		if (cc)
+			fprintf(f, "CPUID cache:    %s (%s)\n", str(cc, "path", "?"),
+				json_object_get_boolean(at(cc, "hit"))
+				    ? "read: written earlier this boot"
+				    : "asked KVM, written now");
+		else
+			fprintf(f,
+				"CPUID cache:    off (VMM_CPUID_CACHE=0, or no home directory)\n");
+	}
 	fprintf(f, "Paging:         %s (%s)\n", str(p, "mode", "?"), str(p, "detail", ""));
 	if (at(kvm, "vm_error"))
 		fprintf(f, "KVM VM:         %s\n", str(kvm, "vm_error", "?"));

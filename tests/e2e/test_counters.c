@@ -198,6 +198,35 @@ START_TEST(info_text_and_json)
 }
 END_TEST
 
+/* The CPUID cache as info reports it: in a fresh cache directory the
+ * first open asks KVM and writes it, the second reads it; off, it says so. */
+START_TEST(info_cpuid_cache)
+{
+	char dir[] = "/tmp/vmm-e2e-cache-XXXXXX", env[64];
+	struct run_result r;
+	json_object *root;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(env, sizeof(env), "XDG_CACHE_HOME=%s", dir);
+	for (int i = 0; i < 2; i++) {
+		e2e_run(&r, NULL, "/usr/bin/env", env, VMM_BIN, "info", "--json", NULL);
+		ck_assert_int_eq(r.status, 0);
+		root = json_tokener_parse(r.out);
+		ck_assert_ptr_nonnull(root);
+		ck_assert_int_eq(json_object_get_boolean(
+				     unit_json_path(root, "kvm", "cpuid_cache", "hit", NULL)),
+				 i == 1);
+		json_object_put(root);
+		e2e_free(&r);
+	}
+	e2e_run(&r, NULL, "/usr/bin/env", "VMM_CPUID_CACHE=0", VMM_BIN, "info", NULL);
+	ck_assert_msg(strstr(r.out, "CPUID cache:    off"), "%s", r.out);
+	e2e_free(&r);
+	snprintf(env, sizeof(env), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(env), 0);
+}
+END_TEST
+
 E2E_SUITE_MAIN("e2e_counters", 120, issue_command_two_regions, faults_land_in_the_right_region,
 	       csv_like_perf_stat, unknown_event_lists_names, outer_perf_stat_sees_only_the_regions,
-	       info_text_and_json)
+	       info_text_and_json, info_cpuid_cache)
