@@ -43,6 +43,7 @@ for libc in glibc musl; do
 	run 7 "$p/pthread_die-$libc-static.elf" exit 7
 	run 0 "$p/pthread_shootdown-$libc-static.elf" both 100
 	run 0 "$p/thr_basic-$libc-static.elf" pipe
+	run 0 "$p/pthread_pi-$libc-static.elf"
 done
 run 0 build/payloads/gups.elf --threads 2 --size 4M --updates 200K --verify
 run 0 build/payloads/shootdown.elf --threads 2 --ops 200

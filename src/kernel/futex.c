@@ -3,8 +3,11 @@
  * relative, absolute and CLOCK_REALTIME timeouts. A waiter is queued by
  * guest virtual address under the table's lock, then sleeps on the host
  * (task_sleep) until a wake, its timeout, a signal or the end of the run;
- * it never holds the process lock while it waits. The PI operations are
- * left out (-ENOSYS: the libcs use them only for PI mutexes). */
+ * it never holds the process lock while it waits. LOCK_PI, LOCK_PI2,
+ * TRYLOCK_PI and UNLOCK_PI keep the owner's TID in the word and hand the
+ * lock to the oldest waiter, as Linux does; the guest has no priorities
+ * to inherit (one vCPU per thread). The PI requeue operations (condition
+ * variables on PI mutexes) are left out: -ENOSYS. */
 #include "kernel/futex.h"
 
 #include <errno.h>
@@ -43,7 +46,8 @@ static int futex_wake_locked(struct futex_table *f, gva_t uaddr, int n, uint32_t
 			continue;
 		}
 		*pp = w->next;
-		__atomic_store_n(&w->woken, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&w->woken, w->pi ? FUTEX_WOKEN_RETRY : FUTEX_WOKEN,
+				 __ATOMIC_RELEASE);
 		task_wake(w->task);
 		woken++;
 	}
@@ -154,34 +158,29 @@ static long futex_expect(struct task *t, gva_t uaddr, uint32_t val)
 	return cur == val ? 0 : -EAGAIN;
 }
 
-/* The wait itself: queue, sleep until woken, a signal, the run's end or
- * the deadline; 0, -EAGAIN, -EINTR or -ETIMEDOUT. A requeue may move the
- * waiter to another address meanwhile: the table's lock covers it. */
-static long futex_wait(struct task *t, gva_t uaddr, uint32_t val, uint32_t bitset, int clk,
-		       const struct timespec *abs)
+/* Appended (table lock held): FUTEX_WAKE wakes the oldest waiters first. */
+static void futex_enqueue(struct futex_table *f, struct futex_waiter *w)
+{
+	struct futex_waiter **pp = &f->head;
+
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = w;
+}
+
+/* Sleeps, queued as w, until woken (w->woken: FUTEX_WOKEN...), a signal,
+ * the run's end or the deadline: w->woken, -EINTR or -ETIMEDOUT; off the
+ * queue either way. */
+static long futex_sleep(struct task *t, struct futex_waiter *w, int clk, const struct timespec *abs)
 {
 	struct futex_table *f = &t->proc->futex;
-	struct futex_waiter w = {.uaddr = uaddr, .bitset = bitset, .task = t};
 	uint32_t seq;
 	long r = 0;
 
-	pthread_mutex_lock(&f->lock);
-	r = futex_expect(t, uaddr, val);
-	if (r) {
-		pthread_mutex_unlock(&f->lock);
-		return r;
-	}
-	/* Appended: FUTEX_WAKE wakes the oldest waiters first. */
-	struct futex_waiter **pp = &f->head;
-	while (*pp)
-		pp = &(*pp)->next;
-	*pp = &w;
-	pthread_mutex_unlock(&f->lock);
-
 	for (;;) {
 		seq = task_wake_seq(t);
-		if (__atomic_load_n(&w.woken, __ATOMIC_ACQUIRE))
-			return 0;
+		if (__atomic_load_n(&w->woken, __ATOMIC_ACQUIRE))
+			return w->woken;
 		if (task_should_stop(t) || signal_pending(t)) {
 			r = -EINTR;
 			break;
@@ -199,12 +198,34 @@ static long futex_wait(struct task *t, gva_t uaddr, uint32_t val, uint32_t bitse
 		}
 	}
 	pthread_mutex_lock(&f->lock);
-	if (__atomic_load_n(&w.woken, __ATOMIC_ACQUIRE))
-		r = 0; /* woken meanwhile: the wake counted it */
+	if (__atomic_load_n(&w->woken, __ATOMIC_ACQUIRE))
+		r = w->woken; /* woken meanwhile: the wake counted it */
 	else
-		futex_unqueue(f, &w);
+		futex_unqueue(f, w);
 	pthread_mutex_unlock(&f->lock);
 	return r;
+}
+
+/* The wait itself: queue, sleep until woken, a signal, the run's end or
+ * the deadline; 0, -EAGAIN, -EINTR or -ETIMEDOUT. A requeue may move the
+ * waiter to another address meanwhile: the table's lock covers it. */
+static long futex_wait(struct task *t, gva_t uaddr, uint32_t val, uint32_t bitset, int clk,
+		       const struct timespec *abs)
+{
+	struct futex_table *f = &t->proc->futex;
+	struct futex_waiter w = {.uaddr = uaddr, .bitset = bitset, .task = t};
+	long r = 0;
+
+	pthread_mutex_lock(&f->lock);
+	r = futex_expect(t, uaddr, val);
+	if (r) {
+		pthread_mutex_unlock(&f->lock);
+		return r;
+	}
+	futex_enqueue(f, &w);
+	pthread_mutex_unlock(&f->lock);
+	r = futex_sleep(t, &w, clk, abs);
+	return r > 0 ? 0 : r;
 }
 
 /* REQUEUE and CMP_REQUEUE: wake nwake at uaddr, move up to nmove of the
@@ -318,6 +339,116 @@ static long futex_wake_op(struct task *t, gva_t uaddr, gva_t uaddr2, int n, int 
 	return woken;
 }
 
+/* ---- priority-inheritance locks: the owner's TID in the word ---- */
+
+/* Whether a PI waiter other than `except` is queued on uaddr (lock held). */
+static bool futex_pi_waiters(const struct futex_table *f, gva_t uaddr,
+			     const struct futex_waiter *except)
+{
+	for (const struct futex_waiter *w = f->head; w; w = w->next)
+		if (w->pi && w->uaddr == uaddr && w != except)
+			return true;
+	return false;
+}
+
+/* LOCK_PI, LOCK_PI2 and TRYLOCK_PI: a free word (TID 0, maybe
+ * OWNER_DIED) becomes ours; else FUTEX_WAITERS is set and the thread
+ * waits to be handed the lock. 0, -EDEADLK (ours already), -EWOULDBLOCK
+ * (try), -EFAULT, -ETIMEDOUT, or -ERESTARTNOINTR: a signal's handler runs
+ * and the lock is asked again, as on Linux. */
+static long futex_lock_pi(struct task *t, gva_t uaddr, bool try, int clk,
+			  const struct timespec *abs)
+{
+	struct futex_table *f = &t->proc->futex;
+	uint32_t tid = (uint32_t)t->tid;
+
+	for (;;) {
+		struct futex_waiter w = {
+		    .uaddr = uaddr, .bitset = FUTEX_BITSET_MATCH_ANY, .task = t, .pi = true};
+		uint32_t *word, cur;
+		long r;
+
+		pthread_mutex_lock(&f->lock);
+		word = futex_word(t->proc->pt, uaddr, PT_WRITE);
+		if (!word) {
+			pthread_mutex_unlock(&f->lock);
+			return -EFAULT;
+		}
+		cur = __atomic_load_n(word, __ATOMIC_SEQ_CST);
+		for (;;) {
+			uint32_t owner = cur & FUTEX_TID_MASK, want;
+
+			if (owner == 0) {
+				want = tid | (cur & FUTEX_OWNER_DIED) |
+				       (futex_pi_waiters(f, uaddr, NULL) ? FUTEX_WAITERS : 0);
+				if (__atomic_compare_exchange_n(word, &cur, want, false,
+								__ATOMIC_SEQ_CST,
+								__ATOMIC_SEQ_CST)) {
+					pthread_mutex_unlock(&f->lock);
+					return 0;
+				}
+				continue;
+			}
+			if (owner == tid || try) {
+				pthread_mutex_unlock(&f->lock);
+				return owner == tid ? -EDEADLK : -EWOULDBLOCK;
+			}
+			if ((cur & FUTEX_WAITERS) ||
+			    __atomic_compare_exchange_n(word, &cur, cur | FUTEX_WAITERS, false,
+							__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+				break;
+		}
+		futex_enqueue(f, &w);
+		pthread_mutex_unlock(&f->lock);
+		r = futex_sleep(t, &w, clk, abs);
+		if (r == FUTEX_WOKEN)
+			return 0; /* handed over by UNLOCK_PI: the word names us */
+		if (r == -EINTR)
+			return -ERESTARTNOINTR;
+		if (r < 0)
+			return r;
+		/* FUTEX_WOKEN_RETRY: the owner died (robust list): look again */
+	}
+}
+
+/* UNLOCK_PI: the oldest PI waiter becomes the owner (FUTEX_WAITERS kept
+ * while others wait), else the word becomes 0. -EPERM when the caller
+ * does not own it. */
+static long futex_unlock_pi(struct task *t, gva_t uaddr)
+{
+	struct futex_table *f = &t->proc->futex;
+	struct futex_waiter *next = NULL;
+	uint32_t *word, cur, want;
+
+	pthread_mutex_lock(&f->lock);
+	word = futex_word(t->proc->pt, uaddr, PT_WRITE);
+	if (!word) {
+		pthread_mutex_unlock(&f->lock);
+		return -EFAULT;
+	}
+	for (struct futex_waiter *w = f->head; w && !next; w = w->next)
+		if (w->pi && w->uaddr == uaddr)
+			next = w;
+	cur = __atomic_load_n(word, __ATOMIC_SEQ_CST);
+	do {
+		if ((cur & FUTEX_TID_MASK) != (uint32_t)t->tid) {
+			pthread_mutex_unlock(&f->lock);
+			return -EPERM;
+		}
+		want = next ? (uint32_t)next->task->tid |
+				  (futex_pi_waiters(f, uaddr, next) ? FUTEX_WAITERS : 0)
+			    : 0;
+	} while (!__atomic_compare_exchange_n(word, &cur, want, false, __ATOMIC_SEQ_CST,
+					      __ATOMIC_SEQ_CST));
+	if (next) {
+		futex_unqueue(f, next);
+		__atomic_store_n(&next->woken, FUTEX_WOKEN, __ATOMIC_RELEASE);
+		task_wake(next->task);
+	}
+	pthread_mutex_unlock(&f->lock);
+	return 0;
+}
+
 /* futex(uaddr, op, val, timeout or val2, uaddr2, val3). */
 long sys_futex(struct task *t, const uint64_t a[6])
 {
@@ -330,7 +461,7 @@ long sys_futex(struct task *t, const uint64_t a[6])
 	long r;
 	int clk;
 
-	if (realtime && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET)
+	if (realtime && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_LOCK_PI2)
 		return -ENOSYS;
 	if (uaddr & 3)
 		return -EINVAL;
@@ -357,8 +488,16 @@ long sys_futex(struct task *t, const uint64_t a[6])
 		if (uaddr2 & 3)
 			return -EINVAL;
 		return futex_wake_op(t, uaddr, uaddr2, (int)val, (int)a[3], val3);
+	case FUTEX_LOCK_PI:  /* an absolute CLOCK_REALTIME timeout */
+	case FUTEX_LOCK_PI2: /* absolute, monotonic unless FUTEX_CLOCK_REALTIME */
+	case FUTEX_TRYLOCK_PI:
+		r = futex_deadline(t, FUTEX_WAIT_BITSET, cmd == FUTEX_LOCK_PI || realtime,
+				   cmd == FUTEX_TRYLOCK_PI ? 0 : a[3], &clk, &ts, &abs);
+		return r < 0 ? r : futex_lock_pi(t, uaddr, cmd == FUTEX_TRYLOCK_PI, clk, abs);
+	case FUTEX_UNLOCK_PI:
+		return futex_unlock_pi(t, uaddr);
 	default:
-		return -ENOSYS; /* FUTEX_FD (gone), the PI operations */
+		return -ENOSYS; /* FUTEX_FD (gone), the PI requeues */
 	}
 }
 

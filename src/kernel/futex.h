@@ -17,8 +17,13 @@ struct futex_waiter {
 	gva_t uaddr;
 	uint32_t bitset;
 	struct task *task;
-	int woken; /* set under the table's lock before the task is woken */
+	int woken; /* set under the table's lock before the task is woken:
+		    * FUTEX_WOKEN, or FUTEX_WOKEN_RETRY for a PI waiter */
+	bool pi;   /* in FUTEX_LOCK_PI: woken as the new owner, or to retry */
 };
+
+#define FUTEX_WOKEN 1	    /* a wake; for a PI waiter: it owns the lock now */
+#define FUTEX_WOKEN_RETRY 2 /* a PI waiter looks at the word again */
 
 /* The process's waiters, oldest first (FUTEX_WAKE wakes in that order). */
 struct futex_table {

@@ -38,6 +38,14 @@ START_TEST(sync_like_native)
 }
 END_TEST
 
+/* PI mutexes: FUTEX_LOCK_PI, TRYLOCK_PI, UNLOCK_PI, a timeout, EDEADLK
+ * and a robust one's EOWNERDEAD. */
+START_TEST(pi_mutexes_like_native)
+{
+	same_as_native("pthread_pi", NULL, 0);
+}
+END_TEST
+
 START_TEST(tls_like_native)
 {
 	same_as_native("pthread_tls", NULL, 0);
@@ -231,8 +239,8 @@ START_TEST(thread_options_checked)
 }
 END_TEST
 
-E2E_SUITE_MAIN("e2e_threads", 660, thread_options_checked, sync_like_native, tls_like_native,
-	       life_cycle_like_native, thousands_of_threads_like_native,
+E2E_SUITE_MAIN("e2e_threads", 660, thread_options_checked, sync_like_native, pi_mutexes_like_native,
+	       tls_like_native, life_cycle_like_native, thousands_of_threads_like_native,
 	       many_live_threads_like_native, worker_fault_is_139, worker_abort_is_134,
 	       worker_exit_group_code, shootdown_remap_sees_new_contents,
 	       shootdown_protect_faults_after_flag, gups_threads_verify_in_guest,

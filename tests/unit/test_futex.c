@@ -94,11 +94,63 @@ START_TEST(waits_that_end_at_once)
 	put_ts(now.tv_sec - 1, 0);
 	ck_assert_int_eq(fx(&task, WORD1, FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME, 5, TS, 0, ~0u),
 			 -ETIMEDOUT);
-	/* CLOCK_REALTIME means nothing to a wake; PI and FD are not offered. */
+	/* CLOCK_REALTIME means nothing to a wake; the PI requeues and FD are
+	 * not offered. */
 	ck_assert_int_eq(fx(&task, WORD1, FUTEX_WAKE | FUTEX_CLOCK_REALTIME, 1, 0, 0, 0), -ENOSYS);
-	ck_assert_int_eq(fx(&task, WORD1, FUTEX_LOCK_PI, 0, 0, 0, 0), -ENOSYS);
+	ck_assert_int_eq(fx(&task, WORD1, FUTEX_CMP_REQUEUE_PI, 1, 0, WORD2, 5), -ENOSYS);
+	ck_assert_int_eq(fx(&task, WORD1, FUTEX_WAIT_REQUEUE_PI, 5, 0, WORD2, 0), -ENOSYS);
 	ck_assert_int_eq(fx(&task, WORD1, FUTEX_WAKE, 1, 0, 0, 0), 0);
 	ck_assert_int_eq(futex_nwaiters(&proc.futex, WORD1), 0);
+}
+END_TEST
+
+struct pi_arg {
+	struct task *t;
+	long ret;
+};
+
+static void *pi_locker(void *p)
+{
+	struct pi_arg *a = p;
+
+	a->ret = fx(a->t, WORD2, FUTEX_LOCK_PI | FUTEX_PRIVATE_FLAG, 0, 0, 0, 0);
+	return NULL;
+}
+
+/* PI locks: the owner's TID in the word, EDEADLK for the owner, EAGAIN
+ * for a trylock, EPERM for an unlock by another, a timeout that leaves
+ * nothing queued, and the unlock that hands the lock to the waiter. */
+START_TEST(pi_lock_owner_and_handover)
+{
+	struct pi_arg a = {.ret = 1};
+	struct timespec now, tick = {0, 1000000};
+	uint32_t me, other;
+	pthread_t th;
+
+	task2.tid = task.tid + 1;
+	me = (uint32_t)task.tid;
+	other = (uint32_t)task2.tid;
+	a.t = &task2;
+	put32(WORD2, 0);
+	ck_assert_int_eq(fx(&task, WORD2, FUTEX_LOCK_PI, 0, 0, 0, 0), 0);
+	ck_assert_uint_eq(get32(WORD2), me);
+	ck_assert_int_eq(fx(&task, WORD2, FUTEX_LOCK_PI, 0, 0, 0, 0), -EDEADLK);
+	ck_assert_int_eq(fx(&task2, WORD2, FUTEX_TRYLOCK_PI, 0, 0, 0, 0), -EAGAIN);
+	ck_assert_int_eq(fx(&task2, WORD2, FUTEX_UNLOCK_PI, 0, 0, 0, 0), -EPERM);
+	clock_gettime(CLOCK_REALTIME, &now);
+	put_ts(now.tv_sec - 1, 0);
+	ck_assert_int_eq(fx(&task2, WORD2, FUTEX_LOCK_PI, 0, TS, 0, 0), -ETIMEDOUT);
+	ck_assert_int_eq(futex_nwaiters(&proc.futex, WORD2), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, pi_locker, &a), 0);
+	while (futex_nwaiters(&proc.futex, WORD2) == 0)
+		nanosleep(&tick, NULL);
+	ck_assert_uint_eq(get32(WORD2), me | FUTEX_WAITERS);
+	ck_assert_int_eq(fx(&task, WORD2, FUTEX_UNLOCK_PI, 0, 0, 0, 0), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_int_eq(a.ret, 0);
+	ck_assert_uint_eq(get32(WORD2), other); /* handed over; no one else waits */
+	ck_assert_int_eq(fx(&task2, WORD2, FUTEX_UNLOCK_PI, 0, 0, 0, 0), 0);
+	ck_assert_uint_eq(get32(WORD2), 0);
 }
 END_TEST
 
@@ -312,6 +364,6 @@ START_TEST(robust_list_at_exit)
 }
 END_TEST
 
-UNIT_SUITE_MAIN("futex", setup, teardown, 10, waits_that_end_at_once, wake_meets_a_waiter,
-		requeue_moves_waiters, wake_op_updates_and_compares, stop_ends_a_wait,
-		clone_flags_and_limit, robust_list_at_exit)
+UNIT_SUITE_MAIN("futex", setup, teardown, 10, waits_that_end_at_once, pi_lock_owner_and_handover,
+		wake_meets_a_waiter, requeue_moves_waiters, wake_op_updates_and_compares,
+		stop_ends_a_wait, clone_flags_and_limit, robust_list_at_exit)
