@@ -201,7 +201,6 @@ static json_object *stats_list(int fd, const char *what)
 	return arr;
 }
 
-/* A throwaway VM and vCPU: the statistics they expose and the guest TSC. */
 /* Where KVM's CPUID table is cached (kvm/cpuid_cache.h) and whether
  * this open read it from there; null when the cache is off. */
 static void add_cpuid_cache(json_object *kvm, const struct kvm *k)
@@ -217,6 +216,7 @@ static void add_cpuid_cache(json_object *kvm, const struct kvm *k)
 	json_object_object_add(kvm, "cpuid_cache", cc);
 }
 
+/* A throwaway VM and vCPU: the statistics they expose and the guest TSC. */
 static void add_vm_facts(json_object *kvm, struct kvm *k)
 {
 	json_object *stats = json_object_new_object();
