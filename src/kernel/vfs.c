@@ -183,18 +183,27 @@ static bool vfs_have_openat2(void)
 	return fd >= 0 || errno != ENOSYS;
 }
 
+/* Whether one more grant can be added and confined; what names it in the
+ * messages ("--dir HOST", "private /tmp"). 0, or -1 with err set. */
+static int vfs_room_for_grant(const struct vfs *v, const char *what, const char *name)
+{
+	if (v->n == VFS_MAX_GRANTS)
+		return err_set("vfs: %s%s: at most %d directories", what, name, VFS_MAX_GRANTS);
+	if (!vfs_have_openat2())
+		return err_set("vfs: %s%s: this host has no openat2 (Linux 5.6+), so a grant "
+			       "cannot be confined; refused",
+			       what, name);
+	return 0;
+}
+
 int vfs_grant_add(struct vfs *v, const char *host, const char *guest, bool rw)
 {
 	struct vfs_grant *g;
 	char abs[VFS_PATH_MAX];
 	int fd;
 
-	if (v->n == VFS_MAX_GRANTS)
-		return err_set("vfs: --dir %s: at most %d directories", host, VFS_MAX_GRANTS);
-	if (!vfs_have_openat2())
-		return err_set("vfs: --dir %s: this host has no openat2 (Linux 5.6+), so a grant "
-			       "cannot be confined; refused",
-			       host);
+	if (vfs_room_for_grant(v, "--dir ", host) < 0)
+		return -1;
 	fd = open(host, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set("vfs: --dir %s: %s", host, strerror(errno));
@@ -233,11 +242,8 @@ int vfs_add_tmp(struct vfs *v)
 	vfs_lookup(v, "/tmp", &l);
 	if (l.kind == VFS_GRANT)
 		return 0; /* the user's own /tmp grant wins */
-	if (v->n == VFS_MAX_GRANTS)
-		return err_set("vfs: private /tmp: at most %d directories", VFS_MAX_GRANTS);
-	if (!vfs_have_openat2())
-		return err_set("vfs: private /tmp: this host has no openat2 (Linux 5.6+), so it "
-			       "cannot be confined; refused");
+	if (vfs_room_for_grant(v, "private /tmp", "") < 0)
+		return -1;
 	g = &v->g[v->n++];
 	snprintf(g->guest, sizeof(g->guest), "/tmp");
 	snprintf(g->host, sizeof(g->host), "%s/vmm-tmp-XXXXXX",
