@@ -341,14 +341,14 @@ static long futex_wake_op(struct task *t, gva_t uaddr, gva_t uaddr2, int n, int 
 
 /* ---- priority-inheritance locks: the owner's TID in the word ---- */
 
-/* Whether a PI waiter other than `except` is queued on uaddr (lock held). */
-static bool futex_pi_waiters(const struct futex_table *f, gva_t uaddr,
-			     const struct futex_waiter *except)
+/* The oldest PI waiter on uaddr other than `except`, or NULL (lock held). */
+static struct futex_waiter *futex_pi_waiter(const struct futex_table *f, gva_t uaddr,
+					    const struct futex_waiter *except)
 {
-	for (const struct futex_waiter *w = f->head; w; w = w->next)
+	for (struct futex_waiter *w = f->head; w; w = w->next)
 		if (w->pi && w->uaddr == uaddr && w != except)
-			return true;
-	return false;
+			return w;
+	return NULL;
 }
 
 /* LOCK_PI, LOCK_PI2 and TRYLOCK_PI: a free word (TID 0, maybe
@@ -380,7 +380,7 @@ static long futex_lock_pi(struct task *t, gva_t uaddr, bool try, int clk,
 
 			if (owner == 0) {
 				want = tid | (cur & FUTEX_OWNER_DIED) |
-				       (futex_pi_waiters(f, uaddr, NULL) ? FUTEX_WAITERS : 0);
+				       (futex_pi_waiter(f, uaddr, NULL) ? FUTEX_WAITERS : 0);
 				if (__atomic_compare_exchange_n(word, &cur, want, false,
 								__ATOMIC_SEQ_CST,
 								__ATOMIC_SEQ_CST)) {
@@ -417,7 +417,7 @@ static long futex_lock_pi(struct task *t, gva_t uaddr, bool try, int clk,
 static long futex_unlock_pi(struct task *t, gva_t uaddr)
 {
 	struct futex_table *f = &t->proc->futex;
-	struct futex_waiter *next = NULL;
+	struct futex_waiter *next;
 	uint32_t *word, cur, want;
 
 	pthread_mutex_lock(&f->lock);
@@ -426,9 +426,7 @@ static long futex_unlock_pi(struct task *t, gva_t uaddr)
 		pthread_mutex_unlock(&f->lock);
 		return -EFAULT;
 	}
-	for (struct futex_waiter *w = f->head; w && !next; w = w->next)
-		if (w->pi && w->uaddr == uaddr)
-			next = w;
+	next = futex_pi_waiter(f, uaddr, NULL);
 	cur = __atomic_load_n(word, __ATOMIC_SEQ_CST);
 	do {
 		if ((cur & FUTEX_TID_MASK) != (uint32_t)t->tid) {
@@ -436,7 +434,7 @@ static long futex_unlock_pi(struct task *t, gva_t uaddr)
 			return -EPERM;
 		}
 		want = next ? (uint32_t)next->task->tid |
-				  (futex_pi_waiters(f, uaddr, next) ? FUTEX_WAITERS : 0)
+				  (futex_pi_waiter(f, uaddr, next) ? FUTEX_WAITERS : 0)
 			    : 0;
 	} while (!__atomic_compare_exchange_n(word, &cur, want, false, __ATOMIC_SEQ_CST,
 					      __ATOMIC_SEQ_CST));
