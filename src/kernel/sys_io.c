@@ -101,23 +101,32 @@ static long io_wait(struct task *t, struct pollfd *pf, uint64_t n, int ms)
 }
 
 /* Whether a transfer on host fd h can block: a pipe, terminal or socket
- * opened without O_NONBLOCK (regular files and block devices never wait;
- * a non-blocking file says EAGAIN instead). */
+ * opened without O_NONBLOCK (regular files and block devices never wait,
+ * and cost only the fstat; a non-blocking file says EAGAIN instead). */
 static bool io_may_block(int h)
 {
 	struct stat st;
-	int fl = fcntl(h, F_GETFL);
+	int fl;
 
-	return fl >= 0 && !(fl & O_NONBLOCK) && fstat(h, &st) == 0 && !S_ISREG(st.st_mode) &&
-	       !S_ISBLK(st.st_mode) && !S_ISDIR(st.st_mode);
+	if (fstat(h, &st) < 0 || S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode))
+		return false;
+	fl = fcntl(h, F_GETFL);
+	return fl >= 0 && !(fl & O_NONBLOCK);
+}
+
+/* A transfer on host fd h would not block now (a poll that does not wait). */
+static bool io_ready(int h, bool reading)
+{
+	struct pollfd w = {.fd = h, .events = reading ? POLLIN : POLLOUT};
+
+	return poll(&w, 1, 0) != 0;
 }
 
 /* Waits (io_wait) until host fd h is ready for the transfer. 0 or -EINTR. */
 static long io_wait_ready(struct task *t, int h, bool reading)
 {
-	struct pollfd w = {.fd = h, .events = reading ? POLLIN : POLLOUT};
-
-	while (poll(&w, 1, 0) == 0) {
+	while (!io_ready(h, reading)) {
+		struct pollfd w = {.fd = h, .events = reading ? POLLIN : POLLOUT};
 		long r = io_wait(t, &w, 1, -1);
 
 		if (r < 0)
@@ -145,13 +154,9 @@ static long io_piece(void *ctx, void *host, size_t n)
 	off_t at = c->off + (off_t)c->done;
 	ssize_t r;
 
-	if (c->may_block) {
-		struct pollfd w = {.fd = c->fd, .events = c->reading ? POLLIN : POLLOUT};
-
-		if (poll(&w, 1, 0) == 0) {
-			c->must_wait = true;
-			return 1;
-		}
+	if (c->may_block && !io_ready(c->fd, c->reading)) {
+		c->must_wait = true;
+		return 1;
 	}
 	if (c->positional)
 		r = c->reading ? pread(c->fd, host, n, at) : pwrite(c->fd, host, n, at);
