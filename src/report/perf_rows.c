@@ -251,7 +251,7 @@ static void rows_summarize_metric(struct perf_row *r, json_object *const *runs, 
 /* One scope (the total, or region `region`) of the runs: a block of mean
  * rows, and the same as JSON into dst ("counters", "metrics", and the
  * scope's elapsed time under wall_key: {"mean", "stddev_of_mean"}). */
-static bool rows_summary_scope(json_object *const *runs, size_t nruns, long region,
+static void rows_summary_scope(json_object *const *runs, size_t nruns, long region,
 			       struct perf_block *b, json_object *dst, const char *wall_key)
 {
 	json_object *first = rows_scope(runs[0], region);
@@ -294,7 +294,6 @@ static bool rows_summary_scope(json_object *const *runs, size_t nruns, long regi
 	b->wall_ns = (uint64_t)mean;
 	b->n = n;
 	b->rows = rows;
-	return rows != NULL;
 }
 
 /* How many regions every run marked alike; 0 when a run marked none or a
